@@ -1,0 +1,48 @@
+/**
+ * `npm run score -- "text" ...` or `npm run score -- --file comments.jsonl|comments.csv [--model DIR]`
+ * prints one JSON line per text: {text, label, score, probs, model_version}. Other fields of file
+ * records (an id, say) are passed through.
+ */
+import { parseArgs } from 'node:util';
+import { LABELS } from '../core/labels.js';
+import { createNodeScorer, defaultModelDir } from '../node-runtime/bundle.js';
+import { readTexts, type TextRecord } from '../node-runtime/io.js';
+import { batches, runCli, UsageError } from './common.js';
+
+runCli('score', async () => {
+  let parsed;
+  try {
+    parsed = parseArgs({ allowPositionals: true, options: { file: { type: 'string' }, model: { type: 'string' } } });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.file && positionals.length > 0) throw new UsageError('give texts or --file, not both');
+  if (!values.file && positionals.length === 0) throw new UsageError('usage: npm run score -- "text" ... | --file comments.jsonl|comments.csv [--model DIR]');
+  positionals.forEach((t, i) => {
+    if (t.trim() === '') throw new UsageError(`argument ${i + 1}: empty text`);
+  });
+  const records: TextRecord[] = values.file ? readTexts(values.file) : positionals.map((text, i) => ({ text, line: i + 1, extra: {} }));
+  const scorer = await createNodeScorer(values.model ?? defaultModelDir());
+  const version = scorer.manifest.version;
+  for (const batch of batches(records)) {
+    const predictions = await scorer.predict(batch.map((r) => r.text));
+    const lines = batch.map((r, i) => {
+      const p = predictions[i]!;
+      return JSON.stringify({
+        ...r.extra,
+        text: r.text,
+        label: p.label,
+        score: round(p.score),
+        probs: Object.fromEntries(LABELS.map((l, k) => [l, round(p.probs[k]!)])),
+        model_version: version,
+      });
+    });
+    process.stdout.write(lines.join('\n') + '\n');
+  }
+  await scorer.release();
+});
+
+function round(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}

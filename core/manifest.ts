@@ -1,0 +1,189 @@
+/**
+ * The model bundle manifest: what a model is, how to feed it, how to verify it, and the reference
+ * distributions drift is measured against. Validated wherever a manifest crosses a trust boundary
+ * (registry upload, extension update, CLI `--model`).
+ */
+import { z } from 'zod';
+import { LABELS } from './labels.js';
+
+/** Semantic version, without build metadata (versions name R2 keys and URL segments). */
+export const SEMVER_RE = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+export const SemverSchema = z.string().regex(SEMVER_RE, 'must be a semantic version like 1.2.3');
+
+export const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256');
+
+/** Relative file path inside a bundle: no absolute paths, no `..`, no backslashes. */
+export const BundlePathSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9._\-/]+$/, 'must be a relative path inside the bundle');
+
+export const ProbsSchema = z.array(z.number().min(0).max(1)).length(LABELS.length);
+
+export const FeaturizerConfigSchema = z.object({
+  buckets: z
+    .number()
+    .int()
+    .min(2)
+    .max(1 << 24)
+    .refine((n) => (n & (n - 1)) === 0, 'must be a power of two'),
+  seed: z.number().int(),
+  word_ngrams: z.number().int().min(1).max(3),
+  char_ngrams: z.tuple([z.number().int().min(1), z.number().int().max(8)]).nullable(),
+  weights: z.object({
+    unigram: z.number(),
+    bigram: z.number(),
+    trigram: z.number(),
+    char: z.number(),
+    flag: z.number(),
+    lexicon: z.number(),
+  }),
+  lexicon: z.boolean(),
+  max_chars: z.number().int().positive(),
+});
+
+export const TensorSpecSchema = z.object({
+  name: z.string(),
+  dtype: z.enum(['int32', 'int64', 'float32']),
+  /** Symbolic dimensions are strings ("batch", "features"). */
+  shape: z.array(z.union([z.number().int(), z.string()])),
+  description: z.string().optional(),
+});
+
+export const BundleFileSchema = z.object({
+  path: BundlePathSchema,
+  sha256: Sha256Schema,
+  bytes: z.number().int().nonnegative(),
+});
+
+export const HistogramSchema = z.object({
+  /** Bin edges, ascending; counts has edges.length - 1 entries. */
+  edges: z.array(z.number()).min(2),
+  counts: z.array(z.number().nonnegative()),
+});
+
+/** Training-time distributions that live traffic is compared with (see core/drift.ts). */
+export const ReferenceSchema = z.object({
+  /** Dataset the reference was computed on. */
+  source: z.string(),
+  n: z.number().int().positive(),
+  label_shares: ProbsSchema,
+  confidence_hist: HistogramSchema,
+  /** Counts of hashed-token buckets (core/token-buckets.ts), one per bucket. */
+  token_hist: z.object({ buckets: z.number().int().positive(), counts: z.array(z.number().nonnegative()) }),
+});
+
+export const GoldenExampleSchema = z.object({ text: z.string(), probs: ProbsSchema });
+
+export const EvalMetricsSchema = z.object({
+  n: z.number().int().nonnegative(),
+  accuracy: z.number(),
+  macro_f1: z.number(),
+  macro_recall: z.number(),
+});
+
+const commonFields = {
+  name: z.string().min(1).max(100),
+  version: SemverSchema,
+  created_at: z.iso.datetime(),
+  labels: z.tuple([z.literal(LABELS[0]), z.literal(LABELS[1]), z.literal(LABELS[2])]),
+  files: z.array(BundleFileSchema).min(1),
+  metrics: z.record(z.string(), EvalMetricsSchema).default({}),
+  reference: ReferenceSchema.optional(),
+  golden: z.array(GoldenExampleSchema).default([]),
+  /** Largest |Δprob| a runtime may show on a golden example and still be accepted. */
+  golden_tolerance: z.number().positive().max(0.1).default(1e-3),
+  description: z.string().max(2000).optional(),
+};
+
+export const NgramOnnxManifestSchema = z.object({
+  ...commonFields,
+  format: z.literal('ngram-onnx'),
+  featurizer: z.object({ id: z.string(), config: FeaturizerConfigSchema }),
+  model: z.object({
+    file: BundlePathSchema,
+    opset: z.number().int(),
+    inputs: z.array(TensorSpecSchema),
+    outputs: z.array(TensorSpecSchema),
+    quantization: z.string(),
+  }),
+  training: z
+    .object({
+      run_id: z.string(),
+      params_sha256: Sha256Schema,
+      data_sha256: z.record(z.string(), Sha256Schema),
+    })
+    .optional(),
+});
+
+/** A transformer bundle in the transformers.js layout (config.json, tokenizer.json, onnx/model_quantized.onnx). */
+export const HfTextClassificationManifestSchema = z.object({
+  ...commonFields,
+  format: z.literal('hf-text-classification'),
+  model: z.object({
+    file: BundlePathSchema.default('onnx/model_quantized.onnx'),
+    /** config.json id2label mapped onto our labels, in output-column order. */
+    id2label: z.record(z.string(), z.enum(LABELS)),
+    max_length: z.number().int().positive().default(128),
+  }),
+});
+
+export const ModelManifestSchema = z.discriminatedUnion('format', [
+  NgramOnnxManifestSchema,
+  HfTextClassificationManifestSchema,
+]);
+
+export type ModelManifest = z.infer<typeof ModelManifestSchema>;
+export type NgramOnnxManifest = z.infer<typeof NgramOnnxManifestSchema>;
+export type HfTextClassificationManifest = z.infer<typeof HfTextClassificationManifestSchema>;
+export type Reference = z.infer<typeof ReferenceSchema>;
+export type GoldenExample = z.infer<typeof GoldenExampleSchema>;
+
+/** Parse untrusted JSON into a manifest, with every failing field named in the error. */
+export function parseManifest(value: unknown): ModelManifest {
+  const result = ModelManifestSchema.safeParse(value);
+  if (!result.success) {
+    throw new ManifestError(
+      'invalid model manifest: ' + result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+      result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    );
+  }
+  // Every declared file is unique and the model file is among them.
+  const paths = new Set<string>();
+  for (const f of result.data.files) {
+    if (paths.has(f.path)) throw new ManifestError(`invalid model manifest: duplicate file ${f.path}`, []);
+    paths.add(f.path);
+  }
+  if (!paths.has(result.data.model.file)) {
+    throw new ManifestError(`invalid model manifest: model.file ${result.data.model.file} is not in files`, []);
+  }
+  return result.data;
+}
+
+export class ManifestError extends Error {
+  constructor(
+    message: string,
+    readonly issues: Array<{ path: string; message: string }>,
+  ) {
+    super(message);
+    this.name = 'ManifestError';
+  }
+}
+
+/** Compare two semantic versions (prerelease sorts before its release). */
+export function compareSemver(a: string, b: string): number {
+  const pa = SEMVER_RE.exec(a);
+  const pb = SEMVER_RE.exec(b);
+  if (!pa || !pb) throw new Error(`not a semantic version: ${!pa ? a : b}`);
+  for (let i = 1; i <= 3; i++) {
+    const d = Number(pa[i]) - Number(pb[i]);
+    if (d !== 0) return Math.sign(d);
+  }
+  const ra = a.split('-')[1];
+  const rb = b.split('-')[1];
+  if (ra === rb) return 0;
+  if (ra === undefined) return 1;
+  if (rb === undefined) return -1;
+  return ra < rb ? -1 : 1;
+}

@@ -1,0 +1,172 @@
+/**
+ * Text normalization shared by training and serving.
+ *
+ * Turns a raw comment or tweet into a token sequence with placeholders for things whose identity
+ * carries no sentiment (URLs, @handles, emails, numbers, video timestamps), canonical emoticon
+ * tokens, emojis kept as tokens, elongations squashed, and a negation scope. Any change to the output
+ * here changes feature ids: bump {@link NORMALIZER_VERSION} and the golden tests together.
+ */
+
+/** Bumped whenever the token stream for some input changes. */
+export const NORMALIZER_VERSION = 1;
+
+export const PLACEHOLDER = {
+  url: '<url>',
+  email: '<email>',
+  user: '<user>',
+  number: '<num>',
+  time: '<time>',
+} as const;
+
+/** Token kinds, kept so the featurizer can treat words, emojis and punctuation differently. */
+export const TokenKind = {
+  Word: 0,
+  Placeholder: 1,
+  Emoticon: 2,
+  Emoji: 3,
+  Punct: 4,
+  Hashtag: 5,
+} as const;
+export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];
+
+export interface NormalizedText {
+  /** Normalized tokens, in order. */
+  tokens: string[];
+  kinds: TokenKind[];
+  /** 1 where the token lies in a negation scope ("not good" → good is negated). */
+  negated: Uint8Array;
+  /** A word had a letter repeated 3+ times ("soooo"). */
+  elongated: boolean;
+  /** A word of 3+ letters was written in capitals ("AMAZING"). */
+  allCaps: boolean;
+}
+
+// One alternation, tried left to right at every position. Order matters: URLs before words, time
+// stamps before numbers, emoticons before punctuation.
+const URL = String.raw`(?:https?:\/\/|www\.)[^\s]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|be|ly|co|tv|gg|me|app|dev|uk|de|fr|es|br|in)\b(?:\/[^\s]*)?`;
+const EMAIL = String.raw`[\w.+-]+@[\w-]+(?:\.[\w-]+)+`;
+const MENTION = String.raw`@[\p{L}\p{N}_.\-]*[\p{L}\p{N}_]`;
+const HASHTAG = String.raw`#[\p{L}\p{N}_]+`;
+const TIME = String.raw`\b\d{1,2}(?::[0-5]\d){1,2}\b`;
+// Western emoticons, only when they stand alone (so "8)" inside "(item 8)" or "xD" in "xDrive" do not count).
+const EMOTICON = String.raw`(?<=^|\s)(?:<\/?3+|[:=;8xX][\-o'^]?[)\]}(\[{dDpP/\\|3@*oO]+|[)(\]\[][\-o']?[:=;]|\^_*\^|-_+-|T_T|;_;)(?=$|\s|[!?.,])`;
+const NUMBER = String.raw`[+-]?\d+(?:[.,]\d+)*(?:st|nd|rd|th|k|m|%)?\b`;
+const WORD = String.raw`[\p{L}\p{M}\p{N}_]+(?:['\u2019\u02bc][\p{L}\p{M}]+)*`;
+const EMOJI = String.raw`\p{Extended_Pictographic}|\p{Regional_Indicator}{2}`;
+const PUNCT = String.raw`[!?]+|\.{2,}|…|[.,;:]`;
+
+// The scrubber's placeholders (scrub.ts) map to the tokens of what they replaced.
+const SCRUBBED = String.raw`\[(?:email|url|phone)\]`;
+
+const TOKEN_RE = new RegExp(
+  Object.entries({ SCRUBBED, URL, EMAIL, MENTION, HASHTAG, TIME, EMOTICON, NUMBER, WORD, EMOJI, PUNCT })
+    .map(([name, p]) => `(?<${name}>${p})`)
+    .join('|'),
+  'gu',
+);
+const SCRUBBED_TOKEN: Record<string, string> = {
+  '[email]': PLACEHOLDER.email,
+  '[url]': PLACEHOLDER.url,
+  '[phone]': PLACEHOLDER.number,
+};
+
+const EMOTICON_CLASSES: Array<[RegExp, string]> = [
+  [/^<\/3+$/, '<emo_brokenheart>'],
+  [/^<3+$/, '<emo_heart>'],
+  [/^[:=8][\-o'^]?[)\]}]+$|^[(\[][\-o']?[:=]$|^\^_*\^$/, '<emo_smile>'],
+  [/^[:=8xX][\-o'^]?[dD]+$/, '<emo_laugh>'],
+  [/^;[\-o'^]?[)\]}dD]+$|^[(\[][\-o']?;$/, '<emo_wink>'],
+  [/^[:=;xX8][\-o'^]?[pP]+$/, '<emo_tongue>'],
+  [/^[:=;8][\-o'^]?[(\[{|]+$|^[)\]][\-o']?[:=;]$|^T_T$|^;_;$|^:'\($/, '<emo_sad>'],
+];
+
+/** Words that open a negation scope. Apostrophes are already removed ("don't" → "dont"). */
+const NEGATORS = new Set(
+  (
+    'not no never nor none nobody nothing nowhere neither cannot cant dont doesnt didnt isnt arent wasnt ' +
+    'werent wont wouldnt shouldnt couldnt havent hasnt hadnt aint mustnt neednt without ' +
+    'nunca nada nao não ne pas jamais'
+  ).split(' '),
+);
+/** Words that close a negation scope early ("not great but fine": fine is not negated). */
+const SCOPE_BREAKERS = new Set(['but', 'however', 'although', 'though', 'yet', 'pero', 'mas', 'mais']);
+/** How many following words a negator covers when no punctuation ends the scope first. */
+export const NEGATION_WINDOW = 3;
+
+const ELONGATION_RE = /(\p{L})\1{2,}/gu;
+const PUNCT_ELONGATION_RE = /([!?])\1{2,}/g;
+const APOSTROPHE_RE = /['\u2019\u02bc]/g;
+const VARIATION_RE = /[\uFE0E\uFE0F\u200D]|\p{Emoji_Modifier}/gu;
+const CURLY_QUOTES_RE = /[\u2018\u201b\u2032]/g;
+
+/**
+ * Normalize `raw` into tokens.
+ *
+ * @example
+ * normalize('NOT good at 2:35 :) 😂').tokens // ['not', 'good', 'at', '<time>', '<emo_smile>', '😂']
+ */
+export function normalize(raw: string): NormalizedText {
+  const text = raw.normalize('NFKC').replace(CURLY_QUOTES_RE, "'").replace(VARIATION_RE, '');
+  const tokens: string[] = [];
+  const kinds: TokenKind[] = [];
+  let elongated = false;
+  let allCaps = false;
+
+  TOKEN_RE.lastIndex = 0;
+  for (let m = TOKEN_RE.exec(text); m !== null; m = TOKEN_RE.exec(text)) {
+    const g = m.groups!;
+    if (g.SCRUBBED !== undefined) push(SCRUBBED_TOKEN[g.SCRUBBED]!, TokenKind.Placeholder);
+    else if (g.URL !== undefined) push(PLACEHOLDER.url, TokenKind.Placeholder);
+    else if (g.EMAIL !== undefined) push(PLACEHOLDER.email, TokenKind.Placeholder);
+    else if (g.MENTION !== undefined) push(PLACEHOLDER.user, TokenKind.Placeholder);
+    else if (g.HASHTAG !== undefined) push('#' + squash(g.HASHTAG.slice(1).toLowerCase()), TokenKind.Hashtag);
+    else if (g.TIME !== undefined) push(PLACEHOLDER.time, TokenKind.Placeholder);
+    else if (g.EMOTICON !== undefined) push(emoticonClass(g.EMOTICON), TokenKind.Emoticon);
+    else if (g.NUMBER !== undefined) push(PLACEHOLDER.number, TokenKind.Placeholder);
+    else if (g.WORD !== undefined) {
+      const word = g.WORD;
+      if (word.length >= 3 && word !== word.toLowerCase() && word === word.toUpperCase()) allCaps = true;
+      push(squash(word.toLowerCase().replace(APOSTROPHE_RE, '')), TokenKind.Word);
+    } else if (g.EMOJI !== undefined) push(g.EMOJI, TokenKind.Emoji);
+    else if (g.PUNCT !== undefined) push(g.PUNCT.replace(PUNCT_ELONGATION_RE, '$1$1').replace('…', '...'), TokenKind.Punct);
+  }
+
+  return { tokens, kinds, negated: negationScope(tokens, kinds), elongated, allCaps };
+
+  function push(token: string, kind: TokenKind): void {
+    tokens.push(token);
+    kinds.push(kind);
+  }
+  function squash(word: string): string {
+    const out = word.replace(ELONGATION_RE, '$1$1');
+    if (out !== word) elongated = true;
+    return out;
+  }
+}
+
+function emoticonClass(emoticon: string): string {
+  for (const [re, name] of EMOTICON_CLASSES) if (re.test(emoticon)) return name;
+  return '<emo_other>';
+}
+
+/** Marks up to {@link NEGATION_WINDOW} words after a negator, stopping at punctuation or "but". */
+function negationScope(tokens: string[], kinds: TokenKind[]): Uint8Array {
+  const negated = new Uint8Array(tokens.length);
+  let left = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const kind = kinds[i];
+    if (kind === TokenKind.Punct || SCOPE_BREAKERS.has(tokens[i]!)) {
+      left = 0;
+      continue;
+    }
+    if (kind === TokenKind.Word && NEGATORS.has(tokens[i]!)) {
+      left = NEGATION_WINDOW;
+      continue;
+    }
+    if (left > 0 && (kind === TokenKind.Word || kind === TokenKind.Emoji || kind === TokenKind.Hashtag)) {
+      negated[i] = 1;
+      left--;
+    }
+  }
+  return negated;
+}

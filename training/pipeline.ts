@@ -1,0 +1,160 @@
+/**
+ * The training pipeline: ingest → preprocess → featurize → train → evaluate → export → register.
+ *
+ * Each stage but register is cached by a key over its params slice, upstream keys and source files
+ * (cache.ts), so an unchanged re-run skips them all. Every run writes a run record (runs.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { FEATURIZER_ID } from '../core/featurize.js';
+import { hashJson, runStage, type StageResult } from './cache.js';
+import { loadParams, type Params } from './params.js';
+import { REPO_ROOT } from './paths.js';
+import { writeRun, type RunRecord } from './runs.js';
+import { evaluateStage, type GateResult } from './stages/evaluate.js';
+import { exportStage, PARITY_FILE } from './stages/export.js';
+import { featurizeStage } from './stages/featurize.js';
+import { dataHashes, ingest } from './stages/ingest.js';
+import { preprocess } from './stages/preprocess.js';
+import { register } from './stages/register.js';
+import { trainStage } from './stages/train.js';
+import type { ParityReport } from '../model-export/parity.js';
+
+export interface PipelineOptions {
+  paramsFile: string;
+  /** Overrides params.data.dir. */
+  dataDir?: string;
+  cacheDir: string;
+  modelsDir: string;
+  runsDir: string;
+  /** Re-run every stage even when cached. */
+  force?: boolean;
+  /** Stop after export (no registration). */
+  register?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface PipelineResult {
+  record: RunRecord;
+  recordPath: string;
+  stages: StageResult[];
+}
+
+export function resolveDataDir(params: Params, override?: string): string {
+  const dir = override ?? process.env.YTSENT_DATA ?? params.data.dir;
+  return isAbsolute(dir) ? dir : resolve(REPO_ROOT, dir);
+}
+
+export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult> {
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const startedAt = new Date();
+  const params = loadParams(opts.paramsFile);
+  const paramsSha256 = hashJson(params);
+  const dataDir = resolveDataDir(params, opts.dataDir);
+  const runId = `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  log(`run ${runId}: params ${relative(process.cwd(), opts.paramsFile)} (sha256 ${paramsSha256.slice(0, 12)}), data ${dataDir}`);
+
+  const data = dataHashes(dataDir);
+  const stages: StageResult[] = [];
+  const step = async (
+    name: string,
+    sources: string[],
+    inputs: unknown,
+    run: (dir: string) => Promise<Record<string, unknown>>,
+  ): Promise<StageResult> => {
+    const result = await runStage(opts.cacheDir, { name, sources, inputs, run }, { force: opts.force });
+    stages.push(result);
+    log(`  ${name.padEnd(10)} ${result.cached ? 'cached ' : 'ran    '} key ${result.key}${result.cached ? '' : ` in ${result.seconds.toFixed(1)} s`}`);
+    return result;
+  };
+  const shared = ['training/datasets.ts', 'training/softmax.ts', 'training/cache.ts'];
+
+  const ing = await step('ingest', [...shared, 'training/stages/ingest.ts'], { data, limit: params.data.limit_per_file, seed: params.seed }, (dir) =>
+    ingest(dir, dataDir, params.data.limit_per_file, params.seed),
+  );
+  const pre = await step(
+    'preprocess',
+    [...shared, 'training/stages/preprocess.ts', 'core/normalize.ts'],
+    { upstream: ing.key, fraction: params.data.youtube_val_fraction, seed: params.seed },
+    (dir) => preprocess(dir, ing.dir, params.data.youtube_val_fraction, params.seed),
+  );
+  const feat = await step(
+    'featurize',
+    [...shared, 'training/stages/featurize.ts', 'training/sparse-io.ts', 'core'],
+    { upstream: pre.key, featurizer: params.featurizer, id: FEATURIZER_ID },
+    (dir) => featurizeStage(dir, pre.dir, params.featurizer),
+  );
+  const trn = await step(
+    'train',
+    [...shared, 'training/stages/train.ts', 'training/search.ts', 'core/metrics.ts'],
+    { upstream: feat.key, search: params.search, seed: params.seed, buckets: params.featurizer.buckets },
+    (dir) => trainStage(dir, pre.dir, feat.dir, params.featurizer, params.search, params.seed),
+  );
+  const evl = await step('evaluate', [...shared, 'training/stages/evaluate.ts', 'core/metrics.ts'], { upstream: trn.key, gates: params.gates }, (dir) =>
+    evaluateStage(dir, feat.dir, trn.dir, params.gates),
+  );
+  const exp = await step(
+    'export',
+    [...shared, 'training/stages/export.ts', 'model-export', 'core'],
+    { upstream: [trn.key, feat.key], model: params.model, export: params.export, seed: params.seed, data },
+    (dir) =>
+      exportStage(dir, {
+        preprocessDir: pre.dir,
+        featurizeDir: feat.dir,
+        trainDir: trn.dir,
+        params,
+        paramsSha256,
+        dataSha256: data,
+        runId,
+      }),
+  );
+
+  const parity = JSON.parse(readFileSync(resolve(exp.dir, PARITY_FILE), 'utf8')) as ParityReport;
+  const modelBytes = exp.summary.model_bytes as number;
+  const gates: GateResult[] = [
+    ...(evl.summary.gates as GateResult[]),
+    { gate: 'parity_max_abs_diff (≤)', threshold: params.gates.parity_max_abs_diff, value: parity.max_abs_diff, passed: parity.max_abs_diff <= params.gates.parity_max_abs_diff },
+    { gate: 'parity_argmax_agreement', threshold: params.gates.parity_argmax_agreement, value: parity.argmax_agreement, passed: parity.argmax_agreement >= params.gates.parity_argmax_agreement },
+    { gate: 'model_bytes (≤)', threshold: params.gates.model_max_bytes, value: modelBytes, passed: modelBytes <= params.gates.model_max_bytes },
+  ];
+  const passed = gates.every((g) => g.passed);
+  for (const g of gates) log(`  gate ${g.passed ? 'pass' : 'FAIL'} ${g.gate}: ${g.value} vs ${g.threshold}`);
+
+  const record: RunRecord = {
+    run_id: runId,
+    started_at: startedAt.toISOString(),
+    finished_at: '',
+    seconds: 0,
+    params_file: relative(REPO_ROOT, opts.paramsFile),
+    params_sha256: paramsSha256,
+    params,
+    data_dir: dataDir,
+    data_sha256: data,
+    stages: stages.map(({ dir: _dir, ...s }) => s),
+    metrics: exp.summary.metrics as RunRecord['metrics'],
+    best_trial: trn.summary.best,
+    gates,
+    artifacts: { ...Object.fromEntries(Object.entries(exp.outputs).map(([f, h]) => [`export/${f}`, h])) },
+    registered: null,
+    status: passed ? 'not_registered' : 'gates_failed',
+  };
+  const finish = (): void => {
+    record.finished_at = new Date().toISOString();
+    record.seconds = (Date.now() - startedAt.getTime()) / 1000;
+  };
+  if (passed && opts.register !== false) {
+    finish();
+    record.status = 'registered';
+    // The registered record must name its own destination; fill it before it is copied in.
+    record.registered = { version: params.model.version, dir: relative(REPO_ROOT, resolve(opts.modelsDir, params.model.version)), status: 'new' };
+    const reg = register(exp.dir, opts.modelsDir, JSON.stringify(record, null, 2) + '\n');
+    record.registered = { ...reg, dir: relative(REPO_ROOT, reg.dir) };
+    log(`  register   ${reg.status === 'new' ? 'wrote' : 'unchanged'} ${record.registered.dir}`);
+  } else {
+    finish();
+    log(passed ? '  register   skipped (--no-register)' : '  register   refused: gates failed');
+  }
+  const recordPath = writeRun(opts.runsDir, record);
+  return { record, recordPath, stages };
+}

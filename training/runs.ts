@@ -1,0 +1,82 @@
+/**
+ * Run records (what MLflow tracking gives its users): every pipeline run writes one JSON file with
+ * its params, data hashes, per-stage cache keys, metrics, gates and artifact hashes.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StageRecord } from './cache.js';
+import type { Params } from './params.js';
+
+export interface RunRecord {
+  run_id: string;
+  started_at: string;
+  finished_at: string;
+  seconds: number;
+  params_file: string;
+  params_sha256: string;
+  params: Params;
+  data_dir: string;
+  data_sha256: Record<string, string>;
+  stages: StageRecord[];
+  /** Quantized-model metrics by split (macro_recall, macro_f1, accuracy, n). */
+  metrics: Record<string, { macro_recall: number; macro_f1: number; accuracy: number; n: number }>;
+  best_trial: unknown;
+  gates: Array<{ gate: string; threshold: number; value: number; passed: boolean }>;
+  artifacts: Record<string, string>;
+  registered: { version: string; dir: string; status: 'new' | 'unchanged' } | null;
+  status: 'registered' | 'gates_failed' | 'not_registered';
+}
+
+export function writeRun(runsDir: string, record: RunRecord): string {
+  mkdirSync(runsDir, { recursive: true });
+  const path = join(runsDir, `${record.run_id}.json`);
+  writeFileSync(path, JSON.stringify(record, null, 2) + '\n');
+  return path;
+}
+
+export function listRuns(runsDir: string): RunRecord[] {
+  if (!existsSync(runsDir)) return [];
+  return readdirSync(runsDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(runsDir, f), 'utf8')) as RunRecord)
+    .sort((a, b) => a.started_at.localeCompare(b.started_at));
+}
+
+export function findRun(runsDir: string, idOrPrefix: string): RunRecord {
+  const matches = listRuns(runsDir).filter((r) => r.run_id.startsWith(idOrPrefix));
+  if (matches.length === 0) throw new Error(`no run matches "${idOrPrefix}" in ${runsDir}`);
+  if (matches.length > 1) throw new Error(`"${idOrPrefix}" matches ${matches.length} runs; give more of the id`);
+  return matches[0]!;
+}
+
+/** Flatten nested objects into dotted keys for side-by-side comparison. */
+export function flatten(value: unknown, prefix = ''): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { [prefix]: value };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) Object.assign(out, flatten(v, prefix ? `${prefix}.${k}` : k));
+  return out;
+}
+
+export interface RunDiff {
+  key: string;
+  a: unknown;
+  b: unknown;
+}
+
+/** Params, data hashes, metrics and artifacts that differ between two runs. */
+export function compareRuns(a: RunRecord, b: RunRecord): { params: RunDiff[]; data: RunDiff[]; metrics: RunDiff[]; artifacts: RunDiff[] } {
+  const diff = (x: unknown, y: unknown, all = false): RunDiff[] => {
+    const fx = flatten(x);
+    const fy = flatten(y);
+    const keys = [...new Set([...Object.keys(fx), ...Object.keys(fy)])].sort();
+    return keys
+      .filter((k) => all || JSON.stringify(fx[k]) !== JSON.stringify(fy[k]))
+      .map((k) => ({ key: k, a: fx[k], b: fy[k] }));
+  };
+  return {
+    params: diff(a.params, b.params),
+    data: diff(a.data_sha256, b.data_sha256),
+    metrics: diff(a.metrics, b.metrics, true),
+    artifacts: diff(a.artifacts, b.artifacts),
+  };
+}

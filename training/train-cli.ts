@@ -1,0 +1,44 @@
+/**
+ * `npm run train [-- --smoke] [--params FILE] [--data DIR] [--force] [--no-register]
+ *  [--cache-dir DIR] [--models-dir DIR] [--runs-dir DIR]`
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_CACHE_DIR, DEFAULT_PARAMS, DEFAULT_RUNS_DIR, MODELS_DIR, SMOKE_PARAMS } from './paths.js';
+import { runPipeline } from './pipeline.js';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      params: { type: 'string' },
+      smoke: { type: 'boolean' },
+      data: { type: 'string' },
+      force: { type: 'boolean' },
+      'no-register': { type: 'boolean' },
+      'cache-dir': { type: 'string' },
+      'models-dir': { type: 'string' },
+      'runs-dir': { type: 'string' },
+    },
+  });
+  const { record, recordPath } = await runPipeline({
+    paramsFile: resolve(values.params ?? (values.smoke ? SMOKE_PARAMS : DEFAULT_PARAMS)),
+    dataDir: values.data,
+    cacheDir: resolve(values['cache-dir'] ?? DEFAULT_CACHE_DIR),
+    modelsDir: resolve(values['models-dir'] ?? MODELS_DIR),
+    runsDir: resolve(values['runs-dir'] ?? DEFAULT_RUNS_DIR),
+    force: values.force,
+    register: !values['no-register'],
+  });
+  console.log(JSON.stringify({ run_id: record.run_id, status: record.status, metrics: record.metrics, registered: record.registered, record: recordPath }, null, 2));
+  return record.status === 'gates_failed' ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: Error) => {
+    console.error(`train: ${err.message}`);
+    process.exitCode = 2;
+  },
+);
