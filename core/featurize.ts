@@ -10,7 +10,7 @@ import { valence } from './lexicon.js';
 import { normalize, NORMALIZER_VERSION, TokenKind, type NormalizedText } from './normalize.js';
 
 /** Bumped whenever featurize() maps some (text, config) to different ids or values. */
-export const FEATURIZER_VERSION = 1;
+export const FEATURIZER_VERSION = 2;
 
 export interface FeaturizerConfig {
   /** Number of hash buckets, a power of two; the model's weight table has this many rows. */
@@ -29,16 +29,16 @@ export interface FeaturizerConfig {
 }
 
 export const DEFAULT_FEATURIZER_CONFIG: FeaturizerConfig = {
-  buckets: 1 << 20,
+  buckets: 1 << 19,
   seed: 0x5e47,
   word_ngrams: 2,
-  char_ngrams: [2, 5],
+  char_ngrams: [3, 5],
   weights: { unigram: 1, bigram: 1, trigram: 1, char: 1, flag: 1, lexicon: 1 },
   lexicon: true,
-  max_chars: 2000,
+  max_chars: 1000,
 };
 
-/** A sparse vector: strictly increasing ids in [0, buckets), with their values. */
+/** A sparse vector: ids in [0, buckets) with their values (see collectInto() for when an id repeats). */
 export interface SparseFeatures {
   ids: Int32Array;
   values: Float32Array;
@@ -58,20 +58,10 @@ const SEPARATOR = 0x1f;
 const BOUNDARY_START = 0x3c; // '<'
 const BOUNDARY_END = 0x3e; // '>'
 
+
 /** Reusable scratch space: featurizing allocates only the returned arrays. */
-class Scratch {
-  keys = new Int32Array(4096);
-  n = 0;
-  push(key: number): void {
-    if (this.n === this.keys.length) {
-      const grown = new Int32Array(this.keys.length * 2);
-      grown.set(this.keys);
-      this.keys = grown;
-    }
-    this.keys[this.n++] = key;
-  }
-}
-const scratch = new Scratch();
+let keys = new Int32Array(8192);
+let units = new Uint16Array(256);
 
 /**
  * Featurize one text.
@@ -80,48 +70,135 @@ const scratch = new Scratch();
  * const { ids, values } = featurize('not bad at all :)', DEFAULT_FEATURIZER_CONFIG);
  */
 export function featurize(text: string, config: FeaturizerConfig): SparseFeatures {
-  const norm = normalize(text.length > config.max_chars ? text.slice(0, config.max_chars) : text);
-  return featurizeNormalized(norm, config);
-}
-
-/** Featurize an already normalized text (lets callers reuse one normalization for other stats). */
-export function featurizeNormalized(norm: NormalizedText, config: FeaturizerConfig): SparseFeatures {
-  const mask = config.buckets - 1;
-  const seed = config.seed | 0;
-  const { tokens, kinds, negated } = norm;
-  scratch.n = 0;
-  const emit = (hash: number, group: number): void => scratch.push(((hash & mask) << GROUP_BITS) | group);
-
-  // Content tokens for n-grams: punctuation other than !/? carries little and breaks bigrams.
-  for (let i = 0; i < tokens.length; i++) {
-    const tok = tokens[i]!;
-    emit(hashToken(seed, negated[i] ? NS_NEGATED : NS_UNIGRAM, tok), GROUP.unigram);
-    if (config.word_ngrams >= 2 && i + 1 < tokens.length) {
-      let h = mixToken(mixUnit(seed, NS_BIGRAM), tok);
-      h = mixToken(mixUnit(h, SEPARATOR), tokens[i + 1]!);
-      emit(finalize(h, tok.length + tokens[i + 1]!.length + 2), GROUP.bigram);
-      if (config.word_ngrams >= 3 && i + 2 < tokens.length) {
-        h = mixToken(mixUnit(h, SEPARATOR), tokens[i + 2]!);
-        emit(finalize(h, tok.length + tokens[i + 1]!.length + tokens[i + 2]!.length + 4), GROUP.trigram);
-      }
-    }
-    if (config.char_ngrams && (kinds[i] === TokenKind.Word || kinds[i] === TokenKind.Hashtag)) {
-      emitCharNgrams(tok, kinds[i] === TokenKind.Hashtag ? 1 : 0, config.char_ngrams, seed, emit);
-    }
-  }
-  if (config.lexicon) emitLexicon(norm, seed, emit);
-  if (norm.elongated) emit(hashToken(seed, NS_FLAG, 'elongated'), GROUP.flag);
-  if (norm.allCaps) emit(hashToken(seed, NS_FLAG, 'allcaps'), GROUP.flag);
-  if (tokens.length === 0) emit(hashToken(seed, NS_FLAG, 'empty'), GROUP.flag);
-
-  return collect(config);
+  const count = hashFeatures(text, config);
+  const ids = new Int32Array(count);
+  const values = new Float32Array(count);
+  const n = collectInto(count, config, ids, values, 0);
+  return { ids: ids.subarray(0, n), values: values.subarray(0, n) };
 }
 
 /**
- * Valence-class features: one per lexicon hit ("pos3", negation flips the sign), the sign of the
- * summed valence bucketed by magnitude, and the sign of the last sentiment word (often the verdict).
+ * Accumulates featurized texts straight into one ragged batch: the scoring hot path, with no
+ * allocation per text (typed-array allocations cost more than hashing a whole comment).
  */
-function emitLexicon(norm: NormalizedText, seed: number, emit: (hash: number, group: number) => void): void {
+export class RaggedBatchBuilder {
+  private ids = new Int32Array(1 << 15);
+  private values = new Float32Array(1 << 15);
+  private rows = new Int32Array(1 << 15);
+  private lengths: number[] = [];
+  private nnz = 0;
+
+  constructor(private readonly config: FeaturizerConfig) {}
+
+  add(text: string): void {
+    const count = hashFeatures(text, this.config);
+    if (this.ids.length < this.nnz + count) this.grow(this.nnz + count);
+    const n = collectInto(count, this.config, this.ids, this.values, this.nnz);
+    this.rows.fill(this.lengths.length, this.nnz, this.nnz + n);
+    this.lengths.push(n);
+    this.nnz += n;
+  }
+
+  /** The batch so far, as fresh arrays the caller owns; then starts a new batch. */
+  take(): RaggedBatch {
+    const batch: RaggedBatch = {
+      ids: this.ids.slice(0, this.nnz),
+      values: this.values.slice(0, this.nnz),
+      rows: this.rows.slice(0, this.nnz),
+      lengths: Int32Array.from(this.lengths),
+    };
+    this.nnz = 0;
+    this.lengths = [];
+    return batch;
+  }
+
+  private grow(min: number): void {
+    let size = this.ids.length;
+    while (size < min) size *= 2;
+    const ids = new Int32Array(size);
+    const values = new Float32Array(size);
+    const rows = new Int32Array(size);
+    ids.set(this.ids.subarray(0, this.nnz));
+    values.set(this.values.subarray(0, this.nnz));
+    rows.set(this.rows.subarray(0, this.nnz));
+    this.ids = ids;
+    this.values = values;
+    this.rows = rows;
+  }
+}
+
+/** Normalizes and hashes `text` into the scratch `keys`; returns how many keys were written. */
+function hashFeatures(text: string, config: FeaturizerConfig): number {
+  return hashNormalized(normalize(text.length > config.max_chars ? text.slice(0, config.max_chars) : text), config);
+}
+
+function hashNormalized(norm: NormalizedText, config: FeaturizerConfig): number {
+  const mask = config.buckets - 1;
+  const seed = config.seed | 0;
+  const { tokens, kinds, negated } = norm;
+  const [minN, maxN] = config.char_ngrams ?? [0, 0];
+  // An upper bound on emitted keys, so the hot loops below never check capacity.
+  let bound = tokens.length * 4 + 8;
+  if (maxN > 0) for (const t of tokens) bound += (t.length + 2) * maxN;
+  if (keys.length < bound) keys = new Int32Array(Math.max(bound, keys.length * 2));
+  let n = 0;
+
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i]!;
+    keys[n++] = bucketKey(hashToken(seed, negated[i] ? NS_NEGATED : NS_UNIGRAM, tok), mask, GROUP.unigram);
+    if (config.word_ngrams >= 2 && i + 1 < tokens.length) {
+      const next = tokens[i + 1]!;
+      let h = mixToken(mixUnit(seed, NS_BIGRAM), tok);
+      h = mixToken(mixUnit(h, SEPARATOR), next);
+      keys[n++] = bucketKey(finalize(h, tok.length + next.length + 2), mask, GROUP.bigram);
+      if (config.word_ngrams >= 3 && i + 2 < tokens.length) {
+        const third = tokens[i + 2]!;
+        h = mixToken(mixUnit(h, SEPARATOR), third);
+        keys[n++] = bucketKey(finalize(h, tok.length + next.length + third.length + 4), mask, GROUP.trigram);
+      }
+    }
+    const kind = kinds[i];
+    if (maxN > 0 && (kind === TokenKind.Word || kind === TokenKind.Hashtag)) {
+      // Character n-grams of "<word>", hashed incrementally from each start: no substring is built.
+      const skip = kind === TokenKind.Hashtag ? 1 : 0;
+      const len = tok.length - skip + 2;
+      if (units.length < len) units = new Uint16Array(len * 2);
+      units[0] = BOUNDARY_START;
+      for (let j = 1; j < len - 1; j++) units[j] = tok.charCodeAt(j - 1 + skip);
+      units[len - 1] = BOUNDARY_END;
+      const start0 = mixUnit(seed, NS_CHAR);
+      for (let start = 0; start < len; start++) {
+        let h = start0;
+        const stop = Math.min(maxN, len - start);
+        for (let w = 1; w <= stop; w++) {
+          h = mixUnit(h, units[start + w - 1]!);
+          // The whole bounded word is already a unigram; skip it as a char n-gram.
+          if (w >= minN && !(start === 0 && w === len)) keys[n++] = bucketKey(finalize(h, w), mask, GROUP.char);
+        }
+      }
+    }
+  }
+  if (config.lexicon) n = emitLexicon(norm, seed, mask, n);
+  if (norm.elongated) keys[n++] = bucketKey(hashToken(seed, NS_FLAG, 'elongated'), mask, GROUP.flag);
+  if (norm.allCaps) keys[n++] = bucketKey(hashToken(seed, NS_FLAG, 'allcaps'), mask, GROUP.flag);
+  if (tokens.length === 0) keys[n++] = bucketKey(hashToken(seed, NS_FLAG, 'empty'), mask, GROUP.flag);
+  return n;
+}
+
+/** Sort key: bucket id above the group bits, so sorting groups equal buckets together. */
+function bucketKey(hash: number, mask: number, group: number): number {
+  return ((hash & mask) << GROUP_BITS) | group;
+}
+
+/**
+ * Valence-class features: one per lexicon hit ("pos3"; negation flips the sign), the summed valence
+ * bucketed by sign and magnitude, the hit counts, and the sign of the last sentiment word (often the
+ * verdict). Writes at most tokens + 3 keys from index `n`; returns the new count.
+ */
+function emitLexicon(norm: NormalizedText, seed: number, mask: number, n: number): number {
+  const emit = (name: string): void => {
+    keys[n++] = bucketKey(hashToken(seed, NS_LEXICON, name), mask, GROUP.lexicon);
+  };
   let sum = 0;
   let pos = 0;
   let neg = 0;
@@ -131,37 +208,16 @@ function emitLexicon(norm: NormalizedText, seed: number, emit: (hash: number, gr
     let v = valence(norm.tokens[i]!);
     if (v === 0) continue;
     if (norm.negated[i]) v = -v;
-    emit(hashToken(seed, NS_LEXICON, (v > 0 ? 'pos' : 'neg') + Math.abs(v)), GROUP.lexicon);
+    emit((v > 0 ? 'pos' : 'neg') + Math.abs(v));
     sum += v;
     if (v > 0) pos++;
     else neg++;
     last = v;
   }
-  const bucket = sum === 0 ? '0' : (sum > 0 ? '+' : '-') + Math.min(3, Math.ceil(Math.abs(sum) / 3));
-  emit(hashToken(seed, NS_LEXICON, 'sum' + bucket), GROUP.lexicon);
-  emit(hashToken(seed, NS_LEXICON, 'npos' + Math.min(pos, 3) + 'nneg' + Math.min(neg, 3)), GROUP.lexicon);
-  if (last !== 0) emit(hashToken(seed, NS_LEXICON, last > 0 ? 'lastpos' : 'lastneg'), GROUP.lexicon);
-}
-
-/** Character n-grams of `<word>`, hashed incrementally: no substring is ever built. */
-function emitCharNgrams(
-  word: string,
-  skip: number,
-  [minN, maxN]: [number, number],
-  seed: number,
-  emit: (hash: number, group: number) => void,
-): void {
-  const len = word.length - skip + 2; // with boundaries
-  const unitAt = (j: number): number =>
-    j === 0 ? BOUNDARY_START : j === len - 1 ? BOUNDARY_END : word.charCodeAt(j - 1 + skip);
-  for (let start = 0; start < len; start++) {
-    let h = mixUnit(seed, NS_CHAR);
-    for (let n = 1; n <= maxN && start + n <= len; n++) {
-      h = mixUnit(h, unitAt(start + n - 1));
-      // The whole bounded word is already a unigram; skip it as a char n-gram.
-      if (n >= minN && !(start === 0 && n === len)) emit(finalize(h, n), GROUP.char);
-    }
-  }
+  emit('sum' + (sum === 0 ? '0' : (sum > 0 ? '+' : '-') + Math.min(3, Math.ceil(Math.abs(sum) / 3))));
+  emit('npos' + Math.min(pos, 3) + 'nneg' + Math.min(neg, 3));
+  if (last !== 0) emit(last > 0 ? 'lastpos' : 'lastneg');
+  return n;
 }
 
 function mixToken(h: number, tok: string): number {
@@ -175,59 +231,88 @@ function hashToken(seed: number, ns: number, tok: string): number {
 
 const GROUP_WEIGHT_KEYS = ['unigram', 'bigram', 'trigram', 'char', 'flag', 'lexicon'] as const;
 
-/** Sort keys, count each (bucket, group) once (binary features), sum groups per bucket, L2-normalize. */
-function collect(config: FeaturizerConfig): SparseFeatures {
-  const keys = scratch.keys.subarray(0, scratch.n).sort();
-  const ids = new Int32Array(keys.length);
-  const values = new Float32Array(keys.length);
-  let n = 0;
+// Open-addressing set of the keys seen in the current text. Slots are "cleared" by bumping the
+// generation instead of zeroing the table, so a text costs only its own keys.
+let setKeys = new Int32Array(1 << 13);
+let setGen = new Int32Array(1 << 13);
+let generation = 0;
+
+/**
+ * Distinct (bucket, group) keys in first-occurrence order, each with its group's weight, then
+ * L2-normalized. Two groups may land in one bucket: the id then appears twice, which the model's
+ * weighted sum treats exactly like one feature with the summed weight.
+ */
+function collectInto(count: number, config: FeaturizerConfig, ids: Int32Array, values: Float32Array, offset: number): number {
+  // Looked up once: a keyed property read per feature was half of all featurization time.
+  const groupWeight = GROUP_WEIGHT_KEYS.map((g) => config.weights[g]);
+  if (setKeys.length < count * 2) {
+    let size = setKeys.length;
+    while (size < count * 2) size *= 2;
+    setKeys = new Int32Array(size);
+    setGen = new Int32Array(size);
+    generation = 0;
+  }
+  if (++generation === 0x7fffffff) {
+    setGen.fill(0);
+    generation = 1;
+  }
+  const slotMask = setKeys.length - 1;
+  let n = offset;
   let sumSq = 0;
-  let prevKey = -1;
-  for (let i = 0; i < keys.length; i++) {
+  for (let i = 0; i < count; i++) {
     const key = keys[i]!;
-    if (key === prevKey) continue; // binary: repeated n-grams count once
-    prevKey = key;
-    const id = key >>> GROUP_BITS;
-    const w = config.weights[GROUP_WEIGHT_KEYS[key & ((1 << GROUP_BITS) - 1)]!];
-    if (n > 0 && ids[n - 1] === id) {
-      sumSq -= values[n - 1]! * values[n - 1]!;
-      values[n - 1]! += w;
-      sumSq += values[n - 1]! * values[n - 1]!;
-    } else {
-      ids[n] = id;
-      values[n] = w;
-      sumSq += w * w;
-      n++;
-    }
+    let slot = Math.imul(key, 0x9e3779b1) >>> 0 & slotMask;
+    while (setGen[slot] === generation && setKeys[slot] !== key) slot = (slot + 1) & slotMask;
+    if (setGen[slot] === generation) continue; // binary: a repeated n-gram counts once
+    setGen[slot] = generation;
+    setKeys[slot] = key;
+    const w = groupWeight[key & ((1 << GROUP_BITS) - 1)]!;
+    ids[n] = key >>> GROUP_BITS;
+    values[n] = w;
+    sumSq += w * w;
+    n++;
   }
   const inv = sumSq > 0 ? 1 / Math.sqrt(sumSq) : 0;
-  for (let i = 0; i < n; i++) values[i]! *= inv;
-  return { ids: ids.slice(0, n), values: values.slice(0, n) };
+  for (let i = offset; i < n; i++) values[i]! *= inv;
+  return n - offset;
 }
 
-/** A padded batch, row-major [rows, width]; padding has id 0 and value 0, so it adds nothing. */
-export interface FeatureBatch {
+/**
+ * A ragged batch, the ONNX graph's input: every row's features concatenated, the row index of each
+ * feature, and each row's feature count (whose length is the batch size).
+ */
+export interface RaggedBatch {
   ids: Int32Array;
   values: Float32Array;
-  rows: number;
-  width: number;
+  rows: Int32Array;
+  lengths: Int32Array;
 }
 
-/** Featurize several texts into one padded batch, ready to feed the ONNX graph. */
-export function featurizeBatch(texts: readonly string[], config: FeaturizerConfig): FeatureBatch {
-  const rows = texts.map((t) => featurize(t, config));
-  return padBatch(rows);
-}
-
-export function padBatch(rows: readonly SparseFeatures[]): FeatureBatch {
-  const width = Math.max(1, ...rows.map((r) => r.ids.length));
-  const ids = new Int32Array(rows.length * width);
-  const values = new Float32Array(rows.length * width);
+export function raggedBatch(rows: readonly SparseFeatures[]): RaggedBatch {
+  let nnz = 0;
+  for (const r of rows) nnz += r.ids.length;
+  const batch: RaggedBatch = {
+    ids: new Int32Array(nnz),
+    values: new Float32Array(nnz),
+    rows: new Int32Array(nnz),
+    lengths: new Int32Array(rows.length),
+  };
+  let at = 0;
   rows.forEach((r, i) => {
-    ids.set(r.ids, i * width);
-    values.set(r.values, i * width);
+    batch.ids.set(r.ids, at);
+    batch.values.set(r.values, at);
+    batch.rows.fill(i, at, at + r.ids.length);
+    batch.lengths[i] = r.ids.length;
+    at += r.ids.length;
   });
-  return { ids, values, rows: rows.length, width };
+  return batch;
+}
+
+/** Featurize several texts into one ragged batch, ready to feed the ONNX graph. */
+export function featurizeBatch(texts: readonly string[], config: FeaturizerConfig): RaggedBatch {
+  const builder = new RaggedBatchBuilder(config);
+  for (const t of texts) builder.add(t);
+  return builder.take();
 }
 
 /** Identifies the exact algorithm; stored in manifests and checked before a model is used. */

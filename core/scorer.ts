@@ -5,7 +5,7 @@
  * parity checks), so this file is the one place that knows how featurizer output meets the graph.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
-import { featurize, padBatch, type SparseFeatures } from './featurize.js';
+import { featurize, raggedBatch, RaggedBatchBuilder, type RaggedBatch, type SparseFeatures } from './featurize.js';
 import { LABELS, type Label } from './labels.js';
 import type { GoldenExample, NgramOnnxManifest } from './manifest.js';
 
@@ -23,11 +23,15 @@ export interface Prediction {
 }
 
 export class NgramScorer {
+  private readonly builder: RaggedBatchBuilder;
+
   private constructor(
     readonly manifest: NgramOnnxManifest,
     private readonly ort: OrtModule,
     private readonly session: InferenceSession,
-  ) {}
+  ) {
+    this.builder = new RaggedBatchBuilder(manifest.featurizer.config);
+  }
 
   static async create(
     ort: OrtModule,
@@ -45,19 +49,25 @@ export class NgramScorer {
 
   /** Row-major [rows, 3] probabilities for already featurized rows. */
   async probsForFeatures(rows: readonly SparseFeatures[]): Promise<Float32Array> {
-    if (rows.length === 0) return new Float32Array(0);
-    const batch = padBatch(rows);
-    const dims = [batch.rows, batch.width];
-    const out = await this.session.run({
-      feature_ids: new this.ort.Tensor('int32', batch.ids, dims),
-      feature_values: new this.ort.Tensor('float32', batch.values, dims),
-    });
-    return out.probs!.data as Float32Array;
+    return this.run(raggedBatch(rows));
   }
 
   /** Row-major [texts, 3] probabilities. */
   async probs(texts: readonly string[]): Promise<Float32Array> {
-    return this.probsForFeatures(texts.map((t) => this.featurize(t)));
+    for (const t of texts) this.builder.add(t);
+    return this.run(this.builder.take());
+  }
+
+  private async run(batch: RaggedBatch): Promise<Float32Array> {
+    if (batch.lengths.length === 0) return new Float32Array(0);
+    const nnz = [batch.ids.length];
+    const out = await this.session.run({
+      feature_ids: new this.ort.Tensor('int32', batch.ids, nnz),
+      feature_values: new this.ort.Tensor('float32', batch.values, nnz),
+      feature_rows: new this.ort.Tensor('int32', batch.rows, nnz),
+      row_lengths: new this.ort.Tensor('int32', batch.lengths, [batch.lengths.length]),
+    });
+    return out.probs!.data as Float32Array;
   }
 
   async predict(texts: readonly string[]): Promise<Prediction[]> {

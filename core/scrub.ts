@@ -15,14 +15,15 @@ export const SCRUB_PLACEHOLDER = {
 
 export type ScrubKind = keyof typeof SCRUB_PLACEHOLDER;
 
+// A URL never ends in sentence punctuation, so "see x.com/a, then" keeps its comma.
 const URL_RE =
-  /\b(?:https?:\/\/|www\.)[^\s<>"]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|be|ly|co|tv|gg|me|app|dev|uk|de|fr|es|br|in)\b(?:\/[^\s<>"]*)?/giu;
+  /\b(?:https?:\/\/|www\.)[^\s<>"]*[^\s<>".,!?;:)\]']|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|be|ly|co|tv|gg|me|app|dev|uk|de|fr|es|br|in)\b(?:\/(?:[^\s<>"]*[^\s<>".,!?;:)\]'])?)?/giu;
 const EMAIL_RE = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+/gu;
 // YouTube handles: letters, digits, '_', '-', '.'; "@user" itself is already anonymous.
 const HANDLE_RE = /(?<![\p{L}\p{N}_])@(?!user\b)[\p{L}\p{N}_.-]*[\p{L}\p{N}_]/gu;
 // Candidate phone numbers: digit groups with space, dot or dash separators and optional +country and
 // (area) parts; kept only with 7 to 15 digits so years, prices and "2:35" time stamps survive.
-const PHONE_RE = /(?<![\p{L}\p{N}])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,6}(?:[\s.-]\d{2,6}){0,4}(?![\p{L}\p{N}])/gu;
+const PHONE_RE = /(?<![\p{L}\p{N}])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,15}(?:[\s.-]\d{2,6}){0,4}(?![\p{L}\p{N}])/gu;
 
 export interface ScrubResult {
   text: string;

@@ -33,8 +33,11 @@ export const ParamsSchema = z.object({
     youtube_val_fraction: z.number().gt(0).lt(1),
   }),
   featurizer: FeaturizerConfigSchema,
-  search: z.object({
+  search: z
+    .object({
     trials: z.number().int().positive(),
+    /** The output model averages the weights of this many best trials ("model soup"). */
+    soup_top_k: z.number().int().positive(),
     objective: z.enum(['tweeteval_val.macro_recall', 'tweeteval_val.macro_f1']),
     defaults: HyperParams,
     space: z.object({
@@ -44,7 +47,8 @@ export const ParamsSchema = z.object({
       youtube_weight: Dimension,
       class_balance: Dimension,
     }),
-  }),
+  })
+    .refine((s) => s.soup_top_k <= s.trials, { message: 'soup_top_k must not exceed trials', path: ['soup_top_k'] }),
   gates: z.object({
     tweeteval_val_macro_recall: z.number(),
     youtube_val_macro_f1: z.number(),

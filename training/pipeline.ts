@@ -133,7 +133,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     data_sha256: data,
     stages: stages.map(({ dir: _dir, ...s }) => s),
     metrics: exp.summary.metrics as RunRecord['metrics'],
-    best_trial: trn.summary.best,
+    best_trial: { soup: trn.summary.soup, best_single: trn.summary.best_single },
     gates,
     artifacts: { ...Object.fromEntries(Object.entries(exp.outputs).map(([f, h]) => [`export/${f}`, h])) },
     registered: null,

@@ -76,7 +76,7 @@ export async function exportStage(dir: string, ctx: ExportContext): Promise<Reco
     description: params.model.description,
     labels: [...LABELS],
     featurizer: { id: FEATURIZER_ID, config: featurizer },
-    model: { file: 'model.onnx', opset: OPSET, ...structuredClone(IO_SPEC), quantization: 'int8 symmetric per-class (DequantizeLinear axis=2)' },
+    model: { file: 'model.onnx', opset: OPSET, ...structuredClone(IO_SPEC), quantization: 'int8 symmetric per-class, class-major [3, buckets] (DequantizeLinear axis=0)' },
     metrics,
     reference,
     golden: goldenExamples(goldenTexts, referenceProbs(deq, goldenTexts, featurizer)),

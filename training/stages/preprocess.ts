@@ -45,6 +45,13 @@ export function stratifiedSplit<T extends { label: Label }>(rows: T[], fraction:
   return [keep, held];
 }
 
+const nonEmpty = (rows: Row[]): Row[] => rows.filter((r) => r.text.trim() !== '');
+
+/** [train, validation] parts of the YouTube comments; the benchmarks rebuild the same split. */
+export function splitYoutube(rows: Row[], fraction: number, seed: number): [Row[], Row[]] {
+  return stratifiedSplit(nonEmpty(rows), fraction, seed);
+}
+
 export async function preprocess(
   dir: string,
   ingestDir: string,
@@ -52,8 +59,7 @@ export async function preprocess(
   seed: number,
 ): Promise<Record<string, unknown>> {
   const { datasets } = JSON.parse(readFileSync(join(ingestDir, INGEST_FILE), 'utf8')) as IngestOutput;
-  const nonEmpty = (rows: Row[]): Row[] => rows.filter((r) => r.text.trim() !== '');
-  const [ytTrain, ytVal] = stratifiedSplit(nonEmpty(datasets.youtube), youtubeValFraction, seed);
+  const [ytTrain, ytVal] = splitYoutube(datasets.youtube, youtubeValFraction, seed);
   const evalSplits = {
     youtube_val: ytVal,
     tweeteval_val: nonEmpty(datasets.tweeteval_val),

@@ -1,7 +1,10 @@
 /**
  * Stage 4, train: the seeded hyperparameter search. Each trial trains on the training split and is
- * scored on TweetEval validation (selection) and our YouTube validation split (reported); the best
- * trial's weights are this stage's output. The test split is never read here.
+ * scored on TweetEval validation (selection) and our YouTube validation split (reported). The output
+ * is a "model soup": the mean of the weights of the `soup_top_k` best trials by the objective. For a
+ * linear model the average is again a linear model of the same size, and it generalises better than
+ * any single trial (less variance from learning rate, epochs and shuffling). The test split is never
+ * read here.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,7 +57,7 @@ export async function trainStage(
   const trials = planTrials(search, seed);
   const bar = progressBar('search', trials.reduce((a, t) => a + t.epochs, 0));
   const results: TrialResult[] = [];
-  let best: { model: LinearModel; result: TrialResult } | null = null;
+  const models: LinearModel[] = [];
   const objective = (r: TrialResult): number =>
     search.objective === 'tweeteval_val.macro_f1' ? r.tweeteval_val.macro_f1 : r.tweeteval_val.macro_recall;
   for (const [i, hp] of trials.entries()) {
@@ -75,19 +78,39 @@ export async function trainStage(
       seconds: (performance.now() - started) / 1000,
     };
     results.push(result);
-    // Strictly better only: ties keep the earlier trial, so the winner is deterministic.
-    if (!best || objective(result) > objective(best.result)) best = { model, result };
+    models.push(model);
   }
   bar.stop();
-  const winner = best!;
-  writeFileSync(join(dir, WEIGHTS_FILE), new Uint8Array(winner.model.weights.buffer));
-  writeFileSync(join(dir, MODEL_FILE), JSON.stringify({ bias: Array.from(winner.model.bias), best: winner.result, trials: results }, null, 2));
-  return { best: winner.result, trials: results.length, objective: search.objective };
+  // Stable sort: equal objectives keep trial order, so the soup is deterministic.
+  const ranked = results.map((r, i) => ({ r, i })).sort((a, b) => objective(b.r) - objective(a.r));
+  const members = ranked.slice(0, search.soup_top_k).map((x) => x.i);
+  const soup = averageModels(members.map((i) => models[i]!));
+  const soupResult = { members, tweeteval_val: scoreSplit(soup, ttVal), youtube_val: scoreSplit(soup, ytVal) };
+  writeFileSync(join(dir, WEIGHTS_FILE), new Uint8Array(soup.weights.buffer));
+  writeFileSync(join(dir, MODEL_FILE), JSON.stringify({ bias: Array.from(soup.bias), soup: soupResult, trials: results }, null, 2));
+  return { soup: soupResult, best_single: ranked[0]!.r, trials: results.length, objective: search.objective };
 }
 
-export function loadModel(trainDir: string): LinearModel & { best: TrialResult; trials: TrialResult[] } {
-  const meta = JSON.parse(readFileSync(join(trainDir, MODEL_FILE), 'utf8')) as { bias: number[]; best: TrialResult; trials: TrialResult[] };
+/** Element-wise mean of several linear models' weights and biases. */
+export function averageModels(models: readonly LinearModel[]): LinearModel {
+  const weights = new Float32Array(models[0]!.weights.length);
+  const bias = new Float32Array(models[0]!.bias.length);
+  for (const m of models) {
+    for (let j = 0; j < weights.length; j++) weights[j]! += m.weights[j]! / models.length;
+    for (let j = 0; j < bias.length; j++) bias[j]! += m.bias[j]! / models.length;
+  }
+  return { weights, bias };
+}
+
+export interface SoupResult {
+  members: number[];
+  tweeteval_val: { macro_recall: number; macro_f1: number };
+  youtube_val: { macro_recall: number; macro_f1: number };
+}
+
+export function loadModel(trainDir: string): LinearModel & { soup: SoupResult; trials: TrialResult[] } {
+  const meta = JSON.parse(readFileSync(join(trainDir, MODEL_FILE), 'utf8')) as { bias: number[]; soup: SoupResult; trials: TrialResult[] };
   const raw = readFileSync(join(trainDir, WEIGHTS_FILE));
   const weights = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  return { weights, bias: Float32Array.from(meta.bias), best: meta.best, trials: meta.trials };
+  return { weights, bias: Float32Array.from(meta.bias), soup: meta.soup, trials: meta.trials };
 }

@@ -1,0 +1,112 @@
+/** The score and evaluate CLIs, run as a user runs them (a child process), on good and bad input. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { labelIndex } from '../../core/labels.js';
+import { evaluatePredictions } from '../../core/metrics.js';
+import { createNodeScorer, defaultModelDir, REPO_ROOT } from '../../node-runtime/bundle.js';
+
+const run = promisify(execFile);
+
+async function cli(script: 'score' | 'evaluate', args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'cli', `${script}.ts`), ...args], { cwd: REPO_ROOT });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+let tmp: string;
+const file = (name: string, content: string): string => {
+  const path = join(tmp, name);
+  writeFileSync(path, content);
+  return path;
+};
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'ytsent-cli-'));
+});
+
+describe('npm run score', () => {
+  it('scores texts given as arguments', async () => {
+    const { code, stdout } = await cli('score', ['I love this so much!', 'This is terrible, worst video ever']);
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ text: 'I love this so much!', label: 'positive', model_version: '1.0.0' });
+    expect(lines[1].label).toBe('negative');
+    for (const l of lines) {
+      expect(Object.keys(l.probs)).toEqual(['negative', 'neutral', 'positive']);
+      expect(l.score).toBe(Math.max(...(Object.values(l.probs) as number[])));
+    }
+  });
+
+  it('scores a JSONL file and a CSV file, passing other fields through', async () => {
+    const jsonl = file('c.jsonl', '{"id": 1, "text": "great tutorial"}\n\n{"id": 2, "text": "meh"}\n');
+    const csv = file('c.csv', 'id,text\n1,"great tutorial"\n2,"has a comma, and ""quotes"""\n');
+    const a = (await cli('score', ['--file', jsonl])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const b = (await cli('score', ['--file', csv])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(a.map((r) => r.id)).toEqual([1, 2]);
+    expect(b.map((r) => r.text)).toEqual(['great tutorial', 'has a comma, and "quotes"']);
+    expect(a[0].probs).toEqual(b[0].probs);
+  });
+
+  it.each([
+    [['--file', '/nonexistent/x.jsonl'], /score: \/nonexistent\/x.jsonl: file not found/],
+    [['--file', 'BAD_JSON'], /bad.jsonl:2: invalid JSON/],
+    [['--file', 'EMPTY_TEXT'], /empty.jsonl:1: empty text/],
+    [['--file', 'NO_TEXT'], /notext.csv:2: missing field "text"/],
+    [['--file', 'WRONG_EXT'], /unsupported file type ".txt"/],
+    [[], /usage: npm run score/],
+  ])('fails clearly on bad input %j', async (args, message) => {
+    const paths: Record<string, string> = {
+      BAD_JSON: file('bad.jsonl', '{"text": "ok"}\n{"text": oops}\n'),
+      EMPTY_TEXT: file('empty.jsonl', '{"text": "   "}\n'),
+      NO_TEXT: file('notext.csv', 'body\nhello\n'),
+      WRONG_EXT: file('x.txt', 'hello'),
+    };
+    const { code, stderr, stdout } = await cli('score', args.map((a) => paths[a] ?? a));
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(message);
+    expect(stdout).toBe('');
+  });
+});
+
+describe('npm run evaluate', () => {
+  it('prints the metrics the scorer implies', async () => {
+    const rows = [
+      { text: 'I absolutely love this channel', label: 'positive' },
+      { text: 'worst thing I have ever watched, awful', label: 'negative' },
+      { text: 'the video was uploaded on tuesday', label: 'neutral' },
+      { text: 'not great, not terrible', label: 'neutral' },
+      { text: 'amazing work, thank you!', label: 'positive' },
+    ];
+    const path = file('labeled.jsonl', rows.map((r) => JSON.stringify(r)).join('\n'));
+    const { code, stdout } = await cli('evaluate', ['--file', path]);
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(Object.keys(out).sort()).toEqual(['accuracy', 'confusion', 'macro_f1', 'macro_recall', 'model_version', 'n', 'per_class'].sort());
+    const scorer = await createNodeScorer(defaultModelDir());
+    const predicted = (await scorer.predict(rows.map((r) => r.text))).map((p) => labelIndex(p.label));
+    const expected = evaluatePredictions(rows.map((r) => labelIndex(r.label)), predicted);
+    expect(out.n).toBe(5);
+    expect(out.accuracy).toBeCloseTo(expected.accuracy);
+    expect(out.macro_recall).toBeCloseTo(expected.macro_recall);
+    expect(out.confusion.positive.positive).toBe(expected.confusion[2]![2]);
+    expect(out.per_class.negative.support).toBe(1);
+  });
+
+  it('accepts CSV and names an unknown label with its line', async () => {
+    const ok = file('l.csv', 'text,label\nlove it,Positive\n');
+    expect((await cli('evaluate', ['--file', ok])).code).toBe(0);
+    const bad = file('l2.csv', 'text,label\nlove it,positive\nhate it,angry\n');
+    const { code, stderr } = await cli('evaluate', ['--file', bad]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/l2.csv:3: unknown label "angry" \(expected negative\|neutral\|positive\)/);
+  });
+});

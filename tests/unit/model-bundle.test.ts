@@ -1,0 +1,101 @@
+/**
+ * The committed model bundle, checked with the real onnxruntime builds that ship: onnxruntime-node
+ * (CLIs) and onnxruntime-web WASM (the extension), against an independent TypeScript forward pass
+ * over the weights read back out of model.onnx.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import onnxProto from 'onnx-proto';
+import * as ortNode from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { featurize } from '../../core/featurize.js';
+import type { NgramOnnxManifest } from '../../core/manifest.js';
+import { checkGolden, NgramScorer, type OrtModule } from '../../core/scorer.js';
+import { defaultModelDir, loadBundle } from '../../node-runtime/bundle.js';
+import { compareProbs } from '../../model-export/parity.js';
+import { predictProbs } from '../../training/softmax.js';
+
+const dir = defaultModelDir();
+let manifest: NgramOnnxManifest;
+let onnxBytes: Uint8Array;
+let texts: string[];
+
+/** Weights straight from the ONNX initializers, dequantized: W[v, k] = q[k, v] · scale[k]. */
+function weightsFromOnnx(bytes: Uint8Array): { weights: Float32Array; bias: Float32Array } {
+  const model = onnxProto.onnx.ModelProto.decode(bytes);
+  const init = (name: string) => model.graph!.initializer!.find((t) => t.name === name)!;
+  const q = init('W_q');
+  const [cols, rows] = q.dims!.map(Number) as [number, number];
+  const raw = q.rawData!;
+  const qv = new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  const f32 = (t: ReturnType<typeof init>) => new Float32Array(t.rawData!.slice().buffer);
+  const scale = f32(init('W_scale'));
+  const weights = new Float32Array(rows * cols);
+  for (let k = 0; k < cols; k++) for (let v = 0; v < rows; v++) weights[v * cols + k] = Math.fround(qv[k * rows + v]! * scale[k]!);
+  return { weights, bias: f32(init('bias')) };
+}
+
+beforeAll(() => {
+  const bundle = loadBundle(dir);
+  manifest = bundle.manifest as NgramOnnxManifest;
+  onnxBytes = bundle.files.get(manifest.model.file)!;
+  // 1,200 real texts: TweetEval validation tweets and YouTube comments.
+  const read = (f: string) => readFileSync(join('..', 'shared', 'data', f), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { text: string }).text);
+  texts = [...read('tweeteval/val.jsonl').slice(0, 700), ...read('youtube/comments.jsonl').slice(0, 500)];
+});
+
+async function probsWith(ort: OrtModule): Promise<Float32Array> {
+  const scorer = await NgramScorer.create(ort, manifest, onnxBytes);
+  const out = new Float32Array(texts.length * 3);
+  for (let i = 0; i < texts.length; i += 64) out.set(await scorer.probs(texts.slice(i, i + 64)), i * 3);
+  await scorer.release();
+  return out;
+}
+
+describe('committed model bundle', () => {
+  it('is small and declares its inputs', () => {
+    expect(onnxBytes.byteLength).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(manifest.model.inputs.map((i) => i.name)).toEqual(['feature_ids', 'feature_values', 'feature_rows', 'row_lengths']);
+  });
+
+  it('agrees with the TypeScript forward pass on onnxruntime-node and onnxruntime-web (max |Δp| ≤ 1e-3, argmax ≥ 99.9%)', async () => {
+    const reference = predictProbs(weightsFromOnnx(onnxBytes), texts.map((t) => featurize(t, manifest.featurizer.config)));
+    ortWeb.env.wasm.numThreads = 1;
+    for (const [name, ort] of [['node', ortNode], ['web', ortWeb]] as const) {
+      const parity = compareProbs(name, reference, await probsWith(ort as unknown as OrtModule));
+      expect(parity.max_abs_diff).toBeLessThanOrEqual(1e-3);
+      expect(parity.argmax_agreement).toBeGreaterThanOrEqual(0.999);
+    }
+  });
+
+  it('reproduces its golden examples on both runtimes', async () => {
+    for (const ort of [ortNode, ortWeb]) {
+      const scorer = await NgramScorer.create(ort as unknown as OrtModule, manifest, onnxBytes);
+      const check = checkGolden(manifest.golden, await scorer.probs(manifest.golden.map((g) => g.text)), manifest.golden_tolerance);
+      expect(check.failures).toEqual([]);
+      expect(check.ok).toBe(true);
+      await scorer.release();
+    }
+  });
+
+  it('fails the golden check when the runtime is fed different features', async () => {
+    const wrong = { ...manifest, featurizer: { ...manifest.featurizer, config: { ...manifest.featurizer.config, seed: 1 } } };
+    const scorer = await NgramScorer.create(ortNode as unknown as OrtModule, wrong, onnxBytes);
+    const check = checkGolden(manifest.golden, await scorer.probs(manifest.golden.map((g) => g.text)), manifest.golden_tolerance);
+    expect(check.ok).toBe(false);
+    expect(check.failures.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a corrupted or truncated model file', () => {
+    const copy = mkdtempSync(join(tmpdir(), 'ytsent-bundle-'));
+    copyFileSync(join(dir, 'manifest.json'), join(copy, 'manifest.json'));
+    const corrupted = Buffer.from(onnxBytes);
+    corrupted[corrupted.length >> 1] ^= 0xff;
+    writeFileSync(join(copy, 'model.onnx'), corrupted);
+    expect(() => loadBundle(copy)).toThrow(/sha256 .* does not match manifest/);
+    writeFileSync(join(copy, 'model.onnx'), corrupted.subarray(0, 1000));
+    expect(() => loadBundle(copy)).toThrow(/is 1000 bytes, manifest says/);
+  });
+});

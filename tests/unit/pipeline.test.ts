@@ -1,0 +1,138 @@
+/**
+ * The training pipeline in its smoke configuration (real data, small subset, tiny budget): runs end
+ * to end, caches every stage, is deterministic, re-runs exactly what a param change touches, refuses
+ * to register a model that misses a gate, and refuses changed or missing data.
+ */
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { stringify as toYaml } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadBundle, REPO_ROOT } from '../../node-runtime/bundle.js';
+import { runPipeline, type PipelineOptions } from '../../training/pipeline.js';
+import { SMOKE_PARAMS } from '../../training/paths.js';
+import { DATASETS } from '../../training/datasets.js';
+
+const DATA = resolve(REPO_ROOT, '..', 'shared', 'data');
+let tmp: string;
+const opts = (name: string, extra: Partial<PipelineOptions> = {}): PipelineOptions => ({
+  paramsFile: SMOKE_PARAMS,
+  cacheDir: join(tmp, name, 'cache'),
+  modelsDir: join(tmp, name, 'models'),
+  runsDir: join(tmp, 'runs'),
+  log: () => {},
+  ...extra,
+});
+
+/** A params file extending the smoke configuration with overrides. */
+function smokeVariant(name: string, overrides: Record<string, unknown>): string {
+  const path = join(tmp, `${name}.yaml`);
+  writeFileSync(path, toYaml({ extends: SMOKE_PARAMS, ...overrides }));
+  return path;
+}
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'ytsent-pipeline-'));
+});
+
+describe('training pipeline (smoke configuration)', () => {
+  let first: Awaited<ReturnType<typeof runPipeline>>;
+
+  it('runs every stage, passes its gates and registers a loadable bundle within 60 s', async () => {
+    const started = performance.now();
+    first = await runPipeline(opts('a'));
+    expect((performance.now() - started) / 1000).toBeLessThan(60);
+    expect(first.stages.map((s) => [s.stage, s.cached])).toEqual([
+      ['ingest', false], ['preprocess', false], ['featurize', false], ['train', false], ['evaluate', false], ['export', false],
+    ]);
+    expect(first.record.status).toBe('registered');
+    expect(first.record.gates.every((g) => g.passed)).toBe(true);
+    const bundle = loadBundle(join(tmp, 'a', 'models', '0.0.0-smoke'));
+    expect(bundle.manifest.version).toBe('0.0.0-smoke');
+    expect(Object.keys(first.record.data_sha256).sort()).toEqual(Object.keys(DATASETS).sort());
+    expect(existsSync(first.recordPath)).toBe(true);
+  });
+
+  it('skips every stage on an unchanged re-run and leaves the registered bundle alone', async () => {
+    const again = await runPipeline(opts('a'));
+    expect(again.stages.every((s) => s.cached)).toBe(true);
+    expect(again.stages.map((s) => s.key)).toEqual(first.stages.map((s) => s.key));
+    expect(again.record.registered?.status).toBe('unchanged');
+    expect(again.record.metrics).toEqual(first.record.metrics);
+  });
+
+  it('gives identical metrics and an identical model from scratch (same params, same data)', async () => {
+    const fresh = await runPipeline(opts('b'));
+    expect(fresh.stages.every((s) => !s.cached)).toBe(true);
+    expect(fresh.record.metrics).toEqual(first.record.metrics);
+    expect(fresh.record.artifacts['export/model.onnx']).toBe(first.record.artifacts['export/model.onnx']);
+  });
+
+  it('re-runs only the stages downstream of a changed parameter', async () => {
+    const params = smokeVariant('golden', { export: { golden_examples: 10 } });
+    const run = await runPipeline(opts('a', { paramsFile: params, register: false }));
+    expect(run.stages.map((s) => [s.stage, s.cached])).toEqual([
+      ['ingest', true], ['preprocess', true], ['featurize', true], ['train', true], ['evaluate', true], ['export', false],
+    ]);
+  });
+
+  it('does not register a model that misses a gate', async () => {
+    const params = smokeVariant('strict', { gates: { tweeteval_val_macro_recall: 0.99 }, model: { version: '0.0.1-gated' } });
+    const run = await runPipeline(opts('a', { paramsFile: params }));
+    expect(run.record.status).toBe('gates_failed');
+    expect(run.record.gates.find((g) => g.gate === 'tweeteval_val_macro_recall')?.passed).toBe(false);
+    expect(existsSync(join(tmp, 'a', 'models', '0.0.1-gated'))).toBe(false);
+  });
+
+  it('refuses to overwrite a registered version with a different model', async () => {
+    const params = smokeVariant('other', { seed: 7 });
+    await expect(runPipeline(opts('a', { paramsFile: params }))).rejects.toThrow(/already holds a different model.*bump model.version/);
+  });
+
+  it('lists and compares runs with npm run runs', async () => {
+    const cli = (args: string[]) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'training', 'runs-cli.ts'), '--dir', join(tmp, 'runs'), ...args], { cwd: REPO_ROOT });
+    const list = (await cli([])).stdout;
+    expect(list).toContain(first.record.run_id);
+    expect(list).toMatch(/registered/);
+    const gated = list.split('\n').find((l) => l.includes('gates_failed'))!.split(/\s+/)[0]!;
+    const cmp = JSON.parse((await cli(['compare', first.record.run_id, gated, '--json'])).stdout);
+    expect(cmp.params.map((d: { key: string }) => d.key)).toEqual(['gates.tweeteval_val_macro_recall', 'model.version']);
+    expect(cmp.data).toEqual([]);
+    expect(cmp.metrics.length).toBeGreaterThan(0);
+  });
+});
+
+describe('ingest refuses bad data', () => {
+  function dataCopy(name: string): string {
+    const dir = join(tmp, name);
+    for (const spec of Object.values(DATASETS)) {
+      mkdirSync(join(dir, spec.file, '..'), { recursive: true });
+      symlinkSync(join(DATA, spec.file), join(dir, spec.file));
+    }
+    copyFileSync(join(DATA, 'SHA256SUMS'), join(dir, 'SHA256SUMS'));
+    return dir;
+  }
+
+  it('names a missing file and where the data comes from', async () => {
+    const dir = dataCopy('data-missing');
+    const { rmSync } = await import('node:fs');
+    rmSync(join(dir, 'tweeteval', 'val.jsonl'));
+    await expect(runPipeline(opts('c', { dataDir: dir }))).rejects.toThrow(/val.jsonl: missing dataset file \(tweeteval_val; source: TweetEval/);
+  });
+
+  it('refuses a file whose sha256 does not match SHA256SUMS', async () => {
+    const dir = dataCopy('data-changed');
+    const sums = readFileSync(join(dir, 'SHA256SUMS'), 'utf8').replace(/^[0-9a-f]{64}(?=  youtube)/m, '0'.repeat(64));
+    writeFileSync(join(dir, 'SHA256SUMS'), sums);
+    await expect(runPipeline(opts('c', { dataDir: dir }))).rejects.toThrow(/comments.jsonl: sha256 mismatch .* refusing to train on changed data/);
+  });
+
+  it('refuses a data folder without SHA256SUMS', async () => {
+    const dir = join(tmp, 'data-empty');
+    mkdirSync(dir);
+    await expect(runPipeline(opts('c', { dataDir: dir }))).rejects.toThrow(/SHA256SUMS: missing/);
+  });
+});
