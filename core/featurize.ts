@@ -231,10 +231,11 @@ function hashToken(seed: number, ns: number, tok: string): number {
 
 const GROUP_WEIGHT_KEYS = ['unigram', 'bigram', 'trigram', 'char', 'flag', 'lexicon'] as const;
 
-// Open-addressing set of the keys seen in the current text. Slots are "cleared" by bumping the
-// generation instead of zeroing the table, so a text costs only its own keys.
-let setKeys = new Int32Array(1 << 13);
-let setGen = new Int32Array(1 << 13);
+// Open-addressing set of the keys seen in the current text, as interleaved (generation, key) pairs
+// so a probe touches one cache line. Slots are "cleared" by bumping the generation instead of
+// zeroing the table, and the table is sized to the text (twice its key count), so a text costs only
+// its own keys.
+let setSlots = new Int32Array(2 * 4096);
 let generation = 0;
 
 /**
@@ -245,27 +246,25 @@ let generation = 0;
 function collectInto(count: number, config: FeaturizerConfig, ids: Int32Array, values: Float32Array, offset: number): number {
   // Looked up once: a keyed property read per feature was half of all featurization time.
   const groupWeight = GROUP_WEIGHT_KEYS.map((g) => config.weights[g]);
-  if (setKeys.length < count * 2) {
-    let size = setKeys.length;
-    while (size < count * 2) size *= 2;
-    setKeys = new Int32Array(size);
-    setGen = new Int32Array(size);
-    generation = 0;
-  }
+  let size = 1024;
+  while (size < count * 2) size *= 2;
+  if (setSlots.length < 2 * size) setSlots = new Int32Array(2 * size);
   if (++generation === 0x7fffffff) {
-    setGen.fill(0);
+    setSlots.fill(0);
     generation = 1;
   }
-  const slotMask = setKeys.length - 1;
+  const slotMask = size - 1;
+  const slots = setSlots;
+  const gen = generation;
   let n = offset;
   let sumSq = 0;
   for (let i = 0; i < count; i++) {
     const key = keys[i]!;
-    let slot = Math.imul(key, 0x9e3779b1) >>> 0 & slotMask;
-    while (setGen[slot] === generation && setKeys[slot] !== key) slot = (slot + 1) & slotMask;
-    if (setGen[slot] === generation) continue; // binary: a repeated n-gram counts once
-    setGen[slot] = generation;
-    setKeys[slot] = key;
+    let slot = (Math.imul(key, 0x9e3779b1) >>> 0) & slotMask;
+    while (slots[2 * slot] === gen && slots[2 * slot + 1] !== key) slot = (slot + 1) & slotMask;
+    if (slots[2 * slot] === gen) continue; // binary: a repeated n-gram counts once
+    slots[2 * slot] = gen;
+    slots[2 * slot + 1] = key;
     const w = groupWeight[key & ((1 << GROUP_BITS) - 1)]!;
     ids[n] = key >>> GROUP_BITS;
     values[n] = w;

@@ -123,8 +123,20 @@ export const HfTextClassificationManifestSchema = z.object({
   format: z.literal('hf-text-classification'),
   model: z.object({
     file: BundlePathSchema.default('onnx/model_quantized.onnx'),
+    /** Hugging Face tokenizers `tokenizer.json` the text is encoded with. */
+    tokenizer: BundlePathSchema.default('tokenizer.json'),
+    /** `tokenizer_config.json` beside it (special tokens, casing), read with the tokenizer. */
+    tokenizer_config: BundlePathSchema.default('tokenizer_config.json'),
     /** config.json id2label mapped onto our labels, in output-column order. */
-    id2label: z.record(z.string(), z.enum(LABELS)),
+    id2label: z
+      .record(z.string(), z.enum(LABELS))
+      .refine(
+        (m) => {
+          const keys = Object.keys(m).sort();
+          return keys.length === LABELS.length && keys.every((k, i) => k === String(i)) && new Set(Object.values(m)).size === LABELS.length;
+        },
+        'must map output columns 0..2 onto each label exactly once',
+      ),
     max_length: z.number().int().positive().default(128),
   }),
 });
@@ -155,8 +167,12 @@ export function parseManifest(value: unknown): ModelManifest {
     if (paths.has(f.path)) throw new ManifestError(`invalid model manifest: duplicate file ${f.path}`, []);
     paths.add(f.path);
   }
-  if (!paths.has(result.data.model.file)) {
-    throw new ManifestError(`invalid model manifest: model.file ${result.data.model.file} is not in files`, []);
+  const required: Array<[string, string]> = [['model.file', result.data.model.file]];
+  if (result.data.format === 'hf-text-classification') {
+    required.push(['model.tokenizer', result.data.model.tokenizer], ['model.tokenizer_config', result.data.model.tokenizer_config]);
+  }
+  for (const [field, path] of required) {
+    if (!paths.has(path)) throw new ManifestError(`invalid model manifest: ${field} ${path} is not in files`, []);
   }
   return result.data;
 }

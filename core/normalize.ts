@@ -178,15 +178,18 @@ function negationScope(tokens: string[], kinds: TokenKind[]): boolean[] {
   let left = 0;
   for (let i = 0; i < tokens.length; i++) {
     const kind = kinds[i];
-    if (kind === TokenKind.Punct || SCOPE_BREAKERS.has(tokens[i]!)) {
+    if (kind === TokenKind.Punct) {
       left = 0;
-      continue;
-    }
-    if (kind === TokenKind.Word && NEGATORS.has(tokens[i]!)) {
-      left = NEGATION_WINDOW;
-      continue;
-    }
-    if (left > 0 && (kind === TokenKind.Word || kind === TokenKind.Emoji || kind === TokenKind.Hashtag)) {
+    } else if (kind === TokenKind.Word) {
+      const tok = tokens[i]!;
+      // Negators and scope breakers are short words: skip the set lookups for the long ones.
+      if (tok.length <= 8 && NEGATORS.has(tok)) left = NEGATION_WINDOW;
+      else if (tok.length <= 8 && SCOPE_BREAKERS.has(tok)) left = 0;
+      else if (left > 0) {
+        negated[i] = true;
+        left--;
+      }
+    } else if (left > 0 && (kind === TokenKind.Emoji || kind === TokenKind.Hashtag)) {
       negated[i] = true;
       left--;
     }

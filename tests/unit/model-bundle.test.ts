@@ -22,19 +22,18 @@ let manifest: NgramOnnxManifest;
 let onnxBytes: Uint8Array;
 let texts: string[];
 
-/** Weights straight from the ONNX initializers, dequantized: W[v, k] = q[k, v] · scale[k]. */
+/** Weights straight from the ONNX initializers, dequantized: W[v, k] = (byte k of packed[v] − 128) · scale[k]. */
 function weightsFromOnnx(bytes: Uint8Array): { weights: Float32Array; bias: Float32Array } {
   const model = onnxProto.onnx.ModelProto.decode(bytes);
   const init = (name: string) => model.graph!.initializer!.find((t) => t.name === name)!;
-  const q = init('W_q');
-  const [cols, rows] = q.dims!.map(Number) as [number, number];
-  const raw = q.rawData!;
-  const qv = new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-  const f32 = (t: ReturnType<typeof init>) => new Float32Array(t.rawData!.slice().buffer);
-  const scale = f32(init('W_scale'));
-  const weights = new Float32Array(rows * cols);
-  for (let k = 0; k < cols; k++) for (let v = 0; v < rows; v++) weights[v * cols + k] = Math.fround(qv[k * rows + v]! * scale[k]!);
-  return { weights, bias: f32(init('bias')) };
+  const raw = (name: string) => init(name).rawData!.slice().buffer;
+  const packed = new Uint32Array(raw('W_packed'));
+  const scale = new Float32Array(raw('W_scale'));
+  const weights = new Float32Array(packed.length * 3);
+  for (let v = 0; v < packed.length; v++) {
+    for (let k = 0; k < 3; k++) weights[v * 3 + k] = Math.fround((((packed[v]! >>> (8 * k)) & 0xff) - 128) * scale[k]!);
+  }
+  return { weights, bias: new Float32Array(raw('bias')) };
 }
 
 beforeAll(() => {
@@ -92,7 +91,8 @@ describe('committed model bundle', () => {
     const copy = mkdtempSync(join(tmpdir(), 'ytsent-bundle-'));
     copyFileSync(join(dir, 'manifest.json'), join(copy, 'manifest.json'));
     const corrupted = Buffer.from(onnxBytes);
-    corrupted[corrupted.length >> 1] ^= 0xff;
+    const middle = corrupted.length >> 1;
+    corrupted[middle] = corrupted[middle]! ^ 0xff;
     writeFileSync(join(copy, 'model.onnx'), corrupted);
     expect(() => loadBundle(copy)).toThrow(/sha256 .* does not match manifest/);
     writeFileSync(join(copy, 'model.onnx'), corrupted.subarray(0, 1000));

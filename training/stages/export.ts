@@ -76,7 +76,7 @@ export async function exportStage(dir: string, ctx: ExportContext): Promise<Reco
     description: params.model.description,
     labels: [...LABELS],
     featurizer: { id: FEATURIZER_ID, config: featurizer },
-    model: { file: 'model.onnx', opset: OPSET, ...structuredClone(IO_SPEC), quantization: 'int8 symmetric per-class, class-major [3, buckets] (DequantizeLinear axis=0)' },
+    model: { file: 'model.onnx', opset: OPSET, ...structuredClone(IO_SPEC), quantization: 'int8 symmetric per class, packed 3 per uint32 (byte = weight + 128)' },
     metrics,
     reference,
     golden: goldenExamples(goldenTexts, referenceProbs(deq, goldenTexts, featurizer)),
