@@ -1,0 +1,44 @@
+/**
+ * User settings, kept in chrome.storage.local (small, synchronous to reason about, and observable
+ * from every extension context through chrome.storage.onChanged).
+ */
+import { z } from 'zod';
+import { ChannelSchema } from '../../core/wire.js';
+
+/** Backend the build was configured for (host permission granted at install). */
+export const DEFAULT_BACKEND_URL: string = import.meta.env.VITE_YTSENT_BACKEND ?? 'http://127.0.0.1:8787';
+
+export const SettingsSchema = z.object({
+  backend_url: z.url({ protocol: /^https?$/ }).default(DEFAULT_BACKEND_URL),
+  channel: ChannelSchema.default('stable'),
+  /** Consent 1: anonymous statistics (label, confidence, hashed-token buckets, model version). */
+  consent_stats: z.boolean().default(false),
+  /** Consent 2: additionally scrubbed comment text and video id, for retraining and corrections. */
+  consent_text: z.boolean().default(false),
+  /** Which onnxruntime execution provider to use; auto measures WebGPU against WASM once per model. */
+  execution: z.enum(['auto', 'wasm', 'webgpu']).default('auto'),
+  show_badges: z.boolean().default(true),
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+
+const KEY = 'settings';
+
+export async function getSettings(): Promise<Settings> {
+  const stored = (await chrome.storage.local.get(KEY))[KEY] as unknown;
+  const parsed = SettingsSchema.safeParse(stored ?? {});
+  // A corrupt or outdated value falls back to defaults rather than breaking every context.
+  return parsed.success ? parsed.data : SettingsSchema.parse({});
+}
+
+/** Merge `patch` into the settings; the text consent implies the stats consent. */
+export async function updateSettings(patch: Partial<Settings>): Promise<Settings> {
+  const next = SettingsSchema.parse({ ...(await getSettings()), ...patch });
+  if (next.consent_text) next.consent_stats = true;
+  await chrome.storage.local.set({ [KEY]: next });
+  return next;
+}
+
+export async function resetSettings(): Promise<Settings> {
+  await chrome.storage.local.remove(KEY);
+  return getSettings();
+}

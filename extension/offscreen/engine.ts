@@ -1,0 +1,209 @@
+/**
+ * The inference engine (offscreen document): the one place the extension touches onnxruntime-web.
+ *
+ * WASM is the default. WebGPU is used only when it is available and measured faster for the active
+ * model: a short calibration (golden examples checked on WebGPU, then both backends timed on the
+ * same batch) whose result is cached per model version. Any WebGPU failure, then or later, falls
+ * back to WASM. Both model formats run here: our n-gram bundles and transformers.js-layout
+ * transformer bundles.
+ */
+import * as ort from 'onnxruntime-web/webgpu';
+import { goldenProbs, HfTextClassifier, type HfOrtModule } from '../../core/hf-scorer.js';
+import type { ModelManifest } from '../../core/manifest.js';
+import { checkGolden, NgramScorer, type OrtModule } from '../../core/scorer.js';
+import { getMeta, setMeta } from '../lib/db.js';
+import { loadModelFiles } from '../lib/model-store.js';
+
+// No cross-origin isolation in an extension page: threads are unavailable, and a proxy worker
+// would only add a copy per call.
+ort.env.wasm.numThreads = 1;
+ort.env.wasm.proxy = false;
+
+export type Execution = 'wasm' | 'webgpu';
+/** The user's setting: auto measures WebGPU against WASM once per model version. */
+export type Preference = Execution | 'auto';
+
+interface TextScorer {
+  probs(texts: readonly string[]): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+interface Loaded {
+  version: string;
+  manifest: ModelManifest;
+  execution: Execution;
+  scorer: TextScorer;
+}
+
+export interface Calibration {
+  chosen: Execution;
+  wasm_ms: number | null;
+  webgpu_ms: number | null;
+  reason: string;
+  at: number;
+}
+
+const BATCH = 64;
+
+async function createScorer(manifest: ModelManifest, files: Map<string, Uint8Array>, execution: Execution): Promise<TextScorer> {
+  const options = { executionProviders: [execution], graphOptimizationLevel: 'all' as const };
+  if (manifest.format === 'ngram-onnx') {
+    return NgramScorer.create(ort as unknown as OrtModule, manifest, files.get(manifest.model.file)!, options);
+  }
+  return HfTextClassifier.create(ort as unknown as HfOrtModule, manifest, files, options);
+}
+
+/** Golden examples reproduced by this runtime: the gate every model passes before it is used. */
+async function goldenCheck(scorer: TextScorer, manifest: ModelManifest): Promise<ReturnType<typeof checkGolden>> {
+  const texts = manifest.golden.map((g) => g.text);
+  return checkGolden(manifest.golden, await goldenProbs(scorer, texts), manifest.golden_tolerance);
+}
+
+async function timeBatch(scorer: TextScorer, texts: readonly string[], reps = 5): Promise<number> {
+  await scorer.probs(texts); // warm-up: shader compilation, allocator growth
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await scorer.probs(texts);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1]!;
+}
+
+export class Engine {
+  private loaded: Loaded | null = null;
+  private preference: Preference = 'auto';
+  private loading: Promise<Loaded> | null = null;
+  /** Texts scored since this document started (the service worker keeps the durable counter). */
+  scoredTexts = 0;
+
+  /** Scores texts with `version`, loading or switching models as needed. */
+  async score(version: string, texts: readonly string[], preference: Preference): Promise<{ probs: Float32Array; execution: Execution; version: string }> {
+    this.preference = preference;
+    let model = await this.ensure(version);
+    const out = new Float32Array(texts.length * 3);
+    for (let i = 0; i < texts.length; i += BATCH) {
+      const chunk = texts.slice(i, i + BATCH);
+      let probs: Float32Array;
+      try {
+        probs = await model.scorer.probs(chunk);
+      } catch (err) {
+        if (model.execution !== 'webgpu') throw err;
+        // WebGPU failed mid-flight (device lost, unsupported op): fall back to WASM for good.
+        await setMeta(`calibration:${model.version}`, { chosen: 'wasm', wasm_ms: null, webgpu_ms: null, reason: `webgpu failed: ${(err as Error).message}`, at: Date.now() } satisfies Calibration);
+        model = await this.reload(model.version, 'wasm');
+        probs = await model.scorer.probs(chunk);
+      }
+      out.set(probs, i * 3);
+    }
+    this.scoredTexts += texts.length;
+    return { probs: out, execution: model.execution, version: model.version };
+  }
+
+  /** Loads `version` from the model store and checks its golden examples on WASM. */
+  async verify(version: string): Promise<{ ok: boolean; max_abs_diff: number; failures: number; error?: string }> {
+    let scorer: TextScorer | null = null;
+    try {
+      const { manifest, files } = await loadModelFiles(version);
+      scorer = await createScorer(manifest, files, 'wasm');
+      const check = await goldenCheck(scorer, manifest);
+      return { ok: check.ok, max_abs_diff: check.max_abs_diff, failures: check.failures.length, ...(check.ok ? {} : { error: manifest.golden.length ? 'golden examples not reproduced' : 'no golden examples' }) };
+    } catch (err) {
+      return { ok: false, max_abs_diff: Infinity, failures: 0, error: (err as Error).message };
+    } finally {
+      await scorer?.release();
+    }
+  }
+
+  status(): { version: string | null; execution: Execution | null; format: string | null; scored_texts: number } {
+    return {
+      version: this.loaded?.version ?? null,
+      execution: this.loaded?.execution ?? null,
+      format: this.loaded?.manifest.format ?? null,
+      scored_texts: this.scoredTexts,
+    };
+  }
+
+  async reset(): Promise<void> {
+    await this.loaded?.scorer.release();
+    this.loaded = null;
+  }
+
+  private async ensure(version: string): Promise<Loaded> {
+    if (this.loaded?.version === version) return this.loaded;
+    // One load at a time: concurrent requests for the same version share it.
+    if (!this.loading) {
+      this.loading = this.reload(version).finally(() => {
+        this.loading = null;
+      });
+    }
+    const loaded = await this.loading;
+    return loaded.version === version ? loaded : this.ensure(version);
+  }
+
+  private async reload(version: string, forced?: Execution): Promise<Loaded> {
+    const { manifest, files } = await loadModelFiles(version);
+    const execution = forced ?? (await this.chooseExecution(version, manifest, files));
+    let scorer: TextScorer;
+    try {
+      scorer = await createScorer(manifest, files, execution);
+    } catch (err) {
+      if (execution === 'wasm') throw err;
+      scorer = await createScorer(manifest, files, 'wasm');
+      return this.install({ version, manifest, execution: 'wasm', scorer });
+    }
+    return this.install({ version, manifest, execution, scorer });
+  }
+
+  private async install(next: Loaded): Promise<Loaded> {
+    const old = this.loaded;
+    this.loaded = next;
+    if (old && old.scorer !== next.scorer) await old.scorer.release();
+    return next;
+  }
+
+  private async chooseExecution(version: string, manifest: ModelManifest, files: Map<string, Uint8Array>): Promise<Execution> {
+    const preference = this.preference;
+    if (preference === 'wasm') return 'wasm';
+    if (preference === 'webgpu') return (await webgpuAvailable()) ? 'webgpu' : 'wasm';
+    const cached = await getMeta<Calibration>(`calibration:${version}`);
+    if (cached) return cached.chosen;
+    const calibration = await calibrate(manifest, files);
+    await setMeta(`calibration:${version}`, calibration);
+    return calibration.chosen;
+  }
+}
+
+async function webgpuAvailable(): Promise<boolean> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return false;
+  try {
+    return (await gpu.requestAdapter()) !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** WASM vs WebGPU on this device for this model: correctness first, then speed. */
+export async function calibrate(manifest: ModelManifest, files: Map<string, Uint8Array>): Promise<Calibration> {
+  const at = Date.now();
+  if (!(await webgpuAvailable())) return { chosen: 'wasm', wasm_ms: null, webgpu_ms: null, reason: 'no WebGPU adapter', at };
+  const texts = Array.from({ length: BATCH }, (_, i) => manifest.golden[i % Math.max(1, manifest.golden.length)]?.text ?? 'calibration text');
+  let wasm: TextScorer | null = null;
+  let gpu: TextScorer | null = null;
+  try {
+    wasm = await createScorer(manifest, files, 'wasm');
+    gpu = await createScorer(manifest, files, 'webgpu');
+    const check = await goldenCheck(gpu, manifest);
+    if (!check.ok) return { chosen: 'wasm', wasm_ms: null, webgpu_ms: null, reason: `webgpu off by ${check.max_abs_diff.toExponential(2)} on golden examples`, at };
+    const wasm_ms = await timeBatch(wasm, texts);
+    const webgpu_ms = await timeBatch(gpu, texts);
+    return { chosen: webgpu_ms < wasm_ms ? 'webgpu' : 'wasm', wasm_ms, webgpu_ms, reason: 'measured', at };
+  } catch (err) {
+    return { chosen: 'wasm', wasm_ms: null, webgpu_ms: null, reason: `webgpu failed: ${(err as Error).message}`, at };
+  } finally {
+    await wasm?.release();
+    await gpu?.release();
+  }
+}

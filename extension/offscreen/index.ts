@@ -1,0 +1,36 @@
+/** Offscreen document entry: answers the service worker's inference requests. */
+import { OffscreenRequestSchema, type OffscreenScoreResponse, type Reply, type VerifyResponse } from '../lib/messages.js';
+import { Engine } from './engine.js';
+
+const engine = new Engine();
+
+chrome.runtime.onMessage.addListener((message: { target?: unknown }, _sender, sendResponse: (r: Reply<unknown>) => void) => {
+  if (message?.target !== 'offscreen') return false;
+  const parsed = OffscreenRequestSchema.safeParse(message);
+  if (!parsed.success) {
+    sendResponse({ ok: false, error: `bad offscreen request: ${parsed.error.message}` });
+    return false;
+  }
+  const request = parsed.data;
+  const work = async (): Promise<unknown> => {
+    switch (request.type) {
+      case 'score': {
+        const t0 = performance.now();
+        const r = await engine.score(request.data.model_version, request.data.texts, request.data.execution);
+        return { model_version: r.version, execution: r.execution, probs: Array.from(r.probs), ms: performance.now() - t0 } satisfies OffscreenScoreResponse;
+      }
+      case 'verify-model':
+        return (await engine.verify(request.data.version)) satisfies VerifyResponse;
+      case 'status':
+        return engine.status();
+      case 'reset':
+        await engine.reset();
+        return { reset: true };
+    }
+  };
+  work().then(
+    (data) => sendResponse({ ok: true, data }),
+    (err: Error) => sendResponse({ ok: false, error: err.message }),
+  );
+  return true; // the reply is asynchronous
+});
