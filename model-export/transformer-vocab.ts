@@ -33,16 +33,16 @@ than then now look only come its over think also back after use two how our work
 even new want because any these give day most us is are was were been has had did does done am
 very really much more many lot lots too here where why should never always still again thing
 things something nothing everything anything someone everyone video videos channel comment
-comments watch watched content part song music sound voice love like hate great best better worst
+comments watch watched content part song music sound voice love hate great best better worst
 bad nice cool awesome amazing beautiful funny boring wow lol omg thanks thank please yes yeah ok
 okay man guy guys bro dude girl world life live real right wrong same keep let put tell feel
 seem try call ask need mean show talk hear play run move turn start help stop end old big long
 little high small large next early young important few public own sure free full clear whole
 easy hard true fake hope wish miss believe understand explain learn tutorial review game games
-film movie episode series subscribe subscribed sub like likes view views minute minutes second
+film movie episode series subscribe subscribed sub likes view views minute minutes second
 seconds hour hours today tomorrow yesterday week month years ago every each both between under
-while during before without through around against down off away around made said went got
-found gave told asked used tried came left put brought bought while since until though although
+while during before without through around against down off away made said went got
+found gave told asked used tried came left brought bought since until though although
 ever yet already soon once twice maybe perhaps probably actually literally honestly seriously
 totally completely absolutely definitely exactly almost quite enough rather pretty super
 happy sad angry glad sorry excited interesting interested useful useless perfect terrible

@@ -17,7 +17,9 @@ interface Status {
 }
 
 async function videoSummary(): Promise<VideoSummary | null> {
-  const [tab] = await chrome.tabs.query({ active: true, currentWindow: true });
+  // `?tab=<id>` opens the popup for a given tab (the popup opened as a page, e.g. by the tests).
+  const requested = Number(new URLSearchParams(location.search).get('tab'));
+  const tab = requested ? await chrome.tabs.get(requested) : (await chrome.tabs.query({ active: true, currentWindow: true }))[0];
   if (!tab?.id || !tab.url?.startsWith('https://www.youtube.com/')) return null;
   try {
     const reply = (await chrome.tabs.sendMessage(tab.id, { target: 'content', type: 'get-video-summary' })) as Reply<VideoSummary>;

@@ -132,7 +132,8 @@ export async function summaryCounts(page: Page): Promise<{ negative: number; neu
 export async function clickByAccessibleName(page: Page, role: string, name: string): Promise<void> {
   const cdp: CDPSession = await page.context().newCDPSession(page);
   try {
-    const { nodes } = (await cdp.send('Accessibility.queryAXTree', { accessibleName: name, role })) as { nodes: Array<{ backendDOMNodeId?: number }> };
+    const { root } = (await cdp.send('DOM.getDocument', { depth: 0 })) as { root: { nodeId: number } };
+    const { nodes } = (await cdp.send('Accessibility.queryAXTree', { nodeId: root.nodeId, accessibleName: name, role })) as { nodes: Array<{ backendDOMNodeId?: number }> };
     const node = nodes.find((n) => n.backendDOMNodeId !== undefined);
     if (!node) throw new Error(`no ${role} named "${name}"`);
     await cdp.send('DOM.scrollIntoViewIfNeeded', { backendNodeId: node.backendDOMNodeId });

@@ -1,0 +1,154 @@
+/**
+ * The extension on a YouTube-like watch page: badges for static, lazily loaded and reply comments
+ * and after SPA navigation; the summary matches the badges; the filter; markup stays text; themes;
+ * the results cache; the popup and its CSV export.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessibleNames, badges, clickByAccessibleName, launchWithExtension, openVideo, summaryCounts, type ExtensionBrowser } from './browser.js';
+import type { Page } from 'playwright-core';
+
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/youtube/comments.json', import.meta.url), 'utf8')) as {
+  videos: Record<string, Array<{ text: string; replies?: Array<{ text: string }> }>>;
+};
+const VIDEO = 'aaaaaaaaaaa';
+const VIDEO_2 = 'bbbbbbbbbbb';
+const ALL = fixture.videos.default!;
+
+let b: ExtensionBrowser;
+let page: Page;
+
+const counters = async (): Promise<Record<string, number>> => (await b.background<{ counters: Record<string, number> }>('get-status')).counters;
+const waitForBadges = (p: Page, n: number) =>
+  p.waitForFunction((count) => document.querySelectorAll('[data-ytsent-badge]').length >= count, n, { timeout: 60_000 });
+const labelOf = (list: Awaited<ReturnType<typeof badges>>, start: string) => list.find((x) => x.text.startsWith(start))?.label;
+
+beforeAll(async () => {
+  b = await launchWithExtension();
+  page = await openVideo(b.context, VIDEO);
+  await waitForBadges(page, 20);
+});
+afterAll(async () => {
+  await b?.close();
+});
+
+describe('badges and summary', () => {
+  it('badges every rendered comment with a label that reads right', async () => {
+    const list = await badges(page);
+    expect(list).toHaveLength(20);
+    expect(labelOf(list, "This is honestly the best explanation")).toBe('positive');
+    expect(labelOf(list, 'This is the worst tutorial ever')).toBe('negative');
+    expect(labelOf(list, 'What camera do you use')).toBe('neutral');
+    for (const x of list) expect(x.score).toBeGreaterThan(1 / 3);
+  });
+
+  it('gives every badge an accessible name with label and confidence', async () => {
+    const names = (await accessibleNames(page, 'button')).filter((n) => n.startsWith('Sentiment:'));
+    expect(names).toHaveLength(20);
+    for (const n of names) expect(n).toMatch(/^Sentiment: (negative|neutral|positive), \d{1,3}% confidence\. Activate to correct\.$/);
+  });
+
+  it('keeps the summary counts equal to the badges', async () => {
+    const list = await badges(page);
+    const expected = { negative: 0, neutral: 0, positive: 0 };
+    for (const x of list) expected[x.label as keyof typeof expected]++;
+    expect(await summaryCounts(page)).toEqual({ ...expected, total: list.length });
+  });
+
+  it('badges lazily loaded comments as they arrive', async () => {
+    await page.evaluate(() => document.querySelector('#continuations')!.scrollIntoView());
+    await waitForBadges(page, ALL.length);
+    const list = await badges(page);
+    expect(list.filter((x) => !x.reply)).toHaveLength(ALL.length);
+    expect((await summaryCounts(page)).total).toBe(ALL.length);
+  });
+
+  it('shows comment markup as plain text and never runs it', async () => {
+    const list = await badges(page);
+    const markup = list.find((x) => x.text.includes('<script>'));
+    expect(markup?.text).toContain('<b>bold</b> <img src=x onerror="window.__xss=1"> <script>window.__xss=2</script>');
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.evaluate(() => document.querySelectorAll('#content-text b, #content-text script, #content-text img[src="x"]').length)).toBe(0);
+  });
+
+  it('badges replies when a thread is expanded', async () => {
+    await page.evaluate(() => (window as unknown as { __ytFixture: { expandReplies(i: number): void } }).__ytFixture.expandReplies(0));
+    await waitForBadges(page, ALL.length + 2);
+    const replies = (await badges(page)).filter((x) => x.reply);
+    expect(replies.map((r) => r.label)).toEqual(['positive', 'negative']);
+  });
+
+  it('scores each comment once', async () => {
+    // The page so far: every top-level comment and two replies, each distinct text inferred once.
+    const c = await counters();
+    expect(c.inferences).toBe(ALL.length + 2);
+  });
+
+  it('filters to one sentiment and back', async () => {
+    const visible = () =>
+      page.evaluate(() =>
+        Array.from(document.querySelectorAll<HTMLElement>('ytd-comment-thread-renderer'))
+          .filter((t) => getComputedStyle(t).display !== 'none')
+          .map((t) => t.querySelector<HTMLElement>('#comment [data-ytsent-badge]')!.dataset.ytsentLabel),
+      );
+    await clickByAccessibleName(page, 'button', '▼ Negative only');
+    const negatives = await visible();
+    expect(negatives.length).toBe((await summaryCounts(page)).negative - 1); // one negative is a reply
+    expect(new Set(negatives)).toEqual(new Set(['negative']));
+    await clickByAccessibleName(page, 'button', 'All');
+    expect(await visible()).toHaveLength(ALL.length);
+  });
+
+  it('follows the dark theme', async () => {
+    await page.evaluate(() => (window as unknown as { __ytFixture: { setDark(d: boolean): void } }).__ytFixture.setDark(true));
+    await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLElement>('[data-ytsent-badge], [data-ytsent-summary]')).every((h) => h.dataset.theme === 'dark'));
+  });
+});
+
+describe('navigation and cache', () => {
+  it('re-scores after SPA navigation to another video', async () => {
+    await page.evaluate((id) => (window as unknown as { __ytFixture: { navigate(id: string): Promise<void> } }).__ytFixture.navigate(id), VIDEO_2);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-ytsent-badge]').length === n, fixture.videos[VIDEO_2]!.length, { timeout: 30_000 });
+    expect((await summaryCounts(page)).total).toBe(fixture.videos[VIDEO_2]!.length);
+    expect(labelOf(await badges(page), 'Loved the second episode')).toBe('positive');
+  });
+
+  it('serves a reload from the cache: no second inference', async () => {
+    const before = await counters();
+    await page.reload();
+    await page.waitForFunction(() => (window as unknown as { __ytFixture?: { ready: Promise<boolean> } }).__ytFixture?.ready);
+    await waitForBadges(page, fixture.videos[VIDEO_2]!.length);
+    const after = await counters();
+    expect(after.inferences).toBe(before.inferences);
+    expect(after.cache_hits! - (before.cache_hits ?? 0)).toBe(fixture.videos[VIDEO_2]!.length);
+  });
+});
+
+describe('popup', () => {
+  it('shows the distribution, examples and state, and exports CSV', async () => {
+    const video = await openVideo(b.context, VIDEO);
+    await video.evaluate(() => document.querySelector('#continuations')!.scrollIntoView());
+    await waitForBadges(video, ALL.length);
+    const tabId = await b.extensionPage.evaluate(async () => (await chrome.tabs.query({ url: 'https://www.youtube.com/*' })).find((t: chrome.tabs.Tab) => t.url?.includes('aaaaaaaaaaa'))!.id!);
+    const popup = await b.context.newPage();
+    await popup.goto(`chrome-extension://${b.extensionId}/popup/popup.html?tab=${tabId}`);
+    await popup.waitForSelector('#video:not([hidden])');
+    const counts = await summaryCounts(video);
+    const rows = await popup.$$eval('#counts tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-label'), Number(tr.children[1]!.textContent)]));
+    expect(Object.fromEntries(rows)).toEqual({ positive: counts.positive, neutral: counts.neutral, negative: counts.negative });
+    expect(await popup.textContent('#local')).toContain('Scored on this device');
+    expect(await popup.textContent('#model')).toContain('1.0.0');
+    expect(await popup.textContent('#telemetry')).toContain('Off');
+    expect(await popup.$$eval('#top-positive li', (li) => li.length)).toBe(3);
+    expect(await popup.$$eval('#top-negative li', (li) => li.length)).toBe(3);
+    const [download] = await Promise.all([popup.waitForEvent('download'), popup.click('#export')]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    const lines = csv.trim().split('\r\n');
+    expect(lines[0]).toBe('video_id,text,label,confidence,p_negative,p_neutral,p_positive,is_reply,model_version');
+    expect(lines).toHaveLength(counts.total + 1);
+    // Markup is exported as text, quoted where it holds quotes.
+    expect(csv).toContain('"<b>bold</b> <img src=x onerror=""window.__xss=1""> <script>window.__xss=2</script> not sure what to think"');
+    await popup.close();
+    await video.close();
+  });
+});
