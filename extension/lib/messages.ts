@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { LabelSchema } from '../../core/wire.js';
-import { SettingsSchema } from './settings.js';
+import { SettingsPatchSchema } from './settings.js';
 
 const VideoId = z.string().max(64).nullable();
 
@@ -25,7 +25,7 @@ export const BackgroundRequestSchema = z.discriminatedUnion('type', [
     data: z.object({ video_id: VideoId, text: z.string().min(1).max(20_000), predicted: LabelSchema, corrected: LabelSchema, score: z.number().optional() }),
   }),
   z.object({ target: z.literal('background'), type: z.literal('get-status'), data: z.object({}).optional() }),
-  z.object({ target: z.literal('background'), type: z.literal('update-settings'), data: SettingsSchema.partial() }),
+  z.object({ target: z.literal('background'), type: z.literal('update-settings'), data: SettingsPatchSchema }),
   z.object({ target: z.literal('background'), type: z.literal('telemetry-preview'), data: z.object({ consent_stats: z.boolean(), consent_text: z.boolean() }) }),
   z.object({ target: z.literal('background'), type: z.literal('flush-telemetry'), data: z.object({ force: z.boolean().default(false) }).optional() }),
   z.object({ target: z.literal('background'), type: z.literal('check-updates'), data: z.object({}).optional() }),

@@ -8,17 +8,29 @@ import { ChannelSchema } from '../../core/wire.js';
 /** Backend the build was configured for (host permission granted at install). */
 export const DEFAULT_BACKEND_URL: string = import.meta.env.VITE_YTSENT_BACKEND ?? 'http://127.0.0.1:8787';
 
-export const SettingsSchema = z.object({
-  backend_url: z.url({ protocol: /^https?$/ }).default(DEFAULT_BACKEND_URL),
-  channel: ChannelSchema.default('stable'),
+const fields = {
+  backend_url: z.url({ protocol: /^https?$/ }),
+  channel: ChannelSchema,
   /** Consent 1: anonymous statistics (label, confidence, hashed-token buckets, model version). */
-  consent_stats: z.boolean().default(false),
+  consent_stats: z.boolean(),
   /** Consent 2: additionally scrubbed comment text and video id, for retraining and corrections. */
-  consent_text: z.boolean().default(false),
+  consent_text: z.boolean(),
   /** Which onnxruntime execution provider to use; auto measures WebGPU against WASM once per model. */
-  execution: z.enum(['auto', 'wasm', 'webgpu']).default('auto'),
-  show_badges: z.boolean().default(true),
+  execution: z.enum(['auto', 'wasm', 'webgpu']),
+  show_badges: z.boolean(),
+};
+
+export const SettingsSchema = z.object({
+  backend_url: fields.backend_url.default(DEFAULT_BACKEND_URL),
+  channel: fields.channel.default('stable'),
+  consent_stats: fields.consent_stats.default(false),
+  consent_text: fields.consent_text.default(false),
+  execution: fields.execution.default('auto'),
+  show_badges: fields.show_badges.default(true),
 });
+
+/** A settings change: only the fields given (no defaults, which would silently reset the others). */
+export const SettingsPatchSchema = z.object(fields).partial().strict();
 export type Settings = z.infer<typeof SettingsSchema>;
 
 const KEY = 'settings';

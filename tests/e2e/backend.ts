@@ -1,0 +1,59 @@
+/** A real `wrangler dev` backend for the end-to-end tests, with the committed model published on stable. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultModelDir } from '../../node-runtime/bundle.js';
+import { publishModel } from '../../scripts/publish-model.js';
+import { freePort, startWranglerDev, type WranglerDev } from '../../scripts/wrangler-dev.js';
+
+export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef0123';
+
+export interface Backend {
+  url: string;
+  dev: WranglerDev;
+  persistTo: string;
+  /** Stop the server, keeping its state (R2) for a restart on the same port. */
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+  publish(dir: string, channel?: string): Promise<void>;
+  /** Stored telemetry lines (admin export). */
+  exported(kind: 'samples' | 'feedback', modelVersion: string): Promise<Array<Record<string, unknown>>>;
+  close(): Promise<void>;
+}
+
+export async function startBackend(): Promise<Backend> {
+  const persistTo = mkdtempSync(join(tmpdir(), 'ytsent-e2e-r2-'));
+  const port = await freePort();
+  const start = () => startWranglerDev({ port, persistTo, vars: { ADMIN_TOKEN } });
+  let dev = await start();
+  const backend: Backend = {
+    url: dev.url,
+    get dev() {
+      return dev;
+    },
+    persistTo,
+    async stop() {
+      await dev.stop();
+    },
+    async restart() {
+      dev = await start();
+    },
+    async publish(dir, channel = 'stable') {
+      await publishModel({ dir, url: dev.url, token: ADMIN_TOKEN, channel, log: () => {} });
+    },
+    async exported(kind, modelVersion) {
+      const res = await fetch(`${dev.url}/v1/admin/export?kind=${kind}&model_version=${modelVersion}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+      if (!res.ok) throw new Error(`export: HTTP ${res.status} ${await res.text()}`);
+      return (await res.text())
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    },
+    async close() {
+      await dev.stop();
+      rmSync(persistTo, { recursive: true, force: true });
+    },
+  };
+  await backend.publish(defaultModelDir());
+  return backend;
+}
