@@ -1,0 +1,139 @@
+/**
+ * Model updates against a real `wrangler dev` registry: a newly published model (a transformer
+ * bundle in the transformers.js layout) is picked up and used; a model whose golden examples fail
+ * and a download whose sha256 is wrong are both rejected while scoring continues on the current
+ * model; rollback; results cached for one version are never served for another.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelManifest } from '../../core/manifest.js';
+import { defaultModelDir } from '../../node-runtime/bundle.js';
+import { writeTransformerBundle } from '../../model-export/transformer-bundle.js';
+import { launchWithExtension, openVideo, type ExtensionBrowser } from './browser.js';
+import { startBackend, type Backend } from './backend.js';
+
+let backend: Backend;
+let b: ExtensionBrowser;
+let tmp: string;
+
+interface Status {
+  model: { version: string; format: string; source: string };
+  previous_model: string | null;
+  rejected_models: Array<{ version: string; reason: string }>;
+  counters: Record<string, number>;
+}
+interface Update {
+  status: string;
+  version?: string;
+  active: string;
+  detail?: string;
+}
+const status = () => b.background<Status>('get-status');
+const check = () => b.background<Update>('check-updates');
+const scoreVersion = async (text: string) =>
+  (await b.background<{ model_version: string; results: Array<{ label: string }> }>('score', { video_id: null, comments: [{ id: '0', text }] })).model_version;
+
+/** A copy of the committed n-gram bundle under another version, with an optional manifest edit. */
+function ngramVariant(version: string, edit: (m: ModelManifest) => void = () => {}): string {
+  const src = defaultModelDir();
+  const dir = join(tmp, version);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(join(src, 'model.onnx'), join(dir, 'model.onnx'));
+  const manifest = JSON.parse(readFileSync(join(src, 'manifest.json'), 'utf8')) as ModelManifest;
+  manifest.version = version;
+  edit(manifest);
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  return dir;
+}
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'ytsent-e2e-models-'));
+  backend = await startBackend();
+  b = await launchWithExtension();
+  await b.background('update-settings', { backend_url: backend.url });
+});
+afterAll(async () => {
+  await b?.close();
+  await backend?.close();
+});
+
+describe('model updates', () => {
+  it('stays on the bundled model while the channel serves it', async () => {
+    expect(await check()).toMatchObject({ status: 'up-to-date', active: '1.0.0' });
+    expect((await status()).model).toMatchObject({ version: '1.0.0', source: 'bundled' });
+  });
+
+  it('picks up a newly published transformer model and scores with it', async () => {
+    const page = await openVideo(b.context, 'bbbbbbbbbbb');
+    await page.waitForFunction(() => document.querySelectorAll('[data-ytsent-badge]').length === 5);
+    const before = (await status()).counters;
+
+    await writeTransformerBundle(join(tmp, '1.1.0'), { preset: 'tiny', version: '1.1.0', name: 'ytsent-tiny-transformer' });
+    await backend.publish(join(tmp, '1.1.0'));
+    const update = await check();
+    expect(update).toMatchObject({ status: 'updated', version: '1.1.0', active: '1.1.0' });
+    expect((await status()).model).toMatchObject({ version: '1.1.0', format: 'hf-text-classification', source: 'downloaded' });
+    expect(await scoreVersion('a brand new comment')).toBe('1.1.0');
+
+    // The page's comments were cached for 1.0.0: after the switch they are inferred again with 1.1.0.
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll('[data-ytsent-badge]').length === 5);
+    const after = (await status()).counters;
+    expect(after.inferences! - before.inferences!).toBe(1 + 5);
+    await page.close();
+  });
+
+  it('rejects a model whose golden examples fail on this device, and keeps scoring', async () => {
+    // Valid manifest, correct sha256s, but the probabilities it promises are not what the model gives.
+    const dir = ngramVariant('1.2.0', (m) => {
+      m.golden = m.golden.map((g) => ({ ...g, probs: [g.probs[2]!, g.probs[0]!, g.probs[1]!] }));
+    });
+    await backend.publish(dir);
+    const update = await check();
+    expect(update.status).toBe('rejected');
+    expect(update.detail).toMatch(/golden examples failed/);
+    const s = await status();
+    expect(s.model.version).toBe('1.1.0');
+    expect(s.rejected_models.map((r) => r.version)).toContain('1.2.0');
+    expect(await scoreVersion('still scoring after a rejected update')).toBe('1.1.0');
+    // Asking again does not download the rejected version again.
+    expect((await check()).detail).toMatch(/previously rejected/);
+  });
+
+  it('rejects a download whose sha256 does not match the manifest, and keeps scoring', async () => {
+    // A registry (or CDN) serving a corrupted file: same size, one byte flipped.
+    const dir = ngramVariant('1.3.0');
+    const manifest = readFileSync(join(dir, 'manifest.json'));
+    const corrupted = Buffer.from(readFileSync(join(dir, 'model.onnx')));
+    corrupted[1000] = corrupted[1000]! ^ 0xff;
+    const server: Server = createServer((req, res) => {
+      if (req.url === '/v1/channels/stable') return res.writeHead(200, { 'Content-Type': 'application/json' }).end(manifest);
+      if (req.url === '/v1/models/1.3.0/files/model.onnx') return res.writeHead(200).end(corrupted);
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      await b.background('update-settings', { backend_url: `http://127.0.0.1:${port}` });
+      const update = await check();
+      expect(update.status).toBe('rejected');
+      expect(update.detail).toMatch(/model.onnx sha256 .* does not match the manifest/);
+      expect((await status()).model.version).toBe('1.1.0');
+      expect(await scoreVersion('still scoring after a corrupted download')).toBe('1.1.0');
+    } finally {
+      server.close();
+      await b.background('update-settings', { backend_url: backend.url });
+    }
+  });
+
+  it('rolls back to the previous model in one step', async () => {
+    expect(await b.background('rollback-model')).toEqual({ active: '1.0.0' });
+    const s = await status();
+    expect(s.model).toMatchObject({ version: '1.0.0', source: 'bundled' });
+    expect(s.previous_model).toBe('1.1.0');
+    expect(await scoreVersion('after rollback')).toBe('1.0.0');
+  });
+});
