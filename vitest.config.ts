@@ -4,12 +4,17 @@
  * - every `tests/<suite>/vitest.config.*` joins as its own project (worker tests in workerd,
  *   end-to-end tests against wrangler dev and Chromium).
  */
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     projects: [
       {
+        resolve: {
+          // The extension's build-time module (vite.config.ts) → the committed bundle.
+          alias: { 'virtual:ytsent-default-model': fileURLToPath(new URL('./tests/unit/extension/default-model.ts', import.meta.url)) },
+        },
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],

@@ -8,9 +8,10 @@
  * transformer bundles.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import { goldenProbs, HfTextClassifier, type HfOrtModule } from '../../core/hf-scorer.js';
+import { goldenProbs } from '../../core/hf-scorer.js';
 import type { ModelManifest } from '../../core/manifest.js';
-import { checkGolden, NgramScorer, type OrtModule } from '../../core/scorer.js';
+import { checkGolden } from '../../core/scorer.js';
+import { createTextScorer, type AnyOrtModule, type TextScorer } from '../../core/text-scorer.js';
 import { getMeta, setMeta } from '../lib/db.js';
 import { loadModelFiles } from '../lib/model-store.js';
 
@@ -22,11 +23,6 @@ ort.env.wasm.proxy = false;
 export type Execution = 'wasm' | 'webgpu';
 /** The user's setting: auto measures WebGPU against WASM once per model version. */
 export type Preference = Execution | 'auto';
-
-interface TextScorer {
-  probs(texts: readonly string[]): Promise<Float32Array>;
-  release(): Promise<void>;
-}
 
 interface Loaded {
   version: string;
@@ -45,12 +41,8 @@ export interface Calibration {
 
 const BATCH = 64;
 
-async function createScorer(manifest: ModelManifest, files: Map<string, Uint8Array>, execution: Execution): Promise<TextScorer> {
-  const options = { executionProviders: [execution], graphOptimizationLevel: 'all' as const };
-  if (manifest.format === 'ngram-onnx') {
-    return NgramScorer.create(ort as unknown as OrtModule, manifest, files.get(manifest.model.file)!, options);
-  }
-  return HfTextClassifier.create(ort as unknown as HfOrtModule, manifest, files, options);
+function createScorer(manifest: ModelManifest, files: Map<string, Uint8Array>, execution: Execution): Promise<TextScorer> {
+  return createTextScorer(ort as unknown as AnyOrtModule, manifest, files, { executionProviders: [execution], graphOptimizationLevel: 'all' });
 }
 
 /** Golden examples reproduced by this runtime: the gate every model passes before it is used. */

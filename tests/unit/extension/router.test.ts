@@ -1,0 +1,101 @@
+/**
+ * The service worker's message router: validation, scoring through the cache, counters, settings
+ * patches and consents, the telemetry preview, and deleting all local data.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { installChromeFake } from './chrome-fake.js';
+import { offscreenCalls, toOffscreenInNode } from './offscreen-node.js';
+
+installChromeFake();
+vi.mock('../../../extension/background/offscreen-client.js', () => ({ toOffscreen: toOffscreenInNode, ensureOffscreen: async () => {}, closeOffscreen: async () => {} }));
+const { onMessage } = await import('../../../extension/background/router.js');
+const { db } = await import('../../../extension/lib/db.js');
+
+type Reply = { ok: true; data: any } | { ok: false; error: string };
+function call(message: unknown): Promise<Reply> {
+  return new Promise((resolve) => {
+    const async = onMessage(message, {} as chrome.runtime.MessageSender, resolve);
+    if (!async && (message as { target?: string })?.target !== 'background') resolve({ ok: false, error: 'ignored' });
+  });
+}
+const bg = async (type: string, data?: unknown) => {
+  const r = await call({ target: 'background', type, ...(data === undefined ? {} : { data }) });
+  if (!r.ok) throw new Error(r.error);
+  return r.data;
+};
+
+describe('service worker router', () => {
+  it('ignores messages for other contexts and refuses malformed ones, naming the problem', async () => {
+    expect(onMessage({ target: 'offscreen', type: 'score' }, {} as chrome.runtime.MessageSender, () => {})).toBe(false);
+    const bad = await call({ target: 'background', type: 'score', data: { video_id: null, comments: [{ id: 1, text: 'x' }] } });
+    expect(bad).toEqual({ ok: false, error: expect.stringMatching(/bad request: data.comments.0.id/) });
+    expect(await call({ target: 'background', type: 'nope' })).toMatchObject({ ok: false });
+    expect(await call({ target: 'background', type: 'update-settings', data: { consent_stats: 'yes' } })).toMatchObject({ ok: false });
+  });
+
+  it('scores through the cache: each distinct text inferred once per model version', async () => {
+    const comments = [
+      { id: 'a', text: 'I absolutely love this video' },
+      { id: 'b', text: 'worst thing ever, awful' },
+      { id: 'c', text: 'I absolutely  love this video ' }, // same text after normalization
+    ];
+    const first = await bg('score', { video_id: 'dQw4w9WgXcQ', comments });
+    expect(first.model_version).toBe('1.0.0');
+    expect(first.results.map((r: { id: string; label: string; cached: boolean }) => [r.id, r.label, r.cached])).toEqual([
+      ['a', 'positive', false],
+      ['b', 'negative', false],
+      ['c', 'positive', false],
+    ]);
+    expect(offscreenCalls.filter((c) => c.type === 'score').map((c) => (c.data as { texts: string[] }).texts.length)).toEqual([2]);
+    const again = await bg('score', { video_id: 'dQw4w9WgXcQ', comments });
+    expect(again.results.every((r: { cached: boolean }) => r.cached)).toBe(true);
+    expect(again.results[0].probs).toEqual(first.results[0].probs);
+    expect(offscreenCalls.filter((c) => c.type === 'score')).toHaveLength(1);
+    const status = await bg('get-status');
+    expect(status.counters).toMatchObject({ inferences: 2, cache_hits: 3, requests: 2 });
+    expect(status.telemetry).toMatchObject({ consent: null, queued: 0 });
+  });
+
+  it('applies settings patches without resetting other settings; the text consent implies statistics', async () => {
+    await bg('update-settings', { channel: 'beta' });
+    const s = await bg('update-settings', { consent_text: true });
+    expect(s).toMatchObject({ channel: 'beta', consent_text: true, consent_stats: true });
+    await expect(bg('update-settings', { backend_url: 'https://elsewhere.example.com' })).rejects.toThrow(/no permission for https:\/\/elsewhere.example.com/);
+  });
+
+  it('queues samples under consent and purges them when the user opts out', async () => {
+    await bg('score', { video_id: 'dQw4w9WgXcQ', comments: [{ id: 'n', text: 'a new comment, mail me@x.org' }] });
+    expect((await bg('get-status')).telemetry.queued).toBe(1);
+    const item = (await db().queue.toArray())[0]!.item as { text: string; video_id: string };
+    expect(item).toMatchObject({ text: 'a new comment, mail [email]', video_id: 'dQw4w9WgXcQ' });
+    await bg('update-settings', { consent_stats: false, consent_text: false });
+    expect((await bg('get-status')).telemetry.queued).toBe(0);
+  });
+
+  it('previews exactly what each consent would send', async () => {
+    expect(await bg('telemetry-preview', { consent_stats: false, consent_text: false })).toMatchObject({ consent: null, batch: null });
+    const stats = await bg('telemetry-preview', { consent_stats: true, consent_text: false });
+    expect(stats.consent).toBe('stats');
+    expect(stats.batch.items.length).toBeGreaterThan(0);
+    for (const item of stats.batch.items) expect(item.text).toBeUndefined();
+    const text = await bg('telemetry-preview', { consent_stats: true, consent_text: true });
+    expect(text.batch.items.some((i: { text?: string }) => i.text === 'a new comment, mail [email]')).toBe(true);
+    // Previewing changes nothing.
+    expect((await bg('get-status')).settings).toMatchObject({ consent_stats: false, consent_text: false });
+  });
+
+  it('feedback is queued only under the text consent', async () => {
+    expect(await bg('feedback', { video_id: null, text: 'meh', predicted: 'neutral', corrected: 'negative' })).toEqual({ queued: false });
+    await bg('update-settings', { consent_text: true });
+    expect(await bg('feedback', { video_id: null, text: 'meh', predicted: 'neutral', corrected: 'negative' })).toEqual({ queued: true });
+  });
+
+  it('deletes all local data', async () => {
+    expect(await bg('delete-all-data')).toEqual({ deleted: true });
+    const status = await bg('get-status');
+    expect(status.cache.entries).toBe(0);
+    expect(status.telemetry.queued).toBe(0);
+    expect(status.counters).toEqual({});
+    expect(status.settings).toMatchObject({ channel: 'stable', consent_text: false, consent_stats: false });
+  });
+});
