@@ -4,7 +4,9 @@
  * Written against YouTube's comment markup as of 2025-2026 (Polymer `ytd-*` elements; comments are
  * `ytd-comment-view-model`, formerly `ytd-comment-renderer`, both still matched):
  *
- *   ytd-comments#comments                     (watch page; on Shorts inside the comments engagement panel)
+ *   ytd-comments#comments                     (watch page; on Shorts the comments engagement panel,
+ *                                               ytd-engagement-panel-section-list-renderer[target-id=
+ *                                               "engagement-panel-comments-section"], holds the same section)
  *     ytd-item-section-renderer#sections
  *       #header  ytd-comments-header-renderer (count, sort menu)
  *       #contents
@@ -22,7 +24,7 @@
 
 export const SELECTORS = {
   /** The comments section of a watch page or of the Shorts comments panel. */
-  commentsSection: 'ytd-comments#comments, ytd-engagement-panel-section-list-renderer[target-id="engagement-panel-comments-section"] ytd-comments',
+  commentsSection: 'ytd-comments#comments, ytd-engagement-panel-section-list-renderer[target-id="engagement-panel-comments-section"]',
   /** Where the summary bar goes: above the list of threads. */
   sectionContents: 'ytd-item-section-renderer#sections > #contents',
   thread: 'ytd-comment-thread-renderer',
@@ -111,8 +113,9 @@ export function summarySlot(doc: Document): { parent: HTMLElement; before: Node 
   const section = doc.querySelector<HTMLElement>(SELECTORS.commentsSection);
   if (!section) return null;
   const contents = section.querySelector<HTMLElement>(SELECTORS.sectionContents);
+  // The Shorts panel exists (empty) before its comments load: wait for the list.
   if (contents?.parentElement) return { parent: contents.parentElement, before: contents };
-  return { parent: section, before: section.firstChild };
+  return null;
 }
 
 /** YouTube marks its dark theme with a `dark` attribute on <html>. */

@@ -86,17 +86,16 @@ export async function routeYouTube(context: BrowserContext): Promise<void> {
       const type = name.endsWith('.js') ? 'text/javascript' : 'application/json';
       return route.fulfill({ status: 200, contentType: type, body: readFileSync(join(FIXTURES, name)) });
     }
-    if (url.pathname === '/watch' || url.pathname.startsWith('/shorts/')) {
-      return route.fulfill({ status: 200, contentType: 'text/html', body: readFileSync(join(FIXTURES, 'watch.html')) });
-    }
+    if (url.pathname === '/watch') return route.fulfill({ status: 200, contentType: 'text/html', body: readFileSync(join(FIXTURES, 'watch.html')) });
+    if (url.pathname.startsWith('/shorts/')) return route.fulfill({ status: 200, contentType: 'text/html', body: readFileSync(join(FIXTURES, 'shorts.html')) });
     return route.fulfill({ status: 404, body: 'not in fixture' });
   });
 }
 
 /** Opens a fixture video and waits until its first page of comments is rendered. */
-export async function openVideo(context: BrowserContext, videoId: string, query = ''): Promise<Page> {
+export async function openVideo(context: BrowserContext, videoId: string, query = '', kind: 'watch' | 'shorts' = 'watch'): Promise<Page> {
   const page = await context.newPage();
-  await page.goto(`https://www.youtube.com/watch?v=${videoId}${query}`);
+  await page.goto(kind === 'shorts' ? `https://www.youtube.com/shorts/${videoId}${query}` : `https://www.youtube.com/watch?v=${videoId}${query}`);
   await page.waitForFunction(() => (window as unknown as { __ytFixture?: { ready: Promise<boolean> } }).__ytFixture?.ready);
   return page;
 }

@@ -124,6 +124,19 @@ describe('navigation and cache', () => {
   });
 });
 
+describe('Shorts', () => {
+  it('badges the comments panel of a Short and summarises it', async () => {
+    const short = await openVideo(b.context, 'ccccccccccc', '', 'shorts');
+    await waitForBadges(short, 20);
+    expect(labelOf(await badges(short), 'This is the worst tutorial ever')).toBe('negative');
+    const counts = await summaryCounts(short);
+    expect(counts.total).toBe(20);
+    // The Shorts page is in the dark theme from the start.
+    expect(await short.evaluate(() => document.querySelector<HTMLElement>('[data-ytsent-summary]')!.dataset.theme)).toBe('dark');
+    await short.close();
+  });
+});
+
 describe('popup', () => {
   it('shows the distribution, examples and state, and exports CSV', async () => {
     const video = await openVideo(b.context, VIDEO);

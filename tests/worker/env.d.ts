@@ -1,0 +1,15 @@
+// Types for `cloudflare:test` / `cloudflare:workers` in the worker tests: the bindings of
+// wrangler.toml plus the test-only ones from vitest.config.mts.
+/// <reference types="@cloudflare/vitest-pool-workers/types" />
+import type { Env as WorkerEnv } from '../../worker/env.js';
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends WorkerEnv {
+      WEBHOOK_LOG: R2Bucket;
+    }
+    interface GlobalProps {
+      mainModule: typeof import('../../worker/index.js');
+    }
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * Shared fixtures for the workerd tests: requests through the real Worker entry point, synthetic
+ * model bundles with correct digests, telemetry batch builders, R2 listings.
+ *
+ * Storage is isolated per test file (and shared by the tests of one file); module state such as
+ * the published-manifest cache lives per isolate, so every file uses its own model versions.
+ */
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { CONFIDENCE_EDGES, histogram } from '../../core/drift.js';
+import { LABELS } from '../../core/labels.js';
+import { TOKEN_BUCKETS } from '../../core/token-buckets.js';
+import worker from '../../worker/index.js';
+import type { Env } from '../../worker/env.js';
+
+/** Same values as the bindings in vitest.config.mts. */
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+export const ALLOWED_ORIGIN = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop';
+export const BASE = 'http://ytsent.test';
+
+export const testEnv = env as unknown as Env & { WEBHOOK_LOG: R2Bucket };
+
+export const HOUR_MS = 3_600_000;
+
+/** `waitUntil` work of requests made by {@link call}, awaited after each test (setup.ts). */
+export const pendingContexts: Array<Promise<void>> = [];
+
+/**
+ * A request through the Worker's fetch handler (Hono app, real bindings), called directly with
+ * its own ExecutionContext. (Going through `exports.default.fetch` gets slower with every request
+ * in this pool version, about quadratically: a 1,200-request fuzz run would take minutes.)
+ */
+export async function call(path: string, init: RequestInit = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  // What an HTTP client sends for a body of known length (a directly constructed Request has none).
+  const headers = new Headers(init.headers);
+  const body = init.body;
+  if (!headers.has('content-length') && (typeof body === 'string' || body instanceof Uint8Array || body instanceof ArrayBuffer)) {
+    headers.set('content-length', String(typeof body === 'string' ? new TextEncoder().encode(body).byteLength : body.byteLength));
+  }
+  const res = await worker.fetch(new Request(BASE + path, { ...init, headers }), testEnv, ctx);
+  pendingContexts.push(waitOnExecutionContext(ctx));
+  return res;
+}
+
+export async function callJson<T = Record<string, unknown>>(path: string, init: RequestInit = {}): Promise<{ res: Response; body: T }> {
+  const res = await call(path, init);
+  const text = await res.text();
+  return { res, body: (text ? JSON.parse(text) : null) as T };
+}
+
+export const admin = (extra: Record<string, string> = {}): Record<string, string> => ({ Authorization: `Bearer ${ADMIN_TOKEN}`, ...extra });
+
+export function postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return call(path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+}
+
+export async function sha256Hex(data: Uint8Array | string): Promise<string> {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  return [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Deterministic pseudo-random bytes (xorshift) so bundles are reproducible. */
+export function pseudoRandomBytes(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drift fixtures: a population of items whose histograms *are* the manifest's reference, so data
+// "built not to drift" can reproduce it exactly and data "built to drift" can move away from it.
+
+export type ProtoItem = {
+  label: (typeof LABELS)[number];
+  score: number;
+  tokens: number[];
+  lang: string;
+};
+
+/** 300 items: labels 20/30/50 %, confident scores (0.55-0.95), tokens in buckets 0-63. */
+export function referencePopulation(): ProtoItem[] {
+  const items: ProtoItem[] = [];
+  for (let i = 0; i < 300; i++) {
+    const label = i % 10 < 2 ? 'negative' : i % 10 < 5 ? 'neutral' : 'positive';
+    const score = 0.55 + ((i * 37) % 41) / 100; // 0.55 .. 0.95
+    const tokens = [i % 64, (i * 7 + 3) % 64, (i * 13 + 5) % 64].filter((t, k, a) => a.indexOf(t) === k).sort((a, b) => a - b);
+    items.push({ label, score: Math.round(score * 1000) / 1000, tokens, lang: i % 3 === 0 ? 'de' : 'en' });
+  }
+  return items;
+}
+
+/** Mostly negative, unsure (0.34-0.5) and about other things (buckets 128-255): clear drift. */
+export function driftedPopulation(n = 300): ProtoItem[] {
+  const items: ProtoItem[] = [];
+  for (let i = 0; i < n; i++) {
+    const label = i % 10 < 7 ? 'negative' : i % 10 < 9 ? 'neutral' : 'positive';
+    items.push({ label, score: 0.34 + ((i * 17) % 17) / 100, tokens: [128 + (i % 128), 128 + ((i * 5 + 1) % 128)].filter((t, k, a) => a.indexOf(t) === k).sort((a, b) => a - b), lang: 'es' });
+  }
+  return items;
+}
+
+export function referenceOf(items: ProtoItem[]) {
+  const labelCounts = LABELS.map((l) => items.filter((i) => i.label === l).length);
+  const tokenCounts = new Array<number>(TOKEN_BUCKETS).fill(0);
+  for (const i of items) for (const t of i.tokens) tokenCounts[t]!++;
+  return {
+    source: 'synthetic test population',
+    n: items.length,
+    label_shares: labelCounts.map((c) => c / items.length),
+    confidence_hist: { edges: [...CONFIDENCE_EDGES], counts: histogram(items.map((i) => i.score), CONFIDENCE_EDGES) },
+    token_hist: { buckets: TOKEN_BUCKETS, counts: tokenCounts },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model bundles
+
+export interface Bundle {
+  version: string;
+  manifest: Record<string, unknown>;
+  manifestText: string;
+  files: Record<string, Uint8Array>;
+}
+
+export async function makeBundle(
+  version: string,
+  options: { files?: Record<string, Uint8Array>; reference?: unknown; name?: string } = {},
+): Promise<Bundle> {
+  // Each version gets its own bytes (content-addressed storage would otherwise share them).
+  const seed = [...version].reduce((h, ch) => Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0, 2166136261);
+  const files = options.files ?? { 'model.onnx': pseudoRandomBytes(4096 + (seed % 512), seed) };
+  const fileEntries = await Promise.all(Object.entries(files).map(async ([path, bytes]) => ({ path, sha256: await sha256Hex(bytes), bytes: bytes.byteLength })));
+  const manifest: Record<string, unknown> = {
+    name: options.name ?? 'ytsent-test',
+    version,
+    created_at: '2026-01-01T00:00:00.000Z',
+    format: 'ngram-onnx',
+    labels: [...LABELS],
+    files: fileEntries,
+    metrics: { test: { n: 10, accuracy: 0.9, macro_f1: 0.9, macro_recall: 0.9 } },
+    ...(options.reference === null ? {} : { reference: options.reference ?? referenceOf(referencePopulation()) }),
+    golden: [{ text: 'great video', probs: [0.1, 0.1, 0.8] }],
+    featurizer: {
+      id: 'ytsent-hashed-ngrams/v1+norm1',
+      config: {
+        buckets: 65536,
+        seed: 1,
+        word_ngrams: 2,
+        char_ngrams: [2, 5],
+        weights: { unigram: 1, bigram: 1, trigram: 1, char: 1, flag: 1, lexicon: 1 },
+        lexicon: true,
+        max_chars: 2000,
+      },
+    },
+    model: {
+      file: fileEntries[0]!.path,
+      opset: 13,
+      inputs: [{ name: 'feature_ids', dtype: 'int32', shape: ['batch', 'features'] }],
+      outputs: [{ name: 'probs', dtype: 'float32', shape: ['batch', 3] }],
+      quantization: 'int8',
+    },
+  };
+  return { version, manifest, manifestText: JSON.stringify(manifest, null, 2) + '\n', files };
+}
+
+export function putManifest(bundle: Bundle, text = bundle.manifestText, headers: Record<string, string> = admin()): Promise<Response> {
+  return call(`/v1/models/${bundle.version}`, { method: 'PUT', headers: { 'Content-Type': 'application/json', ...headers }, body: text });
+}
+
+export function putFile(version: string, path: string, bytes: Uint8Array, headers: Record<string, string> = admin()): Promise<Response> {
+  return call(`/v1/models/${version}/files/${path}`, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream', ...headers }, body: bytes });
+}
+
+/** The whole protocol: manifest, missing files, manifest again. Asserts nothing; returns the final response. */
+export async function publish(bundle: Bundle, channel?: string): Promise<Response> {
+  const first = await putManifest(bundle);
+  if (first.status === 202) {
+    const { missing } = (await first.json()) as { missing: Array<{ path: string }> };
+    for (const f of missing) {
+      const r = await putFile(bundle.version, f.path, bundle.files[f.path]!);
+      if (r.status !== 201) throw new Error(`upload ${f.path}: ${r.status} ${await r.text()}`);
+    }
+  } else {
+    await first.arrayBuffer();
+  }
+  const final = first.status === 202 ? await putManifest(bundle) : first;
+  if (channel) {
+    const p = await postJson(`/v1/channels/${channel}`, { version: bundle.version }, admin());
+    if (p.status !== 200) throw new Error(`promote: ${p.status} ${await p.text()}`);
+  }
+  return final;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Telemetry
+
+let clientCounter = 0;
+/** A fresh anonymous client id (the rate limit is per client id). */
+export function clientId(): string {
+  clientCounter++;
+  return `client-${String(clientCounter).padStart(6, '0')}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+export function samplesBatch(modelVersion: string, items: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}) {
+  const now = Date.now();
+  return {
+    batch_id: crypto.randomUUID(),
+    client_id: clientId(),
+    model_version: modelVersion,
+    extension_version: '0.1.0',
+    consent: 'stats',
+    items: items.map((i) => ({ label: 'positive', score: 0.9, ts: now, ...i })),
+    ...extra,
+  };
+}
+
+/** Sends `items` as batches of at most 100; every batch must be accepted (202). */
+export async function sendItems(modelVersion: string, items: ProtoItem[]): Promise<number> {
+  let accepted = 0;
+  for (let i = 0; i < items.length; i += 100) {
+    const res = await postJson('/v1/samples', samplesBatch(modelVersion, items.slice(i, i + 100)));
+    const body = (await res.json()) as { accepted: number };
+    if (res.status !== 202) throw new Error(`batch rejected: ${res.status} ${JSON.stringify(body)}`);
+    accepted += body.accepted;
+  }
+  return accepted;
+}
+
+export async function listKeys(bucket: R2Bucket, prefix = ''): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await bucket.list({ prefix, cursor });
+    keys.push(...page.objects.map((o) => o.key));
+    if (!page.truncated) return keys;
+    cursor = page.cursor;
+  }
+}
+
+/** Fires the Worker's scheduled handler for `scheduledTime` and waits for its waitUntil work. */
+export async function runCron(scheduledTime: number, e: Env = testEnv): Promise<void> {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ scheduledTime, cron: '5 * * * *' }), e, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+/** Five minutes into the hour after the current one: the current hour is then complete. */
+export function nextHourPlus5(now = Date.now()): number {
+  return (Math.floor(now / HOUR_MS) + 1) * HOUR_MS + 5 * 60_000;
+}
+
+export function currentHourKey(now = Date.now()): string {
+  return new Date(now).toISOString().slice(0, 13);
+}
+
+/**
+ * Waits, if needed, until at least `marginMs` remain in the current hour, so samples sent by a
+ * test land in one hourly partition (at most `marginMs` of waiting, about once in 120 runs).
+ */
+export async function awayFromHourEnd(marginMs = 30_000): Promise<void> {
+  const left = HOUR_MS - (Date.now() % HOUR_MS);
+  if (left < marginMs) await new Promise((r) => setTimeout(r, left + 1000));
+}

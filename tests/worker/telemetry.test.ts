@@ -1,0 +1,356 @@
+/**
+ * Opt-in telemetry in workerd: storage layout, exactly-once batches, every limit, consent rules,
+ * server-side scrubbing, timestamps, the per-client rate limit and CORS.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LIMITS } from '../../core/wire.js';
+import {
+  ALLOWED_ORIGIN,
+  call,
+  callJson,
+  clientId,
+  currentHourKey,
+  listKeys,
+  makeBundle,
+  postJson,
+  publish,
+  samplesBatch,
+  testEnv,
+} from './helpers.js';
+
+type Err = { error: { code: string; message: string; details?: Array<{ path: string; message: string }> } };
+type Ok = { batch_id: string; accepted: number; duplicate: boolean };
+
+const V = '7.0.0';
+
+function feedbackBatch(items: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}) {
+  const now = Date.now();
+  return {
+    batch_id: crypto.randomUUID(),
+    client_id: clientId(),
+    model_version: V,
+    consent: 'text',
+    items: items.map((i) => ({ text: 'this is wrong', predicted: 'positive', corrected: 'negative', ts: now, ...i })),
+    ...extra,
+  };
+}
+
+async function readLines(key: string): Promise<Array<Record<string, unknown>>> {
+  const obj = await testEnv.TELEMETRY.get(key);
+  expect(obj, key).not.toBeNull();
+  const text = await obj!.text();
+  expect(text.endsWith('\n')).toBe(true);
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+beforeAll(async () => {
+  expect((await publish(await makeBundle(V), 'stable')).status).toBe(201);
+});
+
+describe('storage', () => {
+  it('stores an accepted batch as NDJSON at samples/<version>/dt=YYYY-MM-DD/hh=HH/<batch_id>.ndjson', async () => {
+    const before = currentHourKey();
+    const batch = samplesBatch(V, [
+      { label: 'negative', score: 0.7, probs: [0.7, 0.2, 0.1], lang: 'en', tokens: [1, 5, 9] },
+      { label: 'neutral', score: 0.5 },
+    ]);
+    const { res, body } = await callJson<Ok>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
+    const after = currentHourKey();
+    expect(res.status).toBe(202);
+    expect(body).toEqual({ batch_id: batch.batch_id, accepted: 2, duplicate: false });
+
+    const keys = await listKeys(testEnv.TELEMETRY, `samples/${V}/`);
+    const expected = [before, after].map((h) => `samples/${V}/dt=${h.slice(0, 10)}/hh=${h.slice(11, 13)}/${batch.batch_id}.ndjson`);
+    expect(keys).toHaveLength(1);
+    expect(expected).toContain(keys[0]);
+    expect(keys[0]).toMatch(/^samples\/7\.0\.0\/dt=\d{4}-\d{2}-\d{2}\/hh=\d{2}\/[0-9a-f-]{36}\.ndjson$/);
+
+    const lines = await readLines(keys[0]!);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ batch_id: batch.batch_id, model_version: V, consent: 'stats', label: 'negative', score: 0.7, probs: [0.7, 0.2, 0.1], lang: 'en', tokens: [1, 5, 9] });
+    expect(typeof lines[0]!.received_at).toBe('string');
+    // Data minimization: the rotating client id is used for rate limiting only, never stored.
+    for (const line of lines) expect(line).not.toHaveProperty('client_id');
+    expect(JSON.stringify(lines)).not.toContain(batch.client_id);
+  });
+
+  it('stores feedback under feedback/<version>/...', async () => {
+    const batch = feedbackBatch([{ video_id: 'dQw4w9WgXcQ' }]);
+    const res = await postJson('/v1/feedback', batch);
+    expect(res.status).toBe(202);
+    const keys = await listKeys(testEnv.TELEMETRY, `feedback/${V}/`);
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatch(new RegExp(`^feedback/7\\.0\\.0/dt=\\d{4}-\\d{2}-\\d{2}/hh=\\d{2}/${batch.batch_id}\\.ndjson$`));
+    const [line] = await readLines(keys[0]!);
+    expect(line).toMatchObject({ predicted: 'positive', corrected: 'negative', text: 'this is wrong', video_id: 'dQw4w9WgXcQ', consent: 'text' });
+  });
+});
+
+describe('idempotency', () => {
+  it('stores a retried batch once and answers 200 duplicate:true', async () => {
+    const batch = samplesBatch(V, [{ label: 'positive', score: 0.8 }, { label: 'positive', score: 0.9 }, { label: 'neutral', score: 0.4 }]);
+    const first = await callJson<Ok>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
+    expect(first.res.status).toBe(202);
+    for (let i = 0; i < 3; i++) {
+      const again = await callJson<Ok>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
+      expect(again.res.status).toBe(200);
+      expect(again.body).toEqual({ batch_id: batch.batch_id, accepted: 3, duplicate: true });
+    }
+    const keys = (await listKeys(testEnv.TELEMETRY, `samples/${V}/`)).filter((k) => k.endsWith(`${batch.batch_id}.ndjson`));
+    expect(keys).toHaveLength(1);
+    expect(await readLines(keys[0]!)).toHaveLength(3);
+    expect(await listKeys(testEnv.TELEMETRY, `claims/samples/${batch.batch_id}`)).toEqual([`claims/samples/${batch.batch_id}.json`]);
+  });
+
+  it('stores concurrent duplicates exactly once: one 202, the rest 200 duplicate', async () => {
+    const batch = samplesBatch(V, [{ label: 'negative', score: 0.6 }]);
+    const body = JSON.stringify(batch);
+    // Distinct client ids would change the content hash; the same batch is sent by one client.
+    const responses = await Promise.all(Array.from({ length: 4 }, () => callJson<Ok>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body })));
+    const statuses = responses.map((r) => r.res.status).sort();
+    expect(statuses).toEqual([200, 200, 200, 202]);
+    expect(responses.filter((r) => r.body.duplicate)).toHaveLength(3);
+    const keys = (await listKeys(testEnv.TELEMETRY, `samples/${V}/`)).filter((k) => k.endsWith(`${batch.batch_id}.ndjson`));
+    expect(keys).toHaveLength(1);
+    expect(await readLines(keys[0]!)).toHaveLength(1);
+  });
+
+  it('refuses a batch_id reused for different content with 409', async () => {
+    const batch = samplesBatch(V, [{ label: 'negative', score: 0.6 }]);
+    expect((await postJson('/v1/samples', batch)).status).toBe(202);
+    const reused = { ...batch, items: [{ ...batch.items[0], label: 'positive' }] };
+    const { res, body } = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(reused) });
+    expect(res.status).toBe(409);
+    expect(body.error).toMatchObject({ code: 'batch_conflict', details: [{ path: 'batch_id' }] });
+    const [key] = (await listKeys(testEnv.TELEMETRY, `samples/${V}/`)).filter((k) => k.endsWith(`${batch.batch_id}.ndjson`));
+    expect((await readLines(key!))[0]).toMatchObject({ label: 'negative' });
+  });
+
+  it('completes a batch whose first attempt claimed it but never stored data', async () => {
+    // Simulates a Worker that died between the claim and the data write.
+    const batch = samplesBatch(V, [{ label: 'neutral', score: 0.55 }]);
+    const first = await postJson('/v1/samples', batch);
+    expect(first.status).toBe(202);
+    const [key] = (await listKeys(testEnv.TELEMETRY, `samples/${V}/`)).filter((k) => k.endsWith(`${batch.batch_id}.ndjson`));
+    await testEnv.TELEMETRY.delete(key!);
+    const retry = await callJson<Ok>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
+    expect(retry.res.status).toBe(202);
+    expect(retry.body.duplicate).toBe(false);
+    // Written to the key the claim fixed, not a new one.
+    expect((await listKeys(testEnv.TELEMETRY, `samples/${V}/`)).filter((k) => k.endsWith(`${batch.batch_id}.ndjson`))).toEqual([key]);
+  });
+});
+
+describe('limits', () => {
+  it('413 for a body over 64 KB, declared or streamed', async () => {
+    const big = samplesBatch(V, [{ label: 'positive', score: 0.9 }], { extension_version: '1', padding: 'x'.repeat(LIMITS.body_bytes) });
+    const res = await postJson('/v1/samples', big);
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as Err).error.code).toBe('body_too_large');
+    // Without Content-Length the bytes are counted as they arrive; reading stops past the limit.
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(c) {
+        pulled++;
+        c.enqueue(new TextEncoder().encode(pulled === 1 ? '{"pad":"' : 'x'.repeat(16 * 1024)));
+      },
+    });
+    const streamed = await call('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: endless, duplex: 'half' } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(pulled).toBeLessThan(10);
+    // Exactly at the limit is not "over" (and then fails validation instead).
+    const atLimit = JSON.stringify({ pad: 'x'.repeat(LIMITS.body_bytes - 10) });
+    expect(new TextEncoder().encode(atLimit).byteLength).toBe(LIMITS.body_bytes);
+    expect((await postJson('/v1/samples', atLimit)).status).toBe(400);
+  });
+
+  it('413 for more than 100 items and for a text over 2 KB (UTF-8 bytes), naming the item', async () => {
+    const many = samplesBatch(V, Array.from({ length: 101 }, () => ({ label: 'positive', score: 0.9 })));
+    const tooMany = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(many) });
+    expect(tooMany.res.status).toBe(413);
+    expect(tooMany.body.error).toMatchObject({ code: 'too_many_items', details: [{ path: 'items' }] });
+
+    // 'é' is 2 bytes: 1024 of them are exactly 2048 bytes (accepted), 1025 are over.
+    const okText = samplesBatch(V, [{ label: 'positive', score: 0.9, text: 'é'.repeat(1024) }], { consent: 'text' });
+    expect((await postJson('/v1/samples', okText)).status).toBe(202);
+    const longText = samplesBatch(V, [{ label: 'positive', score: 0.9 }, { label: 'positive', score: 0.9, text: 'é'.repeat(1025) }], { consent: 'text' });
+    const tooLong = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(longText) });
+    expect(tooLong.res.status).toBe(413);
+    expect(tooLong.body.error).toMatchObject({ code: 'text_too_long', details: [{ path: 'items.1.text' }] });
+    const fb = await callJson<Err>('/v1/feedback', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(feedbackBatch([{ text: 'a'.repeat(2049) }])) });
+    expect(fb.res.status).toBe(413);
+  });
+
+  it('415 for a body that is not declared as JSON', async () => {
+    const body = JSON.stringify(samplesBatch(V, [{ label: 'positive', score: 0.9 }]));
+    for (const ct of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonp', null]) {
+      const res = await call('/v1/samples', { method: 'POST', headers: ct ? { 'Content-Type': ct } : {}, body });
+      expect(res.status, String(ct)).toBe(415);
+      expect(((await res.json()) as Err).error.code).toBe('unsupported_media_type');
+    }
+    expect((await call('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json; charset=utf-8' }, body })).status).toBe(202);
+  });
+
+  it('400 for malformed JSON, invalid UTF-8 and an empty body', async () => {
+    const cases: Array<[BodyInit, string]> = [
+      ['{"batch_id":', 'invalid_json'],
+      ['', 'invalid_json'],
+      [new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]), 'invalid_utf8'],
+    ];
+    for (const [body, code] of cases) {
+      const res = await call('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as Err).error.code).toBe(code);
+    }
+  });
+
+  it('400 naming every failing field', async () => {
+    const bad = { ...samplesBatch(V, [{ label: 'happy', score: 2 }]), batch_id: 'not-a-uuid', extra: true };
+    const { res, body } = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(bad) });
+    expect(res.status).toBe(400);
+    expect(body.error.code).toBe('validation_failed');
+    const paths = body.error.details!.map((d) => d.path);
+    expect(paths).toEqual(expect.arrayContaining(['batch_id', 'items.0.label', 'items.0.score', '(root)']));
+    for (const d of body.error.details!) expect(d.message.length).toBeGreaterThan(0);
+  });
+
+  it('rejects text and video ids without consent "text", and feedback without it', async () => {
+    const stats = samplesBatch(V, [{ label: 'positive', score: 0.9, text: 'hello' }, { label: 'positive', score: 0.9, video_id: 'dQw4w9WgXcQ' }]);
+    const { res, body } = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(stats) });
+    expect(res.status).toBe(400);
+    expect(body.error.details!.map((d) => d.path).sort()).toEqual(['items.0.text', 'items.1.video_id']);
+    const fb = await callJson<Err>('/v1/feedback', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(feedbackBatch([{}], { consent: 'stats' })) });
+    expect(fb.res.status).toBe(400);
+    expect(fb.body.error.details!.map((d) => d.path)).toContain('consent');
+  });
+
+  it('400 for timestamps outside the accepted window and for unpublished model versions', async () => {
+    const now = Date.now();
+    const old = samplesBatch(V, [{ label: 'positive', score: 0.9, ts: now - 8 * 24 * 3_600_000 }, { label: 'positive', score: 0.9, ts: now + 3_600_000 }]);
+    const { res, body } = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(old) });
+    expect(res.status).toBe(400);
+    expect(body.error.code).toBe('invalid_timestamp');
+    expect(body.error.details!.map((d) => d.path)).toEqual(['items.0.ts', 'items.1.ts']);
+    const unknown = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(samplesBatch('7.9.9', [{ label: 'positive', score: 0.9 }])) });
+    expect(unknown.res.status).toBe(400);
+    expect(unknown.body.error).toMatchObject({ code: 'unknown_model_version', details: [{ path: 'model_version' }] });
+    expect(await listKeys(testEnv.TELEMETRY, 'samples/7.9.9/')).toEqual([]);
+  });
+
+  it('429 with Retry-After once a client exceeds its rate limit; other clients are unaffected', async () => {
+    const client = clientId();
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 7; i++) {
+      const res = await postJson('/v1/samples', samplesBatch(V, [{ label: 'positive', score: 0.9 }], { client_id: client }));
+      statuses.push(res.status);
+      if (res.status === 429) {
+        retryAfter = res.headers.get('Retry-After');
+        expect(((await res.json()) as Err).error.code).toBe('rate_limited');
+      } else await res.arrayBuffer();
+    }
+    // The test configuration allows 5 batches per client and minute.
+    expect(statuses).toEqual([202, 202, 202, 202, 202, 429, 429]);
+    expect(retryAfter).toBe('60');
+    expect((await postJson('/v1/samples', samplesBatch(V, [{ label: 'positive', score: 0.9 }]))).status).toBe(202);
+  });
+});
+
+describe('scrubbing', () => {
+  it('scrubs emails, URLs, handles and phone numbers again on the server', async () => {
+    const raw = [
+      'write me at jane.doe+yt@example.org or see https://evil.example.com/x?y=1',
+      'shoutout @Some_Creator.42 and call +1 (555) 123-4567 now',
+      'visit www.spam.io/win and text 0176 1234 5678',
+    ];
+    const batch = samplesBatch(
+      V,
+      raw.map((text) => ({ label: 'neutral', score: 0.5, text })),
+      { consent: 'text' },
+    );
+    expect((await postJson('/v1/samples', batch)).status).toBe(202);
+    const fb = feedbackBatch([{ text: 'mail bob@mail.co.uk about https://t.co/abc @bob' }]);
+    expect((await postJson('/v1/feedback', fb)).status).toBe(202);
+
+    const [sKey] = (await listKeys(testEnv.TELEMETRY, `samples/${V}/`)).filter((k) => k.endsWith(`${batch.batch_id}.ndjson`));
+    const [fKey] = (await listKeys(testEnv.TELEMETRY, `feedback/${V}/`)).filter((k) => k.endsWith(`${fb.batch_id}.ndjson`));
+    const stored = [...(await readLines(sKey!)), ...(await readLines(fKey!))].map((l) => l.text as string);
+    expect(stored).toEqual([
+      'write me at [email] or see [url]',
+      'shoutout @user and call [phone] now',
+      'visit [url] and text [phone]',
+      'mail [email] about [url] @user',
+    ]);
+    const all = stored.join('\n');
+    for (const leaked of ['jane.doe', 'example', '@Some_Creator', '555', 'spam.io', '1234', 'bob@', 't.co', '@bob']) expect(all).not.toContain(leaked);
+  });
+});
+
+describe('CORS', () => {
+  const body = () => JSON.stringify(samplesBatch(V, [{ label: 'positive', score: 0.9 }]));
+
+  it('answers configured extension origins with their origin only', async () => {
+    const res = await call('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: ALLOWED_ORIGIN }, body: body() });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('Access-Control-Allow-Origin')).toBe(ALLOWED_ORIGIN);
+    expect(res.headers.get('Vary')).toContain('Origin');
+    expect(res.headers.get('Access-Control-Expose-Headers')).toContain('Retry-After');
+  });
+
+  it('gives other origins no CORS headers', async () => {
+    for (const origin of ['https://evil.example', 'chrome-extension://ponmlkjihgfedcbaponmlkjihgfedcba', 'null']) {
+      const res = await call('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: origin }, body: body() });
+      expect(res.headers.get('Access-Control-Allow-Origin')).toBeNull();
+      await res.arrayBuffer();
+      const get = await call('/health', { headers: { Origin: origin } });
+      expect(get.headers.get('Access-Control-Allow-Origin')).toBeNull();
+    }
+  });
+
+  it('handles preflights: allowed origin and request → 204; anything else → 403 without CORS headers', async () => {
+    const ok = await call('/v1/samples', {
+      method: 'OPTIONS',
+      headers: { Origin: ALLOWED_ORIGIN, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+    });
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get('Access-Control-Allow-Origin')).toBe(ALLOWED_ORIGIN);
+    expect(ok.headers.get('Access-Control-Allow-Methods')).toContain('POST');
+    expect(ok.headers.get('Access-Control-Allow-Headers')).toContain('content-type');
+    expect(ok.headers.get('Access-Control-Max-Age')).toBe('86400');
+
+    const denied: Array<Record<string, string>> = [
+      { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' },
+      // Admin routes are never reachable cross-origin: no PUT, no Authorization header.
+      { Origin: ALLOWED_ORIGIN, 'Access-Control-Request-Method': 'PUT' },
+      { Origin: ALLOWED_ORIGIN, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' },
+    ];
+    for (const headers of denied) {
+      const res = await call('/v1/samples', { method: 'OPTIONS', headers });
+      expect(res.status).toBe(403);
+      expect(res.headers.get('Access-Control-Allow-Origin')).toBeNull();
+      expect(res.headers.get('Access-Control-Allow-Methods')).toBeNull();
+      await res.arrayBuffer();
+    }
+  });
+});
+
+describe('errors', () => {
+  it('uses {"error":{"code","message"}} for every error, including unknown routes and methods', async () => {
+    for (const [path, init, status] of [
+      ['/nope', {}, 404],
+      ['/v1/samples', { method: 'GET' }, 404],
+      ['/v1/models/x.y/manifest.json', {}, 400],
+      ['/v1/drift?model_version=7.0.0&window=abc', {}, 400],
+    ] as const) {
+      const res = await call(path, init as RequestInit);
+      expect(res.status, path).toBe(status);
+      expect(res.headers.get('Content-Type')).toContain('application/json');
+      const body = (await res.json()) as Err;
+      expect(typeof body.error.code).toBe('string');
+      expect(typeof body.error.message).toBe('string');
+    }
+  });
+});
