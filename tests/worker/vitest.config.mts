@@ -9,8 +9,9 @@ import { defineConfig } from 'vitest/config';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
-export const TEST_ORIGIN = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop';
+// Keep in sync with ADMIN_TOKEN and ALLOWED_ORIGIN in helpers.ts.
+const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+const TEST_ORIGIN = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop';
 
 export default defineConfig({
   plugins: [

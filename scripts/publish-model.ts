@@ -1,0 +1,205 @@
+/**
+ * Publish a model bundle to the registry and (optionally) promote it on a channel.
+ *
+ *   npm run publish-model -- models/<version> [--channel stable] [--url http://127.0.0.1:8787] [--token T]
+ *
+ * 1. Verifies the bundle locally: manifest schema (core's parseManifest), every file's size and sha256.
+ * 2. PUT /v1/models/<version> with manifest.json; uploads the files the server says it lacks; PUT again
+ *    to publish (docs/API.md "Publishing a model").
+ * 3. POST /v1/channels/<channel> {version}.
+ *
+ * Idempotent: re-publishing the identical bundle reports "already published" and succeeds; a different
+ * bundle under a published version fails (versions are immutable). The token comes from --token,
+ * $ADMIN_TOKEN, or ADMIN_TOKEN in the repository's .dev.vars.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseManifest, type ModelManifest } from '../core/manifest.js';
+
+export interface PublishOptions {
+  /** Bundle directory holding manifest.json and the files it lists. */
+  dir: string;
+  url: string;
+  token: string;
+  /** Channel to promote the version on; none = publish only. */
+  channel?: string;
+  log?: (line: string) => void;
+}
+
+export interface PublishResult {
+  version: string;
+  /** `published`: this call published it; `already_published`: it was, identically. */
+  status: 'published' | 'already_published';
+  uploaded: string[];
+  channel?: { name: string; changed: boolean; previous: string | null };
+}
+
+export class PublishError extends Error {
+  override name = 'PublishError';
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Reads and checks a bundle directory; throws PublishError naming the first problem. */
+export async function verifyBundle(dir: string): Promise<{ manifest: ModelManifest; manifestBytes: Buffer }> {
+  const manifestPath = join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) throw new PublishError(`${manifestPath} does not exist`);
+  const manifestBytes = readFileSync(manifestPath);
+  let manifest: ModelManifest;
+  try {
+    manifest = parseManifest(JSON.parse(manifestBytes.toString('utf8')));
+  } catch (e) {
+    throw new PublishError(`${manifestPath}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  for (const f of manifest.files) {
+    const path = join(dir, f.path);
+    if (!existsSync(path)) throw new PublishError(`${f.path} is listed in the manifest but missing from ${dir}`);
+    const size = statSync(path).size;
+    if (size !== f.bytes) throw new PublishError(`${f.path}: ${size} bytes on disk, the manifest says ${f.bytes}`);
+    const sha = await fileSha256(path);
+    if (sha !== f.sha256) throw new PublishError(`${f.path}: sha256 ${sha} on disk, the manifest says ${f.sha256}`);
+  }
+  return { manifest, manifestBytes };
+}
+
+/** The admin token from .dev.vars (KEY=VALUE lines, optional quotes), or null. */
+export function tokenFromDevVars(path: string): string | null {
+  if (!existsSync(path)) return null;
+  for (const line of readFileSync(path, 'utf8').split(/\r?\n/)) {
+    const m = /^\s*ADMIN_TOKEN\s*=\s*(.*?)\s*$/.exec(line);
+    if (m) return m[1]!.replace(/^(['"])(.*)\1$/, '$2') || null;
+  }
+  return null;
+}
+
+interface ApiAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** fetch with a few retries on network errors and 5xx (every call here is idempotent). */
+async function call(url: string, init: () => RequestInit): Promise<ApiAnswer> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+    try {
+      const res = await fetch(url, init());
+      const text = await res.text();
+      let body: Record<string, unknown> = {};
+      try {
+        body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      } catch {
+        body = { raw: text.slice(0, 500) };
+      }
+      if (res.status >= 500 && attempt < 3) {
+        lastError = new PublishError(`${url}: HTTP ${res.status} ${JSON.stringify(body)}`);
+        continue;
+      }
+      return { status: res.status, body };
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  throw new PublishError(`${url}: ${lastError instanceof Error ? lastError.message : String(lastError)}`);
+}
+
+function errorText(a: ApiAnswer): string {
+  const err = a.body.error as { code?: string; message?: string; details?: unknown } | undefined;
+  return err ? `${err.code}: ${err.message}${err.details ? ` ${JSON.stringify(err.details)}` : ''}` : JSON.stringify(a.body);
+}
+
+/** Verify, upload, publish, promote. */
+export async function publishModel(options: PublishOptions): Promise<PublishResult> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const base = options.url.replace(/\/+$/, '');
+  const auth = { Authorization: `Bearer ${options.token}` };
+  const { manifest, manifestBytes } = await verifyBundle(options.dir);
+  const version = manifest.version;
+  log(`bundle ${options.dir}: ${manifest.name} ${version}, ${manifest.files.length} file(s) verified`);
+
+  const putManifest = () =>
+    call(`${base}/v1/models/${version}`, () => ({ method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' }, body: new Uint8Array(manifestBytes) }));
+  let answer = await putManifest();
+  const uploaded: string[] = [];
+  let status: PublishResult['status'];
+  if (answer.status === 409) {
+    throw new PublishError(`version ${version} is already published with a different manifest; versions are immutable: bump the version (${errorText(answer)})`);
+  }
+  if (answer.status === 401 || answer.status === 503) throw new PublishError(`registry refused the admin token: ${errorText(answer)}`);
+  if (answer.status === 202) {
+    const missing = (answer.body.missing as Array<{ path: string; bytes: number }>) ?? [];
+    for (const f of missing) {
+      const path = join(options.dir, f.path);
+      log(`uploading ${f.path} (${(f.bytes / 1e6).toFixed(2)} MB)`);
+      const up = await call(`${base}/v1/models/${version}/files/${f.path.split('/').map(encodeURIComponent).join('/')}`, () => ({
+        method: 'PUT',
+        headers: { ...auth, 'Content-Type': 'application/octet-stream', 'Content-Length': String(f.bytes) },
+        body: new Uint8Array(readFileSync(path)),
+      }));
+      if (up.status !== 201) throw new PublishError(`upload of ${f.path} failed: HTTP ${up.status} ${errorText(up)}`);
+      uploaded.push(f.path);
+    }
+    answer = await putManifest();
+  }
+  if (answer.status === 201) {
+    status = 'published';
+    log(`published ${version}`);
+  } else if (answer.status === 200) {
+    status = 'already_published';
+    log(`${version} is already published (identical manifest): nothing to upload`);
+  } else if (answer.status === 409) {
+    throw new PublishError(`version ${version} was published concurrently with a different manifest (${errorText(answer)})`);
+  } else {
+    throw new PublishError(`publishing ${version} failed: HTTP ${answer.status} ${errorText(answer)}`);
+  }
+
+  const result: PublishResult = { version, status, uploaded };
+  if (options.channel) {
+    const promoted = await call(`${base}/v1/channels/${options.channel}`, () => ({
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ version }),
+    }));
+    if (promoted.status !== 200) throw new PublishError(`promoting ${version} on ${options.channel} failed: HTTP ${promoted.status} ${errorText(promoted)}`);
+    const changed = promoted.body.changed === true;
+    result.channel = { name: options.channel, changed, previous: (promoted.body.previous as string | null) ?? null };
+    log(changed ? `channel ${options.channel}: ${result.channel.previous ?? '(new)'} → ${version}` : `channel ${options.channel} already on ${version}`);
+  }
+  return result;
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      channel: { type: 'string' },
+      url: { type: 'string', default: 'http://127.0.0.1:8787' },
+      token: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || positionals.length !== 1) {
+    console.log('usage: npm run publish-model -- models/<version> [--channel stable] [--url URL] [--token TOKEN]');
+    process.exit(values.help ? 0 : 2);
+  }
+  const repoRoot = resolve(import.meta.dirname, '..');
+  const token = values.token ?? process.env.ADMIN_TOKEN ?? tokenFromDevVars(join(repoRoot, '.dev.vars'));
+  if (!token) {
+    console.error('no admin token: pass --token, set ADMIN_TOKEN, or run `npm start` once to create .dev.vars');
+    process.exit(2);
+  }
+  try {
+    await publishModel({ dir: resolve(positionals[0]!), url: values.url!, token, channel: values.channel });
+  } catch (e) {
+    console.error(`publish-model: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) await main();

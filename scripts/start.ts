@@ -1,0 +1,165 @@
+/**
+ * `npm start`: the whole product on this machine.
+ *
+ * 1. `.dev.vars` with a random ADMIN_TOKEN if there is none (never committed; mode 0600).
+ * 2. `wrangler dev` on 127.0.0.1:8787 with local R2 persisted under .wrangler/state.
+ * 3. Publishes the newest committed model under models/ and promotes it to `stable` (idempotent:
+ *    a restart finds it published and current).
+ * 4. Builds the extension (`npm run build`) when its Vite config exists.
+ * 5. Prints what runs where and what to do next; Ctrl-C / SIGTERM stops everything (wrangler and
+ *    the workerd processes it started).
+ *
+ * Options: --port N (default 8787), --no-build, --quiet (no request log). ALLOWED_ORIGINS in the
+ * environment is passed to the Worker (e.g. chrome-extension://<id>) for CORS.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultModelDir } from '../node-runtime/bundle.js';
+import { publishModel, tokenFromDevVars } from './publish-model.js';
+import { REPO_ROOT, startWranglerDev, type WranglerDev } from './wrangler-dev.js';
+
+const DEV_VARS = join(REPO_ROOT, '.dev.vars');
+const STATE_DIR = join(REPO_ROOT, '.wrangler', 'state');
+
+/** The admin token from .dev.vars, creating the file (or the entry) with a random one if missing. */
+export function ensureDevVars(path = DEV_VARS): { token: string; created: boolean } {
+  const existing = tokenFromDevVars(path);
+  if (existing) return { token: existing, created: false };
+  const token = randomBytes(32).toString('base64url');
+  const line = `# Local secrets for wrangler dev (git-ignored). Admin API: Authorization: Bearer <ADMIN_TOKEN>\nADMIN_TOKEN=${token}\n`;
+  if (existsSync(path)) appendFileSync(path, `\n${line}`);
+  else writeFileSync(path, line, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return { token, created: true };
+}
+
+function run(command: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolvePromise({ code: code ?? 1, output }));
+  });
+}
+
+function extensionConfig(): string | null {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  if (!pkg.scripts?.build) return null;
+  for (const candidate of ['extension/vite.config.ts', 'vite.config.ts']) if (existsSync(join(REPO_ROOT, candidate))) return candidate;
+  return null;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '8787' },
+      'no-build': { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  const port = Number(values.port);
+  const say = (line = '') => process.stdout.write(`${line}\n`);
+
+  const { token, created } = ensureDevVars();
+  say(created ? `created .dev.vars with a new random ADMIN_TOKEN` : `using ADMIN_TOKEN from .dev.vars`);
+
+  let dev: WranglerDev | null = null;
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('\nstopping wrangler dev...');
+    await dev?.stop().catch((e: unknown) => console.error(e));
+    say('stopped; local R2 state kept in .wrangler/state');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  say(`starting wrangler dev on 127.0.0.1:${port} (local R2 in .wrangler/state)...`);
+  const vars: Record<string, string> = { DRIFT_INCLUDE_CURRENT_HOUR: 'true' };
+  if (process.env.ALLOWED_ORIGINS) vars.ALLOWED_ORIGINS = process.env.ALLOWED_ORIGINS;
+  try {
+    dev = await startWranglerDev({
+      port,
+      persistTo: STATE_DIR,
+      vars,
+      onLog: (line) => {
+        if (!values.quiet && !stopping && /\[wrangler:(info|warn|error)\]|error|exception/i.test(line)) say(`  ${line}`);
+      },
+    });
+  } catch (e) {
+    console.error(`could not start wrangler dev: ${e instanceof Error ? e.message : String(e)}`);
+    if (String(e).includes('EADDRINUSE') || String(e).includes('Address already in use')) console.error(`port ${port} is taken: stop the other server or use --port`);
+    process.exit(1);
+  }
+
+  let modelLine = 'no model under models/ (run `npm run train`)';
+  try {
+    const dir = defaultModelDir();
+    const result = await publishModel({ dir, url: dev.url, token, channel: 'stable', log: (l) => say(`  ${l}`) });
+    modelLine = `${result.version} on channel stable (${relative(REPO_ROOT, dir)})`;
+  } catch (e) {
+    say(`  publishing the committed model failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  let extensionLine: string;
+  const config = extensionConfig();
+  if (values['no-build']) extensionLine = 'not built (--no-build)';
+  else if (!config) extensionLine = 'no extension yet (no Vite config): skipped the build';
+  else {
+    say(`building the extension (npm run build, ${config})...`);
+    const build = await run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build']);
+    const out = join(REPO_ROOT, 'dist', 'extension');
+    extensionLine = build.code === 0 ? `${relative(REPO_ROOT, out)}/ (load unpacked in chrome://extensions)` : `build FAILED (exit ${build.code}); last output:\n${build.output.split('\n').slice(-15).join('\n')}`;
+  }
+
+  const u = dev.url;
+  say(`
+ytsent is running
+  API           ${u}            (docs/API.md)
+  health        ${u}/health
+  dashboard     ${u}/dashboard
+  metrics       ${u}/metrics
+  drift report  ${u}/v1/drift
+  model         ${modelLine}
+  extension     ${extensionLine}
+  admin token   .dev.vars (ADMIN_TOKEN); send it as "Authorization: Bearer <token>"
+  local R2      .wrangler/state
+
+Next:
+  - load the extension, enable telemetry in its options, browse YouTube; samples arrive at ${u}/v1/samples
+  - fold samples into drift now (the hourly cron, run on demand; the current hour is included locally):
+      curl '${u}/__scheduled?cron=5+*+*+*+*'   then open ${u}/dashboard
+  - publish another model:  npm run publish-model -- models/<version> --channel stable
+  - stop: Ctrl-C
+`);
+
+  // Keep running until a signal arrives or wrangler dies on its own.
+  const watch = setInterval(() => {
+    if (!stopping && dev && !isAlive(dev.pid)) {
+      console.error('wrangler dev exited unexpectedly; last output:\n' + dev.logs().split('\n').slice(-20).join('\n'));
+      void shutdown(1);
+    }
+  }, 1000);
+  await new Promise(() => {
+    // runs until shutdown() exits the process; the interval above keeps the event loop alive
+    void watch;
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) await main();

@@ -1,0 +1,90 @@
+/** Shared pieces of the wrangler dev tests: the committed model, descendant processes, items. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { defaultModelDir } from '../../node-runtime/bundle.js';
+import { parseManifest, type ModelManifest } from '../../core/manifest.js';
+import { LABELS } from '../../core/labels.js';
+
+export const ADMIN_TOKEN = 'wrangler-test-admin-token-0123456789';
+export const HOUR_MS = 3_600_000;
+
+/** The newest committed bundle under models/ (what `npm start` publishes). */
+export function committedModel(): { dir: string; manifest: ModelManifest } {
+  const dir = defaultModelDir();
+  return { dir, manifest: parseManifest(JSON.parse(readFileSync(`${dir}/manifest.json`, 'utf8'))) };
+}
+
+/** Every descendant of `pid` (children, grandchildren, ...) from /proc. */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Field 4 (ppid) follows the parenthesized command name, which may itself contain spaces.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid)!.push(Number(entry));
+    } catch {
+      // the process exited while we looked
+    }
+  }
+  const out: number[] = [];
+  const stack = [pid];
+  while (stack.length) {
+    for (const c of children.get(stack.pop()!) ?? []) {
+      out.push(c);
+      stack.push(c);
+    }
+  }
+  return out;
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Waits until at least `marginMs` remain in the current hour (samples must land in one partition). */
+export async function awayFromHourEnd(marginMs = 60_000): Promise<void> {
+  const left = HOUR_MS - (Date.now() % HOUR_MS);
+  if (left < marginMs) await new Promise((r) => setTimeout(r, left + 1000));
+}
+
+export interface Item {
+  label: (typeof LABELS)[number];
+  score: number;
+  tokens: number[];
+  ts: number;
+  lang: string;
+}
+
+/**
+ * Items whose histograms reproduce the manifest's reference exactly (labels up to rounding):
+ * scores at the centres of the reference's confidence bins, each hashed-token bucket handed out
+ * as often as the reference counted it, round-robin over the items.
+ */
+export function itemsLikeReference(manifest: ModelManifest, now = Date.now()): Item[] {
+  const ref = manifest.reference!;
+  const { edges, counts } = ref.confidence_hist;
+  const scores: number[] = [];
+  counts.forEach((c, i) => {
+    for (let k = 0; k < c; k++) scores.push((edges[i]! + edges[i + 1]!) / 2);
+  });
+  const n = scores.length;
+  const labels: Item['label'][] = [];
+  const quotas = ref.label_shares.map((s) => Math.round(s * n));
+  quotas[quotas.length - 1] = n - quotas.slice(0, -1).reduce((a, b) => a + b, 0);
+  quotas.forEach((q, li) => {
+    for (let k = 0; k < q; k++) labels.push(LABELS[li]!);
+  });
+  const tokens: number[][] = Array.from({ length: n }, () => []);
+  let pos = 0;
+  ref.token_hist.counts.forEach((c, bucket) => {
+    for (let k = 0; k < c; k++) tokens[pos++ % n]!.push(bucket);
+  });
+  return scores.map((score, i) => ({ label: labels[i]!, score, tokens: tokens[i]!.sort((a, b) => a - b), ts: now, lang: 'en' }));
+}

@@ -1,0 +1,72 @@
+/**
+ * The Hono application: middleware (request metrics, CORS, errors) and the route modules.
+ * Routes and their contract: docs/API.md.
+ */
+import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { matchedRoutes } from 'hono/route';
+import { loadConfig, ConfigError, type Env } from './env.js';
+import { cors } from './lib/cors.js';
+import { ApiError, errorResponse } from './lib/errors.js';
+import { metrics } from './lib/metrics.js';
+import { adminRoutes } from './routes/admin.js';
+import { channelRoutes } from './routes/channels.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { driftRoutes } from './routes/drift.js';
+import { modelRoutes } from './routes/models.js';
+import { opsRoutes } from './routes/ops.js';
+import { telemetryRoutes } from './routes/telemetry.js';
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    /** Route label for metrics when no route pattern applies (e.g. "preflight"). */
+    route: string;
+  };
+}
+
+function routeLabel(c: Context<AppEnv>): string {
+  const explicit = c.get('route');
+  if (explicit) return explicit;
+  const handlers = matchedRoutes(c).filter((r) => r.method !== 'ALL');
+  return handlers.length > 0 ? handlers[handlers.length - 1]!.path : 'unmatched';
+}
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  // Outermost: counts every response, including errors, preflights and 404s.
+  app.use('*', async (c, next) => {
+    await next();
+    metrics.inc('ytsent_http_requests_total', { route: routeLabel(c), method: c.req.method, status: c.res.status });
+    try {
+      const flushMs = loadConfig(c.env).metricsFlushMs;
+      c.executionCtx.waitUntil(metrics.flushSoon(c.env.TELEMETRY, flushMs));
+    } catch {
+      // No execution context (app.request() in a unit test) or bad config: counts stay buffered.
+    }
+  });
+  app.use('*', cors);
+
+  app.route('/', opsRoutes);
+  app.route('/', modelRoutes);
+  app.route('/', channelRoutes);
+  app.route('/', telemetryRoutes);
+  app.route('/', driftRoutes);
+  app.route('/', dashboardRoutes);
+  app.route('/', adminRoutes);
+
+  app.notFound((c) => errorResponse(404, 'not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return errorResponse(err.status, err.code, err.message, err.details, err.headers);
+    if (err instanceof ConfigError) {
+      console.error('configuration error', err.message);
+      return errorResponse(500, 'misconfigured', err.message);
+    }
+    if (err instanceof HTTPException) return errorResponse(err.status, 'http_error', err.message || 'request failed');
+    // Unexpected: log everything, reveal nothing.
+    console.error(`unhandled error on ${c.req.method} ${c.req.url}`, err);
+    return errorResponse(500, 'internal', 'internal error');
+  });
+  return app;
+}

@@ -1,0 +1,267 @@
+/**
+ * The hourly drift job and the R2 side of drift: fold partitions into summaries, build and store
+ * reports, record alerts, call the webhook.
+ *
+ * Idempotent by construction: a summary is keyed by (version, hour) and records a digest of the
+ * partition it folded (keys + etags). Re-running overwrites it with the same counts; an hour whose
+ * partition changed since (a late retry, see telemetry/ingest.ts) is re-folded from scratch, so
+ * samples are never counted twice or missed. Reports are keyed by the hour their window ends, so a
+ * re-run in the same hour overwrites its report and cannot raise a second alert.
+ */
+import type { Reference } from '../../core/manifest.js';
+import { loadConfig, type Config, type Env } from '../env.js';
+import { sha256Hex } from '../lib/hash.js';
+import { HOUR_MS, hourKey, hourStart, hoursBetween, keys, listAll, listPrefixes, mapLimit, type HourKey } from '../lib/keys.js';
+import { compactMetrics, metrics } from '../lib/metrics.js';
+import { getChannel, listChannels } from '../registry/channels.js';
+import { getPublished } from '../registry/store.js';
+import { buildReport, edgesFor, emptySummary, foldNdjson, type DriftReport, type HourSummary } from './aggregate.js';
+
+/** An hour is folded once it ended at least this long ago (in-flight writes land first). */
+export const FOLD_GRACE_MS = 2 * 60_000;
+/** Webhook requests give up after this long (the cron must not hang on a dead endpoint). */
+export const WEBHOOK_TIMEOUT_MS = 5000;
+
+/**
+ * The report window: the `hours` hours that end with the last completed hour before `now` (or, with
+ * `includeCurrent`, with the hour in progress; re-folding keeps that exact as the hour fills up).
+ */
+export function reportWindow(now: number, hours: number, includeCurrent = false): { hours: number; fromMs: number; toMs: number } {
+  const toMs = includeCurrent ? Math.floor(now / HOUR_MS) * HOUR_MS + HOUR_MS : Math.floor((now - FOLD_GRACE_MS) / HOUR_MS) * HOUR_MS;
+  return { hours, fromMs: toMs - hours * HOUR_MS, toMs };
+}
+
+async function partitionDigest(objects: readonly R2Object[]): Promise<string> {
+  return sha256Hex(
+    objects
+      .map((o) => `${o.key} ${o.etag}`)
+      .sort()
+      .join('\n'),
+  );
+}
+
+/** Summaries of `version` in [fromMs, toMs) that exist, oldest first (one list + one GET each). */
+export async function loadSummaries(bucket: R2Bucket, version: string, fromMs: number, toMs: number): Promise<HourSummary[]> {
+  const prefix = keys.summaryPrefix(version);
+  const fromKey = keys.summary(version, hourKey(fromMs));
+  const toKey = keys.summary(version, hourKey(toMs));
+  const listed = (await listAll(bucket, prefix, { startAfter: keys.summary(version, hourKey(fromMs - HOUR_MS)) })).filter(
+    (o) => o.key >= fromKey && o.key < toKey,
+  );
+  const bodies = await mapLimit(listed, 16, async (o) => {
+    const obj = await bucket.get(o.key);
+    return obj ? ((await obj.json()) as HourSummary) : null;
+  });
+  return bodies.filter((b): b is HourSummary => b !== null);
+}
+
+/**
+ * Folds every hour of [fromMs, toMs) whose partition changed since its summary: completed hours
+ * only, unless `includeCurrent`. Returns the hours (re)folded.
+ */
+export async function foldHours(
+  bucket: R2Bucket,
+  version: string,
+  reference: Reference | undefined,
+  fromMs: number,
+  toMs: number,
+  now: number,
+  includeCurrent = false,
+): Promise<HourKey[]> {
+  const hours = hoursBetween(fromMs, toMs).filter((h) => includeCurrent || hourStart(h) + HOUR_MS + FOLD_GRACE_MS <= now);
+  if (hours.length === 0) return [];
+  const existing = new Map<string, string>();
+  const listed = await listAll(bucket, keys.summaryPrefix(version), {
+    startAfter: keys.summary(version, hourKey(hourStart(hours[0]!) - HOUR_MS)),
+    include: ['customMetadata'],
+  });
+  for (const o of listed) existing.set(o.key, o.customMetadata?.digest ?? '');
+
+  const edges = edgesFor(reference);
+  const folded: HourKey[] = [];
+  for (const hour of hours) {
+    const objects = await listAll(bucket, keys.partitionPrefix('samples', version, hour));
+    if (objects.length === 0) continue;
+    const digest = await partitionDigest(objects);
+    if (existing.get(keys.summary(version, hour)) === digest) continue;
+    const summary = emptySummary(version, hour, edges);
+    const texts = await mapLimit(objects, 8, async (o) => (await bucket.get(o.key))?.text() ?? null);
+    for (const t of texts) if (t !== null) foldNdjson(summary, t);
+    summary.source = { objects: objects.length, digest };
+    summary.folded_at = new Date(now).toISOString();
+    await bucket.put(keys.summary(version, hour), JSON.stringify(summary), {
+      httpMetadata: { contentType: 'application/json' },
+      customMetadata: { digest, n: String(summary.n) },
+    });
+    folded.push(hour);
+  }
+  return folded;
+}
+
+/** A report computed from the stored summaries (nothing written). */
+export async function computeReport(env: Env, version: string, windowHours: number, now: number): Promise<DriftReport | null> {
+  const published = await getPublished(env.MODELS, version);
+  if (!published) return null;
+  const config = loadConfig(env);
+  const window = reportWindow(now, windowHours, config.driftIncludeCurrentHour);
+  const summaries = await loadSummaries(env.TELEMETRY, version, window.fromMs, window.toMs);
+  return buildReport({
+    modelVersion: version,
+    summaries,
+    reference: published.manifest.reference,
+    thresholds: { min_samples: config.driftMinSamples },
+    window,
+    generatedAt: now,
+  });
+}
+
+export interface AlertRecord {
+  model_version: string;
+  hour: HourKey;
+  recorded_at: string;
+  verdict: 'drift';
+  n: number;
+  failing: string[];
+  webhook: { attempted: boolean; ok?: boolean; status?: number; error?: string };
+}
+
+function failingTests(report: DriftReport): string[] {
+  return report.tests ? Object.entries(report.tests).filter(([, t]) => t.verdict === 'drift').map(([name]) => name) : [];
+}
+
+async function callWebhook(url: string, report: DriftReport, failing: string[]): Promise<AlertRecord['webhook']> {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'User-Agent': 'ytsent-drift/1' },
+      body: JSON.stringify({
+        event: 'model_drift',
+        model_version: report.model_version,
+        verdict: report.verdict,
+        generated_at: report.generated_at,
+        window: report.window,
+        n: report.n,
+        failing,
+        tests: report.tests,
+        report: `/v1/drift?model_version=${encodeURIComponent(report.model_version)}`,
+      }),
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
+    // Drain the body so the connection is released.
+    await res.arrayBuffer().catch(() => undefined);
+    if (!res.ok) console.warn(`drift webhook answered ${res.status}`);
+    return { attempted: true, ok: res.ok, status: res.status };
+  } catch (e) {
+    console.warn('drift webhook failed (not fatal)', e);
+    return { attempted: true, ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+export interface VersionRun {
+  model_version: string;
+  folded_hours: HourKey[];
+  report: DriftReport;
+  alert: AlertRecord | null;
+}
+
+/** Stores a report as latest + history; on drift records the hour's alert and maybe calls the webhook. */
+export async function storeReport(bucket: R2Bucket, config: Config, report: DriftReport): Promise<AlertRecord | null> {
+  const version = report.model_version;
+  const hour = hourKey(Date.parse(report.window.to) - HOUR_MS);
+  const previous = await bucket.get(keys.driftLatest(version));
+  const previousVerdict = previous ? ((await previous.json()) as DriftReport).verdict : null;
+  const body = JSON.stringify(report);
+  const meta = { httpMetadata: { contentType: 'application/json' }, customMetadata: { verdict: report.verdict, n: String(report.n) } };
+  await bucket.put(keys.driftHistory(version, hour), body, meta);
+  await bucket.put(keys.driftLatest(version), body, meta);
+  if (report.verdict !== 'drift') return null;
+
+  const failing = failingTests(report);
+  const alert: AlertRecord = {
+    model_version: version,
+    hour,
+    recorded_at: report.generated_at,
+    verdict: 'drift',
+    n: report.n,
+    failing,
+    webhook: { attempted: false },
+  };
+  const created = await bucket.put(keys.driftAlert(version, hour), JSON.stringify(alert), {
+    onlyIf: { etagDoesNotMatch: '*' },
+    httpMetadata: { contentType: 'application/json' },
+  });
+  if (created === null) return null; // this hour's alert exists: a re-run raises nothing new
+  metrics.inc('ytsent_drift_alerts_total', { model_version: version });
+  // Notify on entering drift, not every hour it persists (the alert history keeps every hour).
+  if (config.webhookUrl && previousVerdict !== 'drift') {
+    alert.webhook = await callWebhook(config.webhookUrl, report, failing);
+    metrics.inc('ytsent_drift_webhook_total', { outcome: alert.webhook.ok ? 'ok' : 'failed' });
+    await bucket.put(keys.driftAlert(version, hour), JSON.stringify(alert), { httpMetadata: { contentType: 'application/json' } });
+  }
+  return alert;
+}
+
+export interface CronResult {
+  now: string;
+  window: { from: string; to: string };
+  versions: VersionRun[];
+  skipped: Array<{ model_version: string; reason: string }>;
+  metrics_folded: number;
+}
+
+/** The hourly job: fold, report, alert for every version with samples or on a channel; compact metrics. */
+export async function runHourly(env: Env, now: number): Promise<CronResult> {
+  const config = loadConfig(env);
+  const window = reportWindow(now, config.driftWindowHours, config.driftIncludeCurrentHour);
+  const [sampleVersions, channels] = await Promise.all([listPrefixes(env.TELEMETRY, keys.kindPrefix('samples')), listChannels(env.MODELS)]);
+  const onChannel = new Set(channels.map((c) => c.version));
+  const versions = [...new Set([...sampleVersions, ...onChannel])].sort();
+  const result: CronResult = {
+    now: new Date(now).toISOString(),
+    window: { from: new Date(window.fromMs).toISOString(), to: new Date(window.toMs).toISOString() },
+    versions: [],
+    skipped: [],
+    metrics_folded: 0,
+  };
+  for (const version of versions) {
+    try {
+      const published = await getPublished(env.MODELS, version);
+      if (!published) {
+        result.skipped.push({ model_version: version, reason: 'not a published version' });
+        continue;
+      }
+      const folded = await foldHours(env.TELEMETRY, version, published.manifest.reference, window.fromMs, window.toMs, now, config.driftIncludeCurrentHour);
+      metrics.inc('ytsent_summaries_folded_total', {}, folded.length);
+      const summaries = await loadSummaries(env.TELEMETRY, version, window.fromMs, window.toMs);
+      if (summaries.length === 0 && !onChannel.has(version)) {
+        result.skipped.push({ model_version: version, reason: 'no samples in the window and not on a channel' });
+        continue;
+      }
+      const report = buildReport({
+        modelVersion: version,
+        summaries,
+        reference: published.manifest.reference,
+        thresholds: { min_samples: config.driftMinSamples },
+        window,
+        generatedAt: now,
+      });
+      const alert = await storeReport(env.TELEMETRY, config, report);
+      result.versions.push({ model_version: version, folded_hours: folded, report, alert });
+    } catch (e) {
+      // One broken version must not stop the others' reports.
+      console.error(`drift run failed for ${version}`, e);
+      result.skipped.push({ model_version: version, reason: `error: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  }
+  metrics.inc('ytsent_cron_runs_total');
+  await metrics.flush(env.TELEMETRY);
+  // Metrics compaction runs on the wall clock, never on the (possibly simulated) scheduled time:
+  // folding "through" a future instant would hide every delta written before that instant.
+  result.metrics_folded = (await compactMetrics(env.TELEMETRY, Date.now())).folded;
+  return result;
+}
+
+/** Default model version: the default channel's current version. */
+export async function defaultVersion(env: Env): Promise<string | null> {
+  return (await getChannel(env.MODELS, loadConfig(env).defaultChannel))?.version ?? null;
+}

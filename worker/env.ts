@@ -1,0 +1,98 @@
+/**
+ * Bindings (wrangler.toml) and the typed view of the string vars.
+ *
+ * Vars arrive as strings; {@link loadConfig} parses them once per isolate and env object and fails
+ * loudly on nonsense (a misconfigured deployment should not quietly run with defaults).
+ */
+import { DEFAULT_THRESHOLDS } from '../core/drift.js';
+
+export interface Env {
+  /** Model blobs (content-addressed), published manifests, pending uploads, channels. */
+  MODELS: R2Bucket;
+  /** Opt-in telemetry and everything derived from it. */
+  TELEMETRY: R2Bucket;
+  /** Per-client_id rate limit on telemetry batches. */
+  CLIENT_RATE_LIMITER: RateLimit;
+  /** Bearer token for admin routes (Wrangler secret; `.dev.vars` locally). */
+  ADMIN_TOKEN?: string;
+  ALLOWED_ORIGINS?: string;
+  RATE_LIMIT_PERIOD_S?: string;
+  DRIFT_WINDOW_HOURS?: string;
+  DRIFT_MIN_SAMPLES?: string;
+  DRIFT_WEBHOOK_URL?: string;
+  DRIFT_INCLUDE_CURRENT_HOUR?: string;
+  DEFAULT_CHANNEL?: string;
+  SAMPLE_MAX_AGE_HOURS?: string;
+  SAMPLE_MAX_FUTURE_S?: string;
+  METRICS_FLUSH_MS?: string;
+}
+
+export interface Config {
+  allowedOrigins: ReadonlySet<string>;
+  rateLimitPeriodS: number;
+  driftWindowHours: number;
+  driftMinSamples: number;
+  webhookUrl: string | null;
+  /** Local development: fold the hour in progress too, so samples show up in reports at once. */
+  driftIncludeCurrentHour: boolean;
+  defaultChannel: string;
+  sampleMaxAgeMs: number;
+  sampleMaxFutureMs: number;
+  metricsFlushMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function boolVar(env: Env, name: keyof Env): boolean {
+  const raw = (env[name] ?? '') as string;
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new ConfigError(`${String(name)} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+function intVar(env: Env, name: keyof Env, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw.trim())) throw new ConfigError(`${String(name)} must be an integer, got ${JSON.stringify(raw)}`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(`${String(name)} must be in [${min}, ${max}], got ${value}`);
+  return value;
+}
+
+const cache = new WeakMap<Env, Config>();
+
+/** Parsed configuration for `env` (memoized per env object). */
+export function loadConfig(env: Env): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const origins = (env.ALLOWED_ORIGINS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const o of origins) {
+    // Exact origins only: a wildcard would let any extension read and write telemetry.
+    if (!/^(?:chrome-extension:\/\/[a-p]{32}|https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?)$/.test(o)) {
+      throw new ConfigError(`ALLOWED_ORIGINS entry ${JSON.stringify(o)} is not an exact origin (chrome-extension://<id> or http(s)://host[:port])`);
+    }
+  }
+  const webhook = (env.DRIFT_WEBHOOK_URL ?? '').trim();
+  if (webhook && !/^https?:\/\//.test(webhook)) throw new ConfigError('DRIFT_WEBHOOK_URL must be an http(s) URL');
+  const channel = (env.DEFAULT_CHANNEL ?? '').trim() || 'stable';
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(channel)) throw new ConfigError('DEFAULT_CHANNEL must be a channel name');
+  const config: Config = {
+    allowedOrigins: new Set(origins),
+    rateLimitPeriodS: intVar(env, 'RATE_LIMIT_PERIOD_S', 60, 1, 3600),
+    driftWindowHours: intVar(env, 'DRIFT_WINDOW_HOURS', 24, 1, 720),
+    driftMinSamples: intVar(env, 'DRIFT_MIN_SAMPLES', DEFAULT_THRESHOLDS.min_samples, 1, 1_000_000_000),
+    webhookUrl: webhook || null,
+    driftIncludeCurrentHour: boolVar(env, 'DRIFT_INCLUDE_CURRENT_HOUR'),
+    defaultChannel: channel,
+    sampleMaxAgeMs: intVar(env, 'SAMPLE_MAX_AGE_HOURS', 168, 1, 24 * 365) * 3_600_000,
+    sampleMaxFutureMs: intVar(env, 'SAMPLE_MAX_FUTURE_S', 600, 0, 86_400) * 1000,
+    metricsFlushMs: intVar(env, 'METRICS_FLUSH_MS', 2000, 0, 20_000),
+  };
+  cache.set(env, config);
+  return config;
+}

@@ -1,0 +1,31 @@
+/**
+ * Worker entry point: the Hono app for HTTP, the drift job for the cron trigger.
+ */
+import { createApp } from './app.js';
+import type { Env } from './env.js';
+import { runHourly } from './drift/pipeline.js';
+
+export type { Env } from './env.js';
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  async scheduled(controller, env, ctx) {
+    // scheduledTime, not Date.now(): a delayed or re-fired trigger still processes the hour it was
+    // scheduled for (and tests can fire a chosen hour).
+    ctx.waitUntil(
+      runHourly(env, controller.scheduledTime).then(
+        (r) =>
+          console.log(
+            `drift job ${r.now}: ${r.versions.map((v) => `${v.model_version}=${v.report.verdict}(n=${v.report.n}, folded ${v.folded_hours.length})`).join(', ') || 'no versions'}` +
+              (r.skipped.length ? `; skipped ${r.skipped.map((s) => `${s.model_version} (${s.reason})`).join(', ')}` : ''),
+          ),
+        (e: unknown) => {
+          console.error('drift job failed', e);
+          throw e;
+        },
+      ),
+    );
+  },
+} satisfies ExportedHandler<Env>;

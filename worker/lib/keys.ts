@@ -1,0 +1,114 @@
+/**
+ * The R2 key layout, in one place (documented in docs/API.md "Storage layout").
+ *
+ * MODELS bucket:
+ *   blobs/sha256/<hex>                 file contents, content-addressed (verified on upload)
+ *   staging/<uuid>                     an upload being verified (deleted right after)
+ *   pending/<version>/manifest.json    manifest of an upload in progress (never served)
+ *   models/<version>/manifest.json     published manifest: its existence is what publishes a version
+ *   channels/<channel>.json            current version, rollback stack, history
+ *
+ * TELEMETRY bucket:
+ *   claims/<kind>/<batch_id>.json                                   idempotency record of a batch
+ *   <kind>/<model_version>/dt=YYYY-MM-DD/hh=HH/<batch_id>.ndjson    kind = samples | feedback
+ *   summaries/<model_version>/<YYYY-MM-DDTHH>.json                  hourly fold of samples
+ *   drift/<model_version>/latest.json | history/<hour>.json | alerts/<hour>.json
+ *   metrics/totals.json, metrics/deltas/<ms>-<rand>.json            persisted counters
+ */
+
+export type TelemetryKind = 'samples' | 'feedback';
+
+export const keys = {
+  blob: (sha256: string) => `blobs/sha256/${sha256}`,
+  staging: (id: string) => `staging/${id}`,
+  pendingManifest: (version: string) => `pending/${version}/manifest.json`,
+  manifest: (version: string) => `models/${version}/manifest.json`,
+  manifestPrefix: 'models/',
+  channel: (channel: string) => `channels/${channel}.json`,
+  channelPrefix: 'channels/',
+
+  claim: (kind: TelemetryKind, batchId: string) => `claims/${kind}/${batchId}.json`,
+  partitionPrefix: (kind: TelemetryKind, version: string, hour: HourKey) => `${kind}/${version}/dt=${hour.slice(0, 10)}/hh=${hour.slice(11, 13)}/`,
+  batch: (kind: TelemetryKind, version: string, hour: HourKey, batchId: string) => `${keys.partitionPrefix(kind, version, hour)}${batchId}.ndjson`,
+  kindPrefix: (kind: TelemetryKind) => `${kind}/`,
+
+  summary: (version: string, hour: HourKey) => `summaries/${version}/${hour}.json`,
+  summaryPrefix: (version: string) => `summaries/${version}/`,
+  driftLatest: (version: string) => `drift/${version}/latest.json`,
+  driftHistory: (version: string, hour: HourKey) => `drift/${version}/history/${hour}.json`,
+  driftHistoryPrefix: (version: string) => `drift/${version}/history/`,
+  driftAlert: (version: string, hour: HourKey) => `drift/${version}/alerts/${hour}.json`,
+  driftAlertPrefix: (version: string) => `drift/${version}/alerts/`,
+  driftPrefix: 'drift/',
+
+  metricsTotals: 'metrics/totals.json',
+  metricsDeltaPrefix: 'metrics/deltas/',
+} as const;
+
+/** An hour in UTC as `YYYY-MM-DDTHH`: sorts chronologically as a string. */
+export type HourKey = string;
+
+export const HOUR_MS = 3_600_000;
+
+export function hourKey(ms: number): HourKey {
+  return new Date(ms).toISOString().slice(0, 13);
+}
+
+/** Start of the hour `key` in ms since the epoch. */
+export function hourStart(key: HourKey): number {
+  return Date.parse(`${key}:00:00.000Z`);
+}
+
+export function isHourKey(s: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}$/.test(s) && hourKey(hourStart(s)) === s;
+}
+
+/** Hour keys of [fromMs, toMs), oldest first. */
+export function hoursBetween(fromMs: number, toMs: number): HourKey[] {
+  const out: HourKey[] = [];
+  for (let t = Math.floor(fromMs / HOUR_MS) * HOUR_MS; t < toMs; t += HOUR_MS) out.push(hourKey(t));
+  return out;
+}
+
+/** Every key under `prefix` (all pages), optionally with custom metadata. */
+export async function listAll(bucket: R2Bucket, prefix: string, options: { startAfter?: string; include?: ('customMetadata' | 'httpMetadata')[] } = {}): Promise<R2Object[]> {
+  const out: R2Object[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await bucket.list({
+      prefix,
+      cursor,
+      ...(cursor === undefined && options.startAfter !== undefined ? { startAfter: options.startAfter } : {}),
+      ...(options.include ? { include: options.include } : {}),
+    });
+    out.push(...page.objects);
+    if (!page.truncated) return out;
+    cursor = page.cursor;
+  }
+}
+
+/** The delimited "folders" directly under `prefix` (e.g. model versions under `samples/`). */
+export async function listPrefixes(bucket: R2Bucket, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await bucket.list({ prefix, delimiter: '/', cursor });
+    out.push(...page.delimitedPrefixes.map((p) => p.slice(prefix.length, -1)));
+    if (!page.truncated) return out;
+    cursor = page.cursor;
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!, i);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}

@@ -1,0 +1,85 @@
+/**
+ * Operator routes (admin token):
+ *   GET  /v1/admin/export?kind=samples|feedback&model_version=&from=&to=   stored NDJSON, streamed
+ *   POST /v1/admin/drift/run                                               run the hourly job now
+ */
+import { Hono } from 'hono';
+import type { AppEnv } from '../app.js';
+import { requireAdmin } from '../lib/auth.js';
+import { badRequest } from '../lib/errors.js';
+import { HOUR_MS, hourKey, hourStart, hoursBetween, isHourKey, keys, listAll, type TelemetryKind } from '../lib/keys.js';
+import { runHourly } from '../drift/pipeline.js';
+import { versionParam } from './params.js';
+
+export const adminRoutes = new Hono<AppEnv>();
+adminRoutes.use('/v1/admin/*', requireAdmin);
+
+/** Longest export range: a month of hourly partitions. */
+const MAX_EXPORT_HOURS = 24 * 31;
+
+function hourQuery(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!isHourKey(value)) throw badRequest('invalid_query', `${name} must be an hour like 2026-01-31T13`, [{ path: name, message: 'must be YYYY-MM-DDTHH (UTC)' }]);
+  return hourStart(value);
+}
+
+adminRoutes.get('/v1/admin/export', async (c) => {
+  const kind = c.req.query('kind') ?? 'samples';
+  if (kind !== 'samples' && kind !== 'feedback') throw badRequest('invalid_query', 'kind must be samples or feedback', [{ path: 'kind', message: 'samples | feedback' }]);
+  const version = versionParam(c.req.query('model_version'), 'model_version');
+  const now = Date.now();
+  const fromMs = hourQuery(c.req.query('from'), 'from', Math.floor(now / HOUR_MS) * HOUR_MS - 24 * HOUR_MS);
+  const toMs = hourQuery(c.req.query('to'), 'to', Math.floor(now / HOUR_MS) * HOUR_MS + HOUR_MS);
+  if (toMs <= fromMs) throw badRequest('invalid_query', 'to must be after from', [{ path: 'to', message: 'must be after from' }]);
+  const hours = hoursBetween(fromMs, toMs);
+  if (hours.length > MAX_EXPORT_HOURS) throw badRequest('invalid_query', `at most ${MAX_EXPORT_HOURS} hours per export`, [{ path: 'from', message: 'range too long' }]);
+
+  const bucket = c.env.TELEMETRY;
+  const encoder = new TextEncoder();
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const pump = (async () => {
+    const writer = writable.getWriter();
+    try {
+      for (const hour of hours) {
+        const objects = await listAll(bucket, keys.partitionPrefix(kind as TelemetryKind, version, hour));
+        for (const o of objects.sort((a, b) => (a.key < b.key ? -1 : 1))) {
+          const body = await bucket.get(o.key);
+          if (body) await writer.write(encoder.encode(await body.text()));
+        }
+      }
+      await writer.close();
+    } catch (e) {
+      console.error('export failed', e);
+      await writer.abort(e);
+    }
+  })();
+  c.executionCtx.waitUntil(pump);
+  return new Response(readable, {
+    status: 200,
+    headers: {
+      'Content-Type': 'application/x-ndjson; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'Content-Disposition': `attachment; filename="${kind}-${version}-${hourKey(fromMs)}-${hourKey(toMs)}.ndjson"`,
+    },
+  });
+});
+
+adminRoutes.post('/v1/admin/drift/run', async (c) => {
+  const result = await runHourly(c.env, Date.now());
+  return c.json(
+    {
+      now: result.now,
+      window: result.window,
+      versions: result.versions.map((v) => ({
+        model_version: v.model_version,
+        folded_hours: v.folded_hours,
+        verdict: v.report.verdict,
+        n: v.report.n,
+        alert: v.alert !== null,
+      })),
+      skipped: result.skipped,
+      metrics_folded: result.metrics_folded,
+    },
+    200,
+  );
+});

@@ -1,0 +1,68 @@
+/**
+ * Release channels:
+ *   GET  /v1/channels                       every channel and its current version
+ *   GET  /v1/channels/:channel              current manifest (short cache, ETag, 304)
+ *   GET  /v1/channels/:channel/history      rollback stack and change history
+ *   POST /v1/channels/:channel              (admin) {"version"} → promote
+ *   POST /v1/channels/:channel/rollback     (admin) back to the previous version
+ */
+import { Hono } from 'hono';
+import { PromoteSchema, issuesOf } from '../../core/wire.js';
+import type { AppEnv } from '../app.js';
+import { requireAdmin } from '../lib/auth.js';
+import { readJson } from '../lib/body.js';
+import { ApiError } from '../lib/errors.js';
+import { ifNoneMatchHits } from '../lib/http.js';
+import { getChannel, listChannels, promote, rollback, type ChannelState } from '../registry/channels.js';
+import { getPublished } from '../registry/store.js';
+import { channelParam } from './params.js';
+
+/** Installs poll the channel; a minute of caching bounds the load while updates still spread fast. */
+export const CHANNEL_CACHE = 'public, max-age=60, must-revalidate';
+
+export const channelRoutes = new Hono<AppEnv>();
+
+const view = (s: ChannelState) => ({ channel: s.channel, version: s.version, updated_at: s.updated_at });
+
+channelRoutes.get('/v1/channels', async (c) => {
+  const channels = await listChannels(c.env.MODELS);
+  return c.json({ channels: channels.map(view) }, 200, { 'Cache-Control': 'no-cache' });
+});
+
+channelRoutes.get('/v1/channels/:channel', async (c) => {
+  const channel = channelParam(c.req.param('channel'));
+  const state = await getChannel(c.env.MODELS, channel);
+  if (!state) throw new ApiError(404, 'unknown_channel', `channel ${channel} does not exist`);
+  const stored = await getPublished(c.env.MODELS, state.version);
+  if (!stored) throw new ApiError(503, 'manifest_missing', `channel ${channel} points at ${state.version}, which is not readable`);
+  const etag = `"${stored.sha256}"`;
+  const headers = { ETag: etag, 'Cache-Control': CHANNEL_CACHE, 'X-Model-Version': state.version };
+  if (ifNoneMatchHits(c.req.header('if-none-match'), etag)) return new Response(null, { status: 304, headers });
+  return new Response(stored.bytes, { status: 200, headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8' } });
+});
+
+channelRoutes.get('/v1/channels/:channel/history', async (c) => {
+  const channel = channelParam(c.req.param('channel'));
+  const state = await getChannel(c.env.MODELS, channel);
+  if (!state) throw new ApiError(404, 'unknown_channel', `channel ${channel} does not exist`);
+  return c.json({ ...view(state), rollback_to: state.stack.length > 1 ? state.stack[state.stack.length - 2] : null, stack: state.stack, history: state.history }, 200, {
+    'Cache-Control': 'no-cache',
+  });
+});
+
+channelRoutes.post('/v1/channels/:channel', requireAdmin, async (c) => {
+  const channel = channelParam(c.req.param('channel'));
+  const parsed = PromoteSchema.safeParse(await readJson(c.req.raw, 4096));
+  if (!parsed.success) throw new ApiError(400, 'validation_failed', 'body must be {"version": "<semver>"}', issuesOf(parsed.error));
+  const { version } = parsed.data;
+  if (!(await getPublished(c.env.MODELS, version))) throw new ApiError(404, 'unknown_version', `model version ${version} is not published`);
+  const { state, changed } = await promote(c.env.MODELS, channel, version);
+  return c.json({ ...view(state), changed, previous: changed ? (state.history[state.history.length - 1]?.from ?? null) : null }, 200);
+});
+
+channelRoutes.post('/v1/channels/:channel/rollback', requireAdmin, async (c) => {
+  const channel = channelParam(c.req.param('channel'));
+  const { state } = await rollback(c.env.MODELS, channel);
+  const last = state.history[state.history.length - 1]!;
+  return c.json({ ...view(state), changed: true, previous: last.from }, 200);
+});

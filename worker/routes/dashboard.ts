@@ -1,0 +1,51 @@
+/** GET /dashboard: self-contained HTML (see dashboard/render.ts). */
+import { Hono } from 'hono';
+import type { AppEnv } from '../app.js';
+import { renderDashboard } from '../dashboard/render.js';
+import type { DriftReport } from '../drift/aggregate.js';
+import { defaultVersion, loadSummaries } from '../drift/pipeline.js';
+import { HOUR_MS, keys, listAll, mapLimit } from '../lib/keys.js';
+import { listChannels } from '../registry/channels.js';
+import { listPublished } from '../registry/store.js';
+import { intQuery, versionParam } from './params.js';
+
+export const dashboardRoutes = new Hono<AppEnv>();
+
+dashboardRoutes.get('/dashboard', async (c) => {
+  const hours = intQuery(c.req.query('hours'), 'hours', 72, 1, 720);
+  const q = c.req.query('model_version');
+  const [models, channels, fallback] = await Promise.all([listPublished(c.env.MODELS), listChannels(c.env.MODELS), q ? null : defaultVersion(c.env)]);
+  const version = q ? versionParam(q, 'model_version') : (fallback ?? models[0]?.version ?? null);
+  const nowMs = Date.now();
+  let summaries: Awaited<ReturnType<typeof loadSummaries>> = [];
+  let reports: DriftReport[] = [];
+  let latest: DriftReport | null = null;
+  if (version) {
+    const endMs = Math.floor(nowMs / HOUR_MS) * HOUR_MS + HOUR_MS;
+    const historyKeys = (await listAll(c.env.TELEMETRY, keys.driftHistoryPrefix(version))).map((o) => o.key).sort().slice(-hours);
+    const [s, r, l] = await Promise.all([
+      loadSummaries(c.env.TELEMETRY, version, endMs - hours * HOUR_MS, endMs),
+      mapLimit(historyKeys, 16, async (k) => ((await c.env.TELEMETRY.get(k))?.json<DriftReport>()) ?? null),
+      c.env.TELEMETRY.get(keys.driftLatest(version)).then((o) => (o ? o.json<DriftReport>() : null)),
+    ]);
+    summaries = s;
+    reports = r.filter((x): x is DriftReport => x !== null);
+    latest = l;
+  }
+  const html = renderDashboard({
+    version,
+    versions: [...new Set([...(version ? [version] : []), ...models.map((m) => m.version)])],
+    channels: channels.map((ch) => ({ channel: ch.channel, version: ch.version })),
+    hours,
+    nowMs,
+    summaries,
+    reports,
+    latest,
+  });
+  return c.html(html, 200, {
+    'Cache-Control': 'no-store',
+    // Nothing on the page needs a script, a frame or a remote resource.
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'X-Content-Type-Options': 'nosniff',
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * Drift reports:
+ *   GET /v1/drift?model_version=&window=    latest report (stored by the cron for the default
+ *                                            window; computed from hourly summaries otherwise)
+ *   GET /v1/drift/history?model_version=&limit=   stored reports, newest first
+ *   GET /v1/drift/alerts?model_version=&limit=    recorded drift alerts, newest first
+ */
+import { Hono, type Context } from 'hono';
+import type { AppEnv } from '../app.js';
+import { loadConfig } from '../env.js';
+import { ApiError } from '../lib/errors.js';
+import { keys, listAll, mapLimit } from '../lib/keys.js';
+import type { DriftReport } from '../drift/aggregate.js';
+import { computeReport, defaultVersion } from '../drift/pipeline.js';
+import { getPublished } from '../registry/store.js';
+import { intQuery, versionParam } from './params.js';
+
+export const driftRoutes = new Hono<AppEnv>();
+
+async function versionQuery(c: Context<AppEnv>): Promise<string> {
+  const q = c.req.query('model_version');
+  if (q !== undefined && q !== '') return versionParam(q, 'model_version');
+  const v = await defaultVersion(c.env);
+  if (!v) throw new ApiError(404, 'no_default_version', `channel ${loadConfig(c.env).defaultChannel} has no version; pass model_version`);
+  return v;
+}
+
+driftRoutes.get('/v1/drift', async (c) => {
+  const config = loadConfig(c.env);
+  const version = await versionQuery(c);
+  const window = intQuery(c.req.query('window'), 'window', config.driftWindowHours, 1, 720, 'h');
+  if (!(await getPublished(c.env.MODELS, version))) throw new ApiError(404, 'unknown_version', `model version ${version} is not published`);
+  if (window === config.driftWindowHours) {
+    const stored = await c.env.TELEMETRY.get(keys.driftLatest(version));
+    if (stored) return c.json({ source: 'stored', ...((await stored.json()) as DriftReport) }, 200, { 'Cache-Control': 'no-cache' });
+  }
+  const report = await computeReport(c.env, version, window, Date.now());
+  if (!report) throw new ApiError(404, 'unknown_version', `model version ${version} is not published`);
+  return c.json({ source: 'computed', ...report }, 200, { 'Cache-Control': 'no-cache' });
+});
+
+async function newest<T>(bucket: R2Bucket, prefix: string, limit: number): Promise<T[]> {
+  const listed = (await listAll(bucket, prefix)).map((o) => o.key).sort().reverse().slice(0, limit);
+  const bodies = await mapLimit(listed, 16, async (k) => {
+    const o = await bucket.get(k);
+    return o ? ((await o.json()) as T) : null;
+  });
+  return bodies.filter((b): b is Awaited<T> => b !== null) as T[];
+}
+
+driftRoutes.get('/v1/drift/history', async (c) => {
+  const version = await versionQuery(c);
+  const limit = intQuery(c.req.query('limit'), 'limit', 168, 1, 2000);
+  const reports = await newest<DriftReport>(c.env.TELEMETRY, keys.driftHistoryPrefix(version), limit);
+  return c.json(
+    {
+      model_version: version,
+      reports: reports.map((r) => ({
+        generated_at: r.generated_at,
+        window: r.window,
+        verdict: r.verdict,
+        n: r.n,
+        skipped: r.skipped,
+        tests: r.tests,
+        label_shares: r.current.label_shares,
+      })),
+    },
+    200,
+    { 'Cache-Control': 'no-cache' },
+  );
+});
+
+driftRoutes.get('/v1/drift/alerts', async (c) => {
+  const version = await versionQuery(c);
+  const limit = intQuery(c.req.query('limit'), 'limit', 100, 1, 2000);
+  return c.json({ model_version: version, alerts: await newest(c.env.TELEMETRY, keys.driftAlertPrefix(version), limit) }, 200, { 'Cache-Control': 'no-cache' });
+});
