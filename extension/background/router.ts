@@ -9,11 +9,13 @@ import { getSettings, resetSettings, updateSettings } from '../lib/settings.js';
 import { buildSampleItem, consentOf, toBatch, type ScoredComment } from '../lib/telemetry-queue.js';
 import { clientId } from './client-id.js';
 import { closeOffscreen, toOffscreen } from './offscreen-client.js';
-import { cache, queue, scoreComments } from './scoring.js';
+import { cache, queue, scoreComments, settled } from './scoring.js';
 import { uploadQueue, uploadState } from './telemetry.js';
 import { checkForUpdate } from './updater.js';
 
 async function handle(request: BackgroundRequest): Promise<unknown> {
+  // Everything but scoring sees the writes of earlier scoring requests (counters, cache, queue).
+  if (request.type !== 'score') await settled();
   switch (request.type) {
     case 'score':
       return scoreComments(request.data.video_id, request.data.comments);
@@ -58,12 +60,13 @@ async function handle(request: BackgroundRequest): Promise<unknown> {
 async function status(): Promise<unknown> {
   const model = await activeModel();
   const settings = await getSettings();
-  const offscreen = await toOffscreen<{ version: string | null; execution: string | null }>({ target: 'offscreen', type: 'status' }).catch(() => null);
+  const offscreen = await toOffscreen<{ version: string | null; execution: string | null; load_ms: number | null }>({ target: 'offscreen', type: 'status' }).catch(() => null);
   return {
     model: { version: model.version, format: model.manifest.format, source: model.source, name: model.manifest.name, metrics: model.manifest.metrics },
     previous_model: (await db().models.where('state').equals('previous').first())?.version ?? null,
     rejected_models: (await db().models.where('state').equals('rejected').toArray()).map((m) => ({ version: m.version, reason: m.reason })),
     execution: offscreen?.execution ?? null,
+    model_load_ms: offscreen?.load_ms ?? null,
     calibration: await getMeta(`calibration:${model.version}`),
     settings,
     telemetry: { consent: consentOf(settings), queued: await queue.size(), upload: await uploadState() },

@@ -131,7 +131,7 @@ export class Badge {
       this.note.textContent =
         outcome === 'sent'
           ? 'Thanks: your correction will be sent (text samples are on).'
-          : 'Saved on this device only. Turn on "comment text samples" in the options to send corrections.';
+          : 'Changed on this page only. Turn on "comment text samples" in the options to send corrections.';
     } catch (err) {
       this.note.textContent = `Could not save the correction: ${(err as Error).message}`;
     }

@@ -45,6 +45,8 @@ export interface ScoredResult {
 export interface ScoreResponse {
   model_version: string;
   execution: string;
+  /** Time spent in the model for this request's cache misses (0 when all were cached). */
+  inference_ms: number;
   results: ScoredResult[];
 }
 

@@ -44,16 +44,26 @@ export class ResultsCache {
     readonly maxEntries: number = DEFAULT_MAX_ENTRIES,
   ) {}
 
-  /** Looks up normalized texts; hits get their last-used time refreshed. */
-  async getMany(modelVersion: string, normalizedTexts: readonly string[]): Promise<Array<CachedScore | undefined>> {
-    const keys = normalizedTexts.map((t) => cacheKey(modelVersion, t));
-    const rows = await this.database.results.bulkGet(keys);
-    const now = Date.now();
+  /**
+   * Looks up normalized texts. Refreshing the hits' last-used time is a write, returned as `touch`
+   * so a caller on the hot path can answer first and write after.
+   */
+  async lookup(modelVersion: string, normalizedTexts: readonly string[]): Promise<{ scores: Array<CachedScore | undefined>; touch: () => Promise<void> }> {
+    const rows = await this.database.results.bulkGet(normalizedTexts.map((t) => cacheKey(modelVersion, t)));
     const hits = rows.filter((r): r is ResultRow => r !== undefined);
-    if (hits.length > 0) {
+    const touch = async (): Promise<void> => {
+      if (hits.length === 0) return;
+      const now = Date.now();
       await this.database.results.bulkPut(hits.map((r) => ({ ...r, last_used: now })));
-    }
-    return rows.map((r) => (r ? { label: r.label, probs: r.probs } : undefined));
+    };
+    return { scores: rows.map((r) => (r ? { label: r.label, probs: r.probs } : undefined)), touch };
+  }
+
+  /** Looks up normalized texts and refreshes the hits' last-used time. */
+  async getMany(modelVersion: string, normalizedTexts: readonly string[]): Promise<Array<CachedScore | undefined>> {
+    const { scores, touch } = await this.lookup(modelVersion, normalizedTexts);
+    await touch();
+    return scores;
   }
 
   async putMany(modelVersion: string, entries: ReadonlyArray<{ text: string } & CachedScore>): Promise<void> {

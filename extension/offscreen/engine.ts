@@ -69,6 +69,8 @@ export class Engine {
   private loading: Promise<Loaded> | null = null;
   /** Texts scored since this document started (the service worker keeps the durable counter). */
   scoredTexts = 0;
+  /** How long the last model load took: files read and verified, execution chosen, session created. */
+  lastLoadMs: number | null = null;
 
   /** Scores texts with `version`, loading or switching models as needed. */
   async score(version: string, texts: readonly string[], preference: Preference): Promise<{ probs: Float32Array; execution: Execution; version: string }> {
@@ -108,12 +110,13 @@ export class Engine {
     }
   }
 
-  status(): { version: string | null; execution: Execution | null; format: string | null; scored_texts: number } {
+  status(): { version: string | null; execution: Execution | null; format: string | null; scored_texts: number; load_ms: number | null } {
     return {
       version: this.loaded?.version ?? null,
       execution: this.loaded?.execution ?? null,
       format: this.loaded?.manifest.format ?? null,
       scored_texts: this.scoredTexts,
+      load_ms: this.lastLoadMs,
     };
   }
 
@@ -135,6 +138,13 @@ export class Engine {
   }
 
   private async reload(version: string, forced?: Execution): Promise<Loaded> {
+    const started = performance.now();
+    const loaded = await this.load(version, forced);
+    this.lastLoadMs = performance.now() - started;
+    return loaded;
+  }
+
+  private async load(version: string, forced?: Execution): Promise<Loaded> {
     const { manifest, files } = await loadModelFiles(version);
     const execution = forced ?? (await this.chooseExecution(version, manifest, files));
     let scorer: TextScorer;
