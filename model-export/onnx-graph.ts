@@ -17,16 +17,10 @@
  *
  * `row_lengths [batch]` gives the batch size (a row may in principle have no features).
  */
-import onnxProto from 'onnx-proto';
 import type { z } from 'zod';
 import type { TensorSpecSchema } from '../core/manifest.js';
+import { DT, intAttr, intsAttr, node, onnx, strAttr, tensor, tensorAttr, valueInfo, type IGraphProto } from './onnx-proto.js';
 import type { QuantizedWeights } from './quantize.js';
-
-const { onnx } = onnxProto;
-type ITensorProto = onnxProto.onnx.ITensorProto;
-type IValueInfoProto = onnxProto.onnx.IValueInfoProto;
-type INodeProto = onnxProto.onnx.INodeProto;
-type IAttributeProto = onnxProto.onnx.IAttributeProto;
 
 export const OPSET = 18;
 export const INPUT_IDS = 'feature_ids';
@@ -36,36 +30,10 @@ export const INPUT_LENGTHS = 'row_lengths';
 export const OUTPUT_PROBS = 'probs';
 export const OUTPUT_LOGITS = 'logits';
 
-const DT = onnx.TensorProto.DataType;
 
-function tensor(name: string, dataType: number, dims: number[], raw: ArrayBufferView): ITensorProto {
-  return {
-    name,
-    dataType,
-    dims,
-    rawData: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength),
-  };
-}
 
-function valueInfo(name: string, elemType: number, dims: Array<number | string>): IValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType,
-        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
-      },
-    },
-  };
-}
 
-function intAttr(name: string, value: number): IAttributeProto {
-  return { name, type: onnx.AttributeProto.AttributeType.INT, i: value };
-}
 
-function node(opType: string, inputs: string[], outputs: string[], attribute: IAttributeProto[] = []): INodeProto {
-  return { opType, input: inputs, output: outputs, name: outputs[0], attribute };
-}
 
 /** uint8 zero point of the packed bytes: byte = int8 weight + 128. */
 export const ZERO_POINT = 128;
@@ -89,9 +57,6 @@ export function unpackWeights(packed: Uint32Array, cols: number): Int8Array {
   return out;
 }
 
-function strAttr(name: string, value: string): IAttributeProto {
-  return { name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(value) };
-}
 
 export interface GraphOptions {
   weights: QuantizedWeights;
@@ -103,7 +68,7 @@ export interface GraphOptions {
 /** Serialize the model to ONNX bytes. Little-endian raw data, as ONNX requires. */
 export function buildOnnxModel({ weights, bias, modelVersion, docString }: GraphOptions): Uint8Array {
   const cols = weights.cols;
-  const graph: onnxProto.onnx.IGraphProto = {
+  const graph: IGraphProto = {
     name: 'ytsent_ngram_linear',
     initializer: [
       tensor('W_packed', DT.UINT32, [weights.rows], packWeights(weights)),
@@ -119,24 +84,18 @@ export function buildOnnxModel({ weights, bias, modelVersion, docString }: Graph
     node: [
       node('Gather', ['W_packed', INPUT_IDS], ['packed'], [intAttr('axis', 0)]),
       node('Unsqueeze', ['packed', 'axis_0'], ['packed_row']),
-      { opType: 'BitShift', input: ['packed_row', 'shifts'], output: ['shifted'], name: 'shifted', attribute: [strAttr('direction', 'RIGHT')] },
+      node('BitShift', ['packed_row', 'shifts'], ['shifted'], [strAttr('direction', 'RIGHT')]),
       node('BitwiseAnd', ['shifted', 'byte_mask'], ['bytes_u32']),
       node('Cast', ['bytes_u32'], ['bytes'], [intAttr('to', DT.UINT8)]),
       node('DequantizeLinear', ['bytes', 'W_scale', 'W_zero'], ['rows'], [intAttr('axis', 0)]),
       node('Mul', ['rows', INPUT_VALUES], ['weighted_t']),
-      { opType: 'Transpose', input: ['weighted_t'], output: ['weighted'], name: 'weighted', attribute: [{ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 0] }] },
+      node('Transpose', ['weighted_t'], ['weighted'], [intsAttr('perm', [1, 0])]),
       node('Unsqueeze', [INPUT_ROWS, 'axis_1'], ['rows_2d']),
       node('Cast', ['rows_2d'], ['scatter_index'], [intAttr('to', DT.INT64)]),
       node('Shape', [INPUT_LENGTHS], ['batch_dim']),
       node('Concat', ['batch_dim', 'classes'], ['out_shape'], [intAttr('axis', 0)]),
-      {
-        opType: 'ConstantOfShape',
-        input: ['out_shape'],
-        output: ['zeros'],
-        name: 'zeros',
-        attribute: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: tensor('zero', DT.FLOAT, [1], new Float32Array([0])) }],
-      },
-      { opType: 'ScatterND', input: ['zeros', 'scatter_index', 'weighted'], output: ['summed'], name: 'summed', attribute: [strAttr('reduction', 'add')] },
+      node('ConstantOfShape', ['out_shape'], ['zeros'], [tensorAttr('value', tensor('zero', DT.FLOAT, [1], new Float32Array([0])))]),
+      node('ScatterND', ['zeros', 'scatter_index', 'weighted'], ['summed'], [strAttr('reduction', 'add')]),
       node('Add', ['summed', 'bias'], [OUTPUT_LOGITS]),
       node('Softmax', [OUTPUT_LOGITS], [OUTPUT_PROBS], [intAttr('axis', -1)]),
     ],

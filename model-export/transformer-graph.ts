@@ -28,16 +28,7 @@
  * classifier's logits differ visibly between texts), small random biases (so a dropped bias would
  * show), LayerNorm γ = 1 and β = 0.
  */
-import onnxProto from 'onnx-proto';
-
-const { onnx } = onnxProto;
-type ITensorProto = onnxProto.onnx.ITensorProto;
-type INodeProto = onnxProto.onnx.INodeProto;
-type IAttributeProto = onnxProto.onnx.IAttributeProto;
-type IValueInfoProto = onnxProto.onnx.IValueInfoProto;
-
-const DT = onnx.TensorProto.DataType;
-const ATTR = onnx.AttributeProto.AttributeType;
+import { DT, floatAttr, intAttr, intsAttr, onnx, valueInfo, type IAttributeProto, type INodeProto, type ITensorProto } from './onnx-proto.js';
 
 export const TRANSFORMER_OPSET = 17;
 export const INPUT_IDS = 'input_ids';
@@ -209,24 +200,9 @@ class GraphBuilder {
   }
 }
 
-function intAttr(name: string, value: number): IAttributeProto {
-  return { name, type: ATTR.INT, i: value };
-}
 
-function intsAttr(name: string, values: number[]): IAttributeProto {
-  return { name, type: ATTR.INTS, ints: values };
-}
 
-function floatAttr(name: string, value: number): IAttributeProto {
-  return { name, type: ATTR.FLOAT, f: value };
-}
 
-function valueInfo(name: string, elemType: number, dims: Array<number | string>): IValueInfoProto {
-  return {
-    name,
-    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
-  };
-}
 
 export interface TransformerGraphOptions {
   dims: DistilBertDims;

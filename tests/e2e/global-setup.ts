@@ -9,10 +9,14 @@ import { CHROMIUM, REPO_ROOT } from './browser.js';
 export default function setup(): void {
   if (!existsSync(CHROMIUM)) {
     console.log('installing Debian chromium for the end-to-end tests…');
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
+    const apt = (args: string[]) => execFileSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    try {
+      apt(['install', '-y', 'chromium']);
+    } catch {
+      // A fresh machine may have no package lists yet.
+      apt(['update']);
+      apt(['install', '-y', 'chromium']);
+    }
   }
   execFileSync(process.execPath, [`${REPO_ROOT}/node_modules/vite/bin/vite.js`, 'build', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: 'inherit' });
 }
