@@ -30,6 +30,6 @@ export function writeResults(name: string, json: unknown, markdown: string): voi
 }
 
 export function table(header: string[], rows: Array<Array<string | number>>): string {
-  const cell = (c: string | number): string => (typeof c === 'number' ? (Number.isInteger(c) ? c.toLocaleString('en-US') : c.toFixed(4)) : c);
+  const cell = (c: string | number): string => (typeof c === 'number' ? (Number.isInteger(c) ? c.toLocaleString('en-US') : String(Number(c.toFixed(4)))) : c);
   return [`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 }

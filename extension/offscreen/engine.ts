@@ -71,9 +71,17 @@ export class Engine {
   scoredTexts = 0;
   /** How long the last model load took: files read and verified, execution chosen, session created. */
   lastLoadMs: number | null = null;
+  /** Requests run one after another: an onnxruntime session must not run two batches at once. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   /** Scores texts with `version`, loading or switching models as needed. */
-  async score(version: string, texts: readonly string[], preference: Preference): Promise<{ probs: Float32Array; execution: Execution; version: string }> {
+  score(version: string, texts: readonly string[], preference: Preference): Promise<{ probs: Float32Array; execution: Execution; version: string }> {
+    const run = this.queue.then(() => this.scoreNow(version, texts, preference));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async scoreNow(version: string, texts: readonly string[], preference: Preference): Promise<{ probs: Float32Array; execution: Execution; version: string }> {
     this.preference = preference;
     let model = await this.ensure(version);
     const out = new Float32Array(texts.length * 3);
