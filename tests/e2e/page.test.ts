@@ -165,3 +165,41 @@ describe('popup', () => {
     await video.close();
   });
 });
+
+describe('options', () => {
+  it('previews exactly what each consent would send, live, and deletes all local data', async () => {
+    const options = await b.context.newPage();
+    await options.goto(`chrome-extension://${b.extensionId}/options/options.html`);
+    await options.waitForFunction(() => document.querySelector('#preview')?.textContent?.includes('nothing is sent'));
+    expect(await options.isChecked('#consent_stats')).toBe(false);
+    expect(await options.isChecked('#consent_text')).toBe(false);
+
+    await options.check('#consent_stats');
+    await options.waitForFunction(() => document.querySelector('#preview')!.textContent!.includes('"consent": "stats"'));
+    const stats = JSON.parse((await options.textContent('#preview'))!) as { items: Array<Record<string, unknown>> };
+    expect(stats.items.length).toBeGreaterThan(0);
+    for (const item of stats.items) {
+      expect(item).not.toHaveProperty('text');
+      expect(item).not.toHaveProperty('video_id');
+    }
+
+    await options.check('#consent_text');
+    await options.waitForFunction(() => document.querySelector('#preview')!.textContent!.includes('"consent": "text"'));
+    const text = JSON.parse((await options.textContent('#preview'))!) as { items: Array<{ text?: string }> };
+    expect(text.items.every((i) => typeof i.text === 'string')).toBe(true);
+    expect((await b.background<{ settings: { consent_text: boolean } }>('get-status')).settings.consent_text).toBe(true);
+
+    // Statistics off turns both off: the text consent includes statistics.
+    await options.uncheck('#consent_stats');
+    await options.waitForFunction(() => document.querySelector('#preview')!.textContent!.includes('nothing is sent'));
+    expect(await options.isChecked('#consent_text')).toBe(false);
+
+    options.once('dialog', (d) => void d.accept());
+    await options.click('#delete-all');
+    await options.waitForFunction(() => document.querySelector('#delete-result')!.textContent === 'All local data deleted.');
+    const status = await b.background<{ cache: { entries: number }; counters: Record<string, number> }>('get-status');
+    expect(status.cache.entries).toBe(0);
+    expect(status.counters).toEqual({});
+    await options.close();
+  });
+});
