@@ -49,8 +49,8 @@ const GROUP_BITS = 3;
 // Namespaces keep "good" the unigram apart from "good" the character n-gram.
 const NS_UNIGRAM = 0x75;
 const NS_NEGATED = 0x6e;
+// Trigrams extend the bigram's running hash (one more separator and token), so they need no namespace.
 const NS_BIGRAM = 0x62;
-const NS_TRIGRAM = 0x74;
 const NS_CHAR = 0x63;
 const NS_FLAG = 0x66;
 const NS_LEXICON = 0x6c;
