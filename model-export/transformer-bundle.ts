@@ -17,7 +17,8 @@ import { goldenProbs, HfTextClassifier, type HfOrtModule } from '../core/hf-scor
 import { LABELS, type Label } from '../core/labels.js';
 import { parseManifest, type HfTextClassificationManifest } from '../core/manifest.js';
 import { checkGolden, type GoldenCheck } from '../core/scorer.js';
-import { sha256, writeBundle } from './bundle.js';
+import { sha256Hex } from '../node-runtime/sha256.js';
+import { writeBundle } from './bundle.js';
 import { GOLDEN_SEED_TEXTS, goldenExamples } from './reference.js';
 import { buildDistilBertOnnx, type DistilBertDims } from './transformer-graph.js';
 import { buildVocab, SPECIAL_TOKENS, tokenizerConfigJson, tokenizerJson } from './transformer-vocab.js';
@@ -167,7 +168,7 @@ export async function buildTransformerBundle(options: TransformerBundleOptions):
     metrics: {},
     golden: [],
   };
-  const listed = [...files].map(([path, bytes]) => ({ path, sha256: sha256(bytes), bytes: bytes.byteLength }));
+  const listed = [...files].map(([path, bytes]) => ({ path, sha256: sha256Hex(bytes), bytes: bytes.byteLength }));
   const withFiles = (golden: Array<{ text: string; probs: number[] }>) =>
     parseManifest({ ...draft, golden, files: listed }) as HfTextClassificationManifest;
 

@@ -2,7 +2,6 @@
  * Loading model bundles from disk: manifest validation and sha256/size verification of every file,
  * so a CLI never scores with a truncated or tampered model.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,13 +9,12 @@ import * as ort from 'onnxruntime-node';
 import { compareSemver, parseManifest, SEMVER_RE, type ModelManifest, type NgramOnnxManifest } from '../core/manifest.js';
 import { NgramScorer, type OrtModule } from '../core/scorer.js';
 import { InputError } from './io.js';
+import { sha256Hex } from './sha256.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const MODELS_DIR = join(REPO_ROOT, 'models');
 
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
+export { sha256Hex };
 
 export interface LoadedBundle {
   dir: string;

@@ -8,9 +8,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { REPO_ROOT } from '../node-runtime/bundle.js';
+import { sha256Hex } from '../node-runtime/sha256.js';
 
 export function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
+  return sha256Hex(readFileSync(path));
 }
 
 /** Stable JSON (sorted keys) so equal values always hash equally. */
@@ -26,7 +27,7 @@ export function stableStringify(value: unknown): string {
 }
 
 export function hashJson(value: unknown): string {
-  return createHash('sha256').update(stableStringify(value)).digest('hex');
+  return sha256Hex(stableStringify(value));
 }
 
 /** sha256 over the contents of source files and directories (recursively, .ts files), by path. */

@@ -4,10 +4,10 @@
  * The data is not in this repository: it is read from a data folder (default ../shared/data). A user
  * elsewhere can rebuild that folder from the public sources below; SHA256SUMS pins the exact files.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLabel, type Label } from '../core/labels.js';
+import { sha256Hex } from '../node-runtime/sha256.js';
 
 export interface DatasetSpec {
   /** Path inside the data folder. */
@@ -82,7 +82,7 @@ export function readDataset(dataDir: string, name: DatasetName, sums: Map<string
   const expected = sums.get(spec.file);
   if (!expected) throw new DataError(`${join(dataDir, 'SHA256SUMS')}: no checksum for ${spec.file}`);
   const bytes = readFileSync(path);
-  const actual = createHash('sha256').update(bytes).digest('hex');
+  const actual = sha256Hex(bytes);
   if (actual !== expected) {
     throw new DataError(`${path}: sha256 mismatch (expected ${expected}, got ${actual}); refusing to train on changed data`);
   }

@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NgramOnnxManifest } from '../../core/manifest.js';
-import { sha256 } from '../../model-export/bundle.js';
+import { sha256Hex } from '../../node-runtime/sha256.js';
 
 export class RegisterError extends Error {}
 
@@ -30,7 +30,7 @@ export function register(
   for (const f of manifest.files) {
     mkdirSync(join(target, f.path, '..'), { recursive: true });
     copyFileSync(join(exportDir, f.path), join(target, f.path));
-    if (sha256(readFileSync(join(target, f.path))) !== f.sha256) throw new RegisterError(`copy of ${f.path} does not match its sha256`);
+    if (sha256Hex(readFileSync(join(target, f.path))) !== f.sha256) throw new RegisterError(`copy of ${f.path} does not match its sha256`);
   }
   writeFileSync(join(target, 'training-run.json'), runRecordJson);
   copyFileSync(join(exportDir, 'manifest.json'), join(target, 'manifest.json'));
