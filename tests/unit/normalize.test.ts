@@ -7,13 +7,13 @@ const tokens = (text: string): string[] => {
 };
 
 describe('normalize', () => {
-  it('maps URLs, handles, emails, numbers and video time stamps to placeholders', () => {
+  it('replaces URLs, handles, emails, numbers and video time stamps with fixed tokens', () => {
     expect(tokens('@Some_Handle see https://youtu.be/x?t=1 or youtube.com/watch, mail a.b@x.org, at 2:35 and 1:02:03, 42 likes')).toEqual([
       '<user>', 'see', '<url>', 'or', '<url>', ',', 'mail', '<email>', ',', 'at', '<time>', 'and', '<time>', ',', '<num>', 'likes',
     ]);
   });
 
-  it("maps the scrubber's placeholders to the same tokens as what they replaced", () => {
+  it("maps the scrubber's replacements to the same tokens as what they replaced", () => {
     expect(tokens('[email] [url] [phone] @user')).toEqual(['<email>', '<url>', '<num>', '<user>']);
   });
 
