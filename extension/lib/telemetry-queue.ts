@@ -2,11 +2,12 @@
  * The telemetry queue: what may leave the device, built and stored only under consent.
  *
  * Items are built here (and nowhere else) from what the user agreed to: consent "stats" → label,
- * confidence, probabilities and hashed-token buckets; consent "text" → additionally the comment
+ * confidence, probabilities, hashed-token buckets and the comment's language; consent "text" → additionally the comment
  * text, scrubbed of emails, URLs, handles and phone numbers before it is stored, and the video id.
  * Batches get a random batch_id the first time they are sent; a retry re-sends the same rows under
  * the same id, so the backend stores them once however often the network fails.
  */
+import { detect } from 'tinyld/light';
 import type { Label } from '../../core/labels.js';
 import { scrubText } from '../../core/scrub.js';
 import { tokenBuckets } from '../../core/token-buckets.js';
@@ -55,6 +56,8 @@ export function buildSampleItem(comment: ScoredComment, consent: Consent, now = 
     score: round(comment.probs[k]!),
     probs: comment.probs.map(round),
     tokens: tokenBuckets(comment.text),
+    // Language of the comment (not of the user), so drift reports can tell a shift in audience.
+    lang: detect(comment.text) || 'und',
     ts: now,
   };
   if (consent === 'text') {

@@ -27,7 +27,7 @@ describe('telemetry queue', () => {
   });
 
   it('builds statistics items without text or video id', async () => {
-    await queue.enqueueSamples(settings(true, false), '1.0.0', [comment('love it, mail a@b.co')]);
+    await queue.enqueueSamples(settings(true, false), '1.0.0', [comment('I really love this video, mail me at a@b.co')]);
     const next = (await queue.nextBatch())!;
     const batch = SamplesBatchSchema.parse(toBatch(next.rows, next.batch_id, CLIENT, '0.1.0'));
     expect(batch.consent).toBe('stats');
@@ -35,6 +35,16 @@ describe('telemetry queue', () => {
     expect(batch.items[0]).not.toHaveProperty('video_id');
     expect(batch.items[0]!.tokens!.length).toBeGreaterThan(0);
     expect(batch.items[0]!.score).toBe(0.7);
+    expect(batch.items[0]!.lang).toBe('en');
+  });
+
+  it("records each comment's language, 'und' when it cannot tell", async () => {
+    await queue.enqueueSamples(settings(true, false), '1.0.0', [
+      comment('me encanta esta canción, muchas gracias por compartir'),
+      comment('Ótimo vídeo, parabéns pelo trabalho incrível'),
+      comment('ok'),
+    ]);
+    expect((await db.queue.toArray()).map((r) => (r.item as { lang?: string }).lang)).toEqual(['es', 'pt', 'und']);
   });
 
   it('scrubs text before it is stored, under the text consent', async () => {
