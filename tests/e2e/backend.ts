@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { defaultModelDir } from '../../node-runtime/bundle.js';
 import { publishModel } from '../../scripts/publish-model.js';
 import { freePort, startWranglerDev, type WranglerDev } from '../../scripts/wrangler-dev.js';
+import { launchWithExtension, type ExtensionBrowser } from './browser.js';
 
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef0123';
 
@@ -56,4 +57,19 @@ export async function startBackend(): Promise<Backend> {
   };
   await backend.publish(defaultModelDir());
   return backend;
+}
+
+/** A backend with the committed model published, and a browser with the extension pointed at it. */
+export async function startBackendAndBrowser(): Promise<{ backend: Backend; browser: ExtensionBrowser; close(): Promise<void> }> {
+  const backend = await startBackend();
+  const browser = await launchWithExtension();
+  await browser.background('update-settings', { backend_url: backend.url });
+  return {
+    backend,
+    browser,
+    async close() {
+      await browser.close();
+      await backend.close();
+    },
+  };
 }

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { clickByAccessibleName, launchWithExtension, openVideo, type ExtensionBrowser } from './browser.js';
-import { startBackend, type Backend } from './backend.js';
+import { clickByAccessibleName, openVideo, type ExtensionBrowser } from './browser.js';
+import { startBackendAndBrowser, type Backend } from './backend.js';
 
 let backend: Backend;
 let b: ExtensionBrowser;
@@ -24,14 +24,13 @@ const queued = async () => (await b.background<{ telemetry: { queued: number } }
 const badgeCount = (p: Page) => p.evaluate(() => document.querySelectorAll('[data-ytsent-badge]').length);
 const waitForBadges = (p: Page, n: number) => p.waitForFunction((count) => document.querySelectorAll('[data-ytsent-badge]').length >= count, n, { timeout: 60_000 });
 
+let env: Awaited<ReturnType<typeof startBackendAndBrowser>>;
 beforeAll(async () => {
-  backend = await startBackend();
-  b = await launchWithExtension();
-  await b.background('update-settings', { backend_url: backend.url });
+  env = await startBackendAndBrowser();
+  ({ backend, browser: b } = env);
 });
 afterAll(async () => {
-  await b?.close();
-  await backend?.close();
+  await env?.close();
 });
 
 describe('telemetry', () => {

@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelManifest } from '../../core/manifest.js';
 import { defaultModelDir } from '../../node-runtime/bundle.js';
 import { writeTransformerBundle } from '../../model-export/transformer-bundle.js';
-import { launchWithExtension, openVideo, type ExtensionBrowser } from './browser.js';
-import { startBackend, type Backend } from './backend.js';
+import { openVideo, type ExtensionBrowser } from './browser.js';
+import { startBackendAndBrowser, type Backend } from './backend.js';
 
 let backend: Backend;
 let b: ExtensionBrowser;
@@ -49,15 +49,14 @@ function ngramVariant(version: string, edit: (m: ModelManifest) => void = () => 
   return dir;
 }
 
+let env: Awaited<ReturnType<typeof startBackendAndBrowser>>;
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'ytsent-e2e-models-'));
-  backend = await startBackend();
-  b = await launchWithExtension();
-  await b.background('update-settings', { backend_url: backend.url });
+  env = await startBackendAndBrowser();
+  ({ backend, browser: b } = env);
 });
 afterAll(async () => {
-  await b?.close();
-  await backend?.close();
+  await env?.close();
 });
 
 describe('model updates', () => {
