@@ -6,13 +6,29 @@
  * configuration travels in the model manifest; {@link FEATURIZER_VERSION} names the algorithm.
  */
 import { finalize, mixUnit } from './hash.js';
-import { valence } from './lexicon.js';
-import { normalize, NORMALIZER_VERSION, TokenKind, type NormalizedText } from './normalize.js';
+import { emojiValence, multilingualValence, valence } from './lexicon.js';
+import { Mark, normalize, TokenKind, type NormalizedText } from './normalize.js';
 
-/** Bumped whenever featurize() maps some (text, config) to different ids or values. */
-export const FEATURIZER_VERSION = 2;
+/**
+ * The newest featurizer algorithm. Bumped whenever featurize() maps some (text, config) to different
+ * ids or values; older versions stay selectable through `config.version` so every released model is
+ * served the features it was trained on.
+ *
+ * - 2 (model 1.0.0): normalizer 1; every word in a negation scope gets a negated unigram; English
+ *   AFINN valence classes with the sign flipped under negation.
+ * - 3: normalizer 2 (emoji sequences whole, @handles dropped, clause marks). Only sentiment words
+ *   (lexicon hits, emoji) are negated, so "I don't own a PS5" gets no negated features; valence
+ *   classes from the English and translated lexicons and the Emoji Sentiment Ranking, each also in
+ *   its context (negated, after or before a contrast, after "used to", after an intensifier);
+ *   intensifiers and negators emit no unigram of their own (bigrams keep them); romanized Hindi
+ *   negators ("nahi") negate the words before them; an emoji-only flag.
+ */
+export const FEATURIZER_VERSION = 3;
+export type FeaturizerVersion = 2 | 3;
 
 export interface FeaturizerConfig {
+  /** Algorithm version (see {@link FEATURIZER_VERSION}); absent means 2, model 1.0.0's. */
+  version?: FeaturizerVersion;
   /** Number of hash buckets, a power of two; the model's weight table has this many rows. */
   buckets: number;
   seed: number;
@@ -29,6 +45,7 @@ export interface FeaturizerConfig {
 }
 
 export const DEFAULT_FEATURIZER_CONFIG: FeaturizerConfig = {
+  version: FEATURIZER_VERSION,
   buckets: 1 << 19,
   seed: 0x5e47,
   word_ngrams: 2,
@@ -99,6 +116,12 @@ export class RaggedBatchBuilder {
     this.nnz += n;
   }
 
+  /** The most recently added row, as a view into the builder's buffers (valid until the next add). */
+  lastRow(): { ids: Int32Array; values: Float32Array; from: number; to: number } {
+    const n = this.lengths.length > 0 ? this.lengths[this.lengths.length - 1]! : 0;
+    return { ids: this.ids, values: this.values, from: this.nnz - n, to: this.nnz };
+  }
+
   /** The batch so far, as fresh arrays the caller owns; then starts a new batch. */
   take(): RaggedBatch {
     const batch: RaggedBatch = {
@@ -129,7 +152,134 @@ export class RaggedBatchBuilder {
 
 /** Normalizes and hashes `text` into the scratch `keys`; returns how many keys were written. */
 function hashFeatures(text: string, config: FeaturizerConfig): number {
-  return hashNormalized(normalize(text.length > config.max_chars ? text.slice(0, config.max_chars) : text), config);
+  const version = config.version ?? 2;
+  const norm = normalize(text.length > config.max_chars ? text.slice(0, config.max_chars) : text, version === 2 ? 1 : 2);
+  return version === 2 ? hashNormalized(norm, config) : hashNormalizedV3(norm, config);
+}
+
+/** Version 3: see {@link FEATURIZER_VERSION}. */
+function hashNormalizedV3(norm: NormalizedText, config: FeaturizerConfig): number {
+  const mask = config.buckets - 1;
+  const seed = config.seed | 0;
+  const { tokens, kinds, marks } = norm;
+  const [minN, maxN] = config.char_ngrams ?? [0, 0];
+  let bound = tokens.length * 10 + 16;
+  if (maxN > 0) for (const t of tokens) bound += (t.length + 2) * maxN;
+  if (keys.length < bound) keys = new Int32Array(Math.max(bound, keys.length * 2));
+  let n = 0;
+  const emitName = (ns: number, name: string, group: number): void => {
+    keys[n++] = bucketKey(hashToken(seed, ns, name), mask, group);
+  };
+
+  // Lexicon state: hit counts and sums overall and per clause, last sentiment, emoji.
+  let sum = 0;
+  let pos = 0;
+  let neg = 0;
+  let last = 0;
+  let sumBefore = 0;
+  let sumAfter = 0;
+  let emojiCount = 0;
+  let emojiSum = 0;
+  let otherTokens = 0;
+
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i]!;
+    const kind = kinds[i]!;
+    const mark = marks[i]!;
+    if (kind === TokenKind.Emoji || kind === TokenKind.Emoticon) emojiCount++;
+    else if (kind !== TokenKind.Punct) otherTokens++;
+
+    // Sentiment of the token: word lexicons, or the emoji ranking.
+    // An intensifier scales its neighbour; its own lexicon valence ("super" is +3 in AFINN) is ignored.
+    let v = 0;
+    if (config.lexicon && (mark & Mark.Intensifier) === 0) {
+      if (kind === TokenKind.Word) v = multilingualValence(tok);
+      else if (kind === TokenKind.Emoji) v = emojiValence(tok);
+    }
+    const negatedSentiment = v !== 0 && (mark & Mark.Negated) !== 0;
+
+    // Intensifiers and negators emit no unigram: they act through the word they modify (its
+    // context features) and through bigrams ("doesnt work"), so "I don't own a PS5" carries no
+    // general "negation means negative" weight.
+    if ((mark & (Mark.Intensifier | Mark.Negator)) === 0) {
+      keys[n++] = bucketKey(hashToken(seed, negatedSentiment ? NS_NEGATED : NS_UNIGRAM, tok), mask, GROUP.unigram);
+    }
+    if (config.word_ngrams >= 2 && i + 1 < tokens.length) {
+      const next = tokens[i + 1]!;
+      let h = mixToken(mixUnit(seed, NS_BIGRAM), tok);
+      h = mixToken(mixUnit(h, SEPARATOR), next);
+      keys[n++] = bucketKey(finalize(h, tok.length + next.length + 2), mask, GROUP.bigram);
+      if (config.word_ngrams >= 3 && i + 2 < tokens.length) {
+        const third = tokens[i + 2]!;
+        h = mixToken(mixUnit(h, SEPARATOR), third);
+        keys[n++] = bucketKey(finalize(h, tok.length + next.length + third.length + 4), mask, GROUP.trigram);
+      }
+    }
+    // Character n-grams carry a word's identity for misspellings and inflections; a negated
+    // sentiment word's identity must not leak through them, and intensifiers carry none.
+    if (maxN > 0 && (kind === TokenKind.Word || kind === TokenKind.Hashtag) && !negatedSentiment && (mark & (Mark.Intensifier | Mark.Negator)) === 0) {
+      n = emitCharNgrams(tok, kind === TokenKind.Hashtag ? 1 : 0, seed, mask, minN, maxN, n);
+    }
+
+    if (v === 0) continue;
+    const isEmoji = kind === TokenKind.Emoji;
+    const polarity = (v > 0 ? 'pos' : 'neg') + Math.abs(v);
+    const sign = v > 0 ? 'pos' : 'neg';
+    const base = isEmoji ? 'e' : 'w';
+    if (negatedSentiment) {
+      emitName(NS_LEXICON, base + 'not_' + polarity, GROUP.lexicon);
+    } else {
+      emitName(NS_LEXICON, base + polarity, GROUP.lexicon);
+    }
+    if (mark & Mark.Intensified) emitName(NS_LEXICON, (negatedSentiment ? 'int_not_' : 'int_') + sign, GROUP.lexicon);
+    if (mark & Mark.Past) emitName(NS_LEXICON, 'past_' + sign, GROUP.lexicon);
+    if (mark & Mark.AfterContrast) emitName(NS_LEXICON, (negatedSentiment ? 'after_not_' : 'after_') + sign, GROUP.lexicon);
+    if (mark & Mark.BeforeContrast) emitName(NS_LEXICON, (negatedSentiment ? 'before_not_' : 'before_') + sign, GROUP.lexicon);
+    const signed = negatedSentiment ? -v : v;
+    if (isEmoji) {
+      emojiSum += signed;
+    } else {
+      sum += signed;
+      if (signed > 0) pos++;
+      else neg++;
+      last = signed;
+    }
+    if (mark & Mark.AfterContrast) sumAfter += signed;
+    else if (mark & Mark.BeforeContrast) sumBefore += signed;
+  }
+  if (config.lexicon) {
+    const bucket = (x: number): string => (x === 0 ? '0' : (x > 0 ? '+' : '-') + Math.min(3, Math.ceil(Math.abs(x) / 3)));
+    emitName(NS_LEXICON, 'sum' + bucket(sum), GROUP.lexicon);
+    emitName(NS_LEXICON, 'npos' + Math.min(pos, 3) + 'nneg' + Math.min(neg, 3), GROUP.lexicon);
+    if (last !== 0) emitName(NS_LEXICON, last > 0 ? 'lastpos' : 'lastneg', GROUP.lexicon);
+    if (sumAfter !== 0 || sumBefore !== 0) emitName(NS_LEXICON, 'clauses' + bucket(sumBefore) + 'then' + bucket(sumAfter), GROUP.lexicon);
+    if (emojiCount > 0) emitName(NS_LEXICON, 'emoji' + bucket(emojiSum), GROUP.lexicon);
+  }
+  if (emojiCount > 0 && otherTokens === 0) emitName(NS_FLAG, 'emoji_only', GROUP.flag);
+  if (norm.elongated) emitName(NS_FLAG, 'elongated', GROUP.flag);
+  if (norm.allCaps) emitName(NS_FLAG, 'allcaps', GROUP.flag);
+  if (tokens.length === 0) emitName(NS_FLAG, 'empty', GROUP.flag);
+  return n;
+}
+
+/** Character n-grams of "<word>" from index `n`, hashed incrementally: no substring is built. */
+function emitCharNgrams(tok: string, skip: number, seed: number, mask: number, minN: number, maxN: number, n: number): number {
+  const len = tok.length - skip + 2;
+  if (units.length < len) units = new Uint16Array(len * 2);
+  units[0] = BOUNDARY_START;
+  for (let j = 1; j < len - 1; j++) units[j] = tok.charCodeAt(j - 1 + skip);
+  units[len - 1] = BOUNDARY_END;
+  const start0 = mixUnit(seed, NS_CHAR);
+  for (let start = 0; start < len; start++) {
+    let h = start0;
+    const stop = Math.min(maxN, len - start);
+    for (let w = 1; w <= stop; w++) {
+      h = mixUnit(h, units[start + w - 1]!);
+      // The whole bounded word is already a unigram; skip it as a char n-gram.
+      if (w >= minN && !(start === 0 && w === len)) keys[n++] = bucketKey(finalize(h, w), mask, GROUP.char);
+    }
+  }
+  return n;
 }
 
 function hashNormalized(norm: NormalizedText, config: FeaturizerConfig): number {
@@ -314,5 +464,11 @@ export function featurizeBatch(texts: readonly string[], config: FeaturizerConfi
   return builder.take();
 }
 
-/** Identifies the exact algorithm; stored in manifests and checked before a model is used. */
-export const FEATURIZER_ID = `ytsent-hashed-ngrams/v${FEATURIZER_VERSION}+norm${NORMALIZER_VERSION}`;
+/** Identifies the exact algorithm of a config; stored in manifests and checked before a model is used. */
+export function featurizerId(config: Pick<FeaturizerConfig, 'version'>): string {
+  const version = config.version ?? 2;
+  return `ytsent-hashed-ngrams/v${version}+norm${version === 2 ? 1 : 2}`;
+}
+
+/** The id of the newest algorithm. */
+export const FEATURIZER_ID = featurizerId({ version: FEATURIZER_VERSION });

@@ -154,6 +154,11 @@ export class HfTextClassifier {
     return softmaxColumns(logits.data as Float32Array, texts.length, width, this.columns);
   }
 
+  /** Probabilities; a transformer bundle identifies no language, so every text is "und" and supported. */
+  async score(texts: readonly string[]): Promise<{ probs: Float32Array; langs: Array<{ lang: string; supported: boolean }> }> {
+    return { probs: await this.probs(texts), langs: texts.map(() => ({ lang: 'und', supported: true })) };
+  }
+
   async release(): Promise<void> {
     await this.session.release();
   }

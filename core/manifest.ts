@@ -22,6 +22,8 @@ export const BundlePathSchema = z
 export const ProbsSchema = z.array(z.number().min(0).max(1)).length(LABELS.length);
 
 export const FeaturizerConfigSchema = z.object({
+  /** Featurizer algorithm (core/featurize.ts FEATURIZER_VERSION); absent means 2 (model 1.0.0). */
+  version: z.union([z.literal(2), z.literal(3)]).optional(),
   buckets: z
     .number()
     .int()
@@ -83,6 +85,39 @@ export const EvalMetricsSchema = z.object({
   macro_recall: z.number(),
 });
 
+/** Calibration of the probabilities and the threshold below which a prediction is shown as uncertain. */
+export const ConfidenceSchema = z.object({
+  /** Temperature the logits were divided by (already folded into the weights). */
+  temperature: z.number().positive(),
+  /** A top probability below this is "low confidence": the UI says so instead of showing a verdict. */
+  low_threshold: z.number().min(0).max(1),
+  /** Expected calibration error (15 equal-width bins) on the pooled validation sets, before and after. */
+  ece_before: z.number().min(0).max(1),
+  ece_after: z.number().min(0).max(1),
+});
+
+/** Supported languages, their validation metrics, and the Latin-script language classifier. */
+export const LanguagesSchema = z.object({
+  supported: z.array(z.string().min(2).max(8)).min(1),
+  /** Validation metrics per supported language (UMSAB val for the seven, pooled English sets for en). */
+  metrics: z.record(z.string(), EvalMetricsSchema.extend({ source: z.string() })).default({}),
+  langid: z.object({
+    file: BundlePathSchema,
+    labels: z.array(z.string()).min(2),
+    buckets: z
+      .number()
+      .int()
+      .min(2)
+      .max(1 << 20)
+      .refine((n) => (n & (n - 1)) === 0, 'must be a power of two'),
+    scales: z.array(z.number().positive()),
+    bias: z.array(z.number()),
+    other_threshold: z.number().min(0).max(1),
+    /** Accuracy of the full language identification (script + classifier) on validation texts. */
+    accuracy: z.number().min(0).max(1).optional(),
+  }),
+});
+
 const commonFields = {
   name: z.string().min(1).max(100),
   version: SemverSchema,
@@ -95,6 +130,7 @@ const commonFields = {
   /** Largest |Δprob| a runtime may show on a golden example and still be accepted. */
   golden_tolerance: z.number().positive().max(0.1).default(1e-3),
   description: z.string().max(2000).optional(),
+  confidence: ConfidenceSchema.optional(),
 };
 
 export const NgramOnnxManifestSchema = z.object({
@@ -108,6 +144,7 @@ export const NgramOnnxManifestSchema = z.object({
     outputs: z.array(TensorSpecSchema),
     quantization: z.string(),
   }),
+  languages: LanguagesSchema.optional(),
   training: z
     .object({
       run_id: z.string(),
@@ -150,6 +187,16 @@ export type ModelManifest = z.infer<typeof ModelManifestSchema>;
 export type NgramOnnxManifest = z.infer<typeof NgramOnnxManifestSchema>;
 export type HfTextClassificationManifest = z.infer<typeof HfTextClassificationManifestSchema>;
 export type Reference = z.infer<typeof ReferenceSchema>;
+export type Confidence = z.infer<typeof ConfidenceSchema>;
+export type Languages = z.infer<typeof LanguagesSchema>;
+
+/** Default for bundles without calibration: below 50% no label is more likely right than wrong. */
+export const DEFAULT_LOW_CONFIDENCE = 0.5;
+
+/** The top probability below which a prediction of this model is shown as uncertain. */
+export function lowConfidenceThreshold(manifest: { confidence?: Confidence | undefined }): number {
+  return manifest.confidence?.low_threshold ?? DEFAULT_LOW_CONFIDENCE;
+}
 export type GoldenExample = z.infer<typeof GoldenExampleSchema>;
 
 /** Parse untrusted JSON into a manifest, with every failing field named in the error. */
@@ -168,6 +215,7 @@ export function parseManifest(value: unknown): ModelManifest {
     paths.add(f.path);
   }
   const required: Array<[string, string]> = [['model.file', result.data.model.file]];
+  if (result.data.format === 'ngram-onnx' && result.data.languages) required.push(['languages.langid.file', result.data.languages.langid.file]);
   if (result.data.format === 'hf-text-classification') {
     required.push(['model.tokenizer', result.data.model.tokenizer], ['model.tokenizer_config', result.data.model.tokenizer_config]);
   }

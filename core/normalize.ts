@@ -7,8 +7,38 @@
  * here changes feature ids: bump {@link NORMALIZER_VERSION} and the golden tests together.
  */
 
-/** Bumped whenever the token stream for some input changes. */
-export const NORMALIZER_VERSION = 1;
+/**
+ * Bumped whenever the token stream for some input changes. Older versions stay callable so a
+ * released model keeps the exact features it was trained on (`featurizer.config.normalizer`).
+ *
+ * - 1 (model 1.0.0): emoji split at zero-width joiners; @handles become `<user>`.
+ * - 2: emoji ZWJ sequences kept whole ("👨‍🍳", "❤️‍🔥"), skin tones and variation selectors still
+ *   folded; @handles dropped (every reply starts with one and it carries no sentiment); clause and
+ *   modifier marks (see {@link Mark}).
+ */
+export const NORMALIZER_VERSION = 2;
+export type NormalizerVersion = 1 | 2;
+
+/**
+ * Per-token marks (bit set) that let the featurizer represent how a sentiment word is used, so the
+ * model learns from them instead of hand rules deciding the label:
+ * - Negated: inside a negation scope ("not *good*").
+ * - AfterContrast / BeforeContrast: after the last "but"/"however" of the text, or before it; the
+ *   clause after the contrast usually carries the verdict ("I used to love it but this is *lazy*").
+ * - Past: within a few words after "used to" ("this channel used to be *good*").
+ * - Intensified: right after an intensifier ("super *annoying*"); intensifiers themselves are marked
+ *   Intensifier and carry no features of their own, so they scale a sentiment rather than add one.
+ */
+export const Mark = {
+  Negated: 1,
+  AfterContrast: 2,
+  BeforeContrast: 4,
+  Past: 8,
+  Intensified: 16,
+  Intensifier: 32,
+  /** A negation word itself ("not", "don't", "nahi"): it emits no unigram of its own (version 3 features). */
+  Negator: 64,
+} as const;
 
 export const PLACEHOLDER = {
   url: '<url>',
@@ -35,6 +65,8 @@ export interface NormalizedText {
   kinds: TokenKind[];
   /** True where the token lies in a negation scope ("not good" → good is negated). */
   negated: boolean[];
+  /** {@link Mark} bits per token (all 0 with normalizer version 1). */
+  marks: number[];
   /** A word had a letter repeated 3+ times ("soooo"). */
   elongated: boolean;
   /** A word of 3+ letters was written in capitals ("AMAZING"). */
@@ -54,7 +86,10 @@ const TIME = String.raw`\b\d{1,2}(?::[0-5]\d){1,2}\b`;
 const EMOTICON = String.raw`(?<=^|\s)(?:<\/?3+|[:=;xX][\-o'^]?[)\]}(\[{dDpP/\\|3@*oO]+|[)(\]\[][\-o']?[:=;]|\^_*\^|-_+-|T_T|;_;)(?=$|\s|[!?.,])`;
 const NUMBER = String.raw`[+-]?\d+(?:[.,]\d+)*(?:st|nd|rd|th|k|m|%)?\b`;
 const WORD = String.raw`[\p{L}\p{M}\p{N}_]+(?:['\u2019\u02bc][\p{L}\p{M}]+)*`;
-const EMOJI = String.raw`\p{Extended_Pictographic}|\p{Regional_Indicator}{2}`;
+const EMOJI_V1 = String.raw`\p{Extended_Pictographic}|\p{Regional_Indicator}{2}`;
+// A ZWJ sequence is one emoji ("👨‍🍳" is a cook, not a man and a pan); keycaps ("1️⃣") are digits
+// plus U+20E3 and stay numbers.
+const EMOJI_V2 = String.raw`\p{Extended_Pictographic}(?:\u200d\p{Extended_Pictographic})*|\p{Regional_Indicator}{2}`;
 const PUNCT = String.raw`[!?]+|\.{2,}|…|[.,;:]`;
 
 // The scrubber's placeholders (scrub.ts) map to the tokens of what they replaced.
@@ -65,10 +100,10 @@ const SCRUBBED = String.raw`\[(?:email|url|phone)\]`;
 // original order, so the fast branch changes speed, never tokens (checked on every dataset text).
 const WORD_FAST = String.raw`\p{L}[\p{L}\p{M}\p{N}_]*(?:['\u2019\u02bc][\p{L}\p{M}]+)*(?![\p{L}\p{M}\p{N}_.@:/+'\u2019\u02bc-])`;
 
-const TOKEN_RE = new RegExp(
-  [SCRUBBED, EMOTICON, WORD_FAST, URL, EMAIL, MENTION, HASHTAG, TIME, NUMBER, WORD, EMOJI, PUNCT].map((p) => `(${p})`).join('|'),
-  'gu',
-);
+const tokenRegExp = (emoji: string): RegExp =>
+  new RegExp([SCRUBBED, EMOTICON, WORD_FAST, URL, EMAIL, MENTION, HASHTAG, TIME, NUMBER, WORD, emoji, PUNCT].map((p) => `(${p})`).join('|'), 'gu');
+const TOKEN_RE_V1 = tokenRegExp(EMOJI_V1);
+const TOKEN_RE_V2 = tokenRegExp(EMOJI_V2);
 const SCRUBBED_TOKEN: Record<string, string> = {
   '[email]': PLACEHOLDER.email,
   '[url]': PLACEHOLDER.url,
@@ -93,6 +128,22 @@ const NEGATORS = new Set(
     'nunca nada nao não ne pas jamais'
   ).split(' '),
 );
+/** Words after which the rest of the text is the contrasting clause (several languages). */
+const CONTRAST = new Set(['but', 'however', 'although', 'though', 'pero', 'mais', 'aber', 'ma', 'però', 'mas', 'lekin', 'magar', 'sin', 'embargo', 'jedoch', 'cependant', 'tuttavia', 'porém', 'entretanto']);
+/** Words that scale the sentiment word after them. */
+const INTENSIFIERS = new Set(
+  (
+    'very so soo really super extremely totally absolutely incredibly too hella highly truly completely utterly ' +
+    'fucking fuckin freaking frickin insanely ridiculously seriously most muy muito tres très sehr molto bahut bohot ' +
+    'bht bilkul tan tão trop vraiment wirklich echt davvero proprio'
+  ).split(' '),
+);
+/** Romanized Hindi negates the word *before* it ("accha nahi" = not good). */
+const POST_NEGATORS = new Set(['nahi', 'nahin', 'nai', 'nhi', 'nahii', 'mat']);
+
+/** How many words after "used to" describe the past. */
+const PAST_WINDOW = 4;
+
 /** Words that close a negation scope early ("not great but fine": fine is not negated). */
 const SCOPE_BREAKERS = new Set(['but', 'however', 'although', 'though', 'yet', 'pero', 'mas', 'mais']);
 /** How many following words a negator covers when no punctuation ends the scope first. */
@@ -103,7 +154,8 @@ const PUNCT_ELONGATION_RE = /([!?])\1{2,}/g;
 const APOSTROPHE_RE = /['\u2019\u02bc]/g;
 const APOSTROPHE_TEST_RE = /['\u2019\u02bc]/;
 const NON_ASCII_RE = /[^\x00-\x7f]/;
-const VARIATION_RE = /[\uFE0E\uFE0F\u200D]|\p{Emoji_Modifier}/gu;
+const VARIATION_RE_V1 = /[\uFE0E\uFE0F\u200D]|\p{Emoji_Modifier}/gu;
+const VARIATION_RE_V2 = /[\uFE0E\uFE0F]|\p{Emoji_Modifier}/gu;
 const CURLY_QUOTES_RE = /[\u2018\u201b\u2032]/g;
 
 /**
@@ -112,11 +164,15 @@ const CURLY_QUOTES_RE = /[\u2018\u201b\u2032]/g;
  * @example
  * normalize('NOT good at 2:35 :) 😂').tokens // ['not', 'good', 'at', '<time>', '<emo_smile>', '😂']
  */
-export function normalize(raw: string): NormalizedText {
+export function normalize(raw: string, version: NormalizerVersion = NORMALIZER_VERSION): NormalizedText {
   // Most comments are ASCII: skip Unicode normalization and the non-ASCII clean-ups for them.
   const text = NON_ASCII_RE.test(raw)
-    ? raw.normalize('NFKC').replace(CURLY_QUOTES_RE, "'").replace(VARIATION_RE, '')
+    ? raw
+        .normalize('NFKC')
+        .replace(CURLY_QUOTES_RE, "'")
+        .replace(version === 1 ? VARIATION_RE_V1 : VARIATION_RE_V2, '')
     : raw;
+  const TOKEN_RE = version === 1 ? TOKEN_RE_V1 : TOKEN_RE_V2;
   const tokens: string[] = [];
   const kinds: TokenKind[] = [];
   let elongated = false;
@@ -147,14 +203,19 @@ export function normalize(raw: string): NormalizedText {
     else if (m[2] !== undefined) push(emoticonClass(m[2]), TokenKind.Emoticon);
     else if (m[4] !== undefined) push(PLACEHOLDER.url, TokenKind.Placeholder);
     else if (m[5] !== undefined) push(PLACEHOLDER.email, TokenKind.Placeholder);
-    else if (m[6] !== undefined) push(PLACEHOLDER.user, TokenKind.Placeholder);
+    else if (m[6] !== undefined) {
+      if (version === 1) push(PLACEHOLDER.user, TokenKind.Placeholder);
+    }
     else if (m[7] !== undefined) push('#' + squash(m[7].slice(1).toLowerCase()), TokenKind.Hashtag);
     else if (m[8] !== undefined) push(PLACEHOLDER.time, TokenKind.Placeholder);
     else if (m[9] !== undefined) push(PLACEHOLDER.number, TokenKind.Placeholder);
     else if (m[11] !== undefined) push(m[11], TokenKind.Emoji);
   }
 
-  return { tokens, kinds, negated: negationScope(tokens, kinds), elongated, allCaps };
+  const negated = negationScope(tokens, kinds);
+  if (version === 2) hindiPostNegation(tokens, kinds, negated);
+  const marks = version === 1 ? new Array<number>(tokens.length).fill(0) : markClauses(tokens, kinds, negated);
+  return { tokens, kinds, negated, marks, elongated, allCaps };
 }
 
 /** True when some character repeats 3+ times in a row (cheap pre-check before the regex). */
@@ -195,4 +256,46 @@ function negationScope(tokens: string[], kinds: TokenKind[]): boolean[] {
     }
   }
   return negated;
+}
+
+/** Marks the two words before a romanized-Hindi negator as negated ("bilkul accha nahi hai"). */
+function hindiPostNegation(tokens: string[], kinds: TokenKind[], negated: boolean[]): void {
+  for (let i = 1; i < tokens.length; i++) {
+    if (kinds[i] !== TokenKind.Word || !POST_NEGATORS.has(tokens[i]!)) continue;
+    for (let j = i - 1, left = 2; j >= 0 && left > 0 && kinds[j] !== TokenKind.Punct; j--, left--) negated[j] = true;
+  }
+}
+
+/** Contrast, "used to", intensifier and negator marks (negation included) for normalizer version 2. */
+function markClauses(tokens: string[], kinds: TokenKind[], negated: boolean[]): number[] {
+  const marks = new Array<number>(tokens.length);
+  let lastContrast = -1;
+  for (let i = 0; i < tokens.length; i++) {
+    marks[i] = negated[i] ? Mark.Negated : 0;
+    if (kinds[i] === TokenKind.Word && tokens[i]!.length <= 8 && (NEGATORS.has(tokens[i]!) || POST_NEGATORS.has(tokens[i]!))) marks[i]! |= Mark.Negator;
+    if (kinds[i] === TokenKind.Word && CONTRAST.has(tokens[i]!)) lastContrast = i;
+  }
+  // "though" at the very end ("good video though") concedes; it does not open a clause.
+  if (lastContrast >= 0 && lastContrast < tokens.length - 1) {
+    for (let i = 0; i < tokens.length; i++) if (i !== lastContrast) marks[i]! |= i > lastContrast ? Mark.AfterContrast : Mark.BeforeContrast;
+  }
+  let past = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i]!;
+    if (kinds[i] === TokenKind.Punct) {
+      past = 0;
+      continue;
+    }
+    if (kinds[i] !== TokenKind.Word) continue;
+    if (past > 0) {
+      marks[i]! |= Mark.Past;
+      past--;
+    }
+    if (tok === 'to' && i > 0 && (tokens[i - 1] === 'used' || tokens[i - 1] === 'use')) past = PAST_WINDOW;
+    if (tok.length <= 10 && INTENSIFIERS.has(tok)) {
+      marks[i]! |= Mark.Intensifier;
+      if (i + 1 < tokens.length) marks[i + 1]! |= Mark.Intensified;
+    }
+  }
+  return marks;
 }

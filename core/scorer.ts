@@ -5,9 +5,10 @@
  * parity checks), so this file is the one place that knows how featurizer output meets the graph.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
-import { featurize, raggedBatch, RaggedBatchBuilder, type RaggedBatch, type SparseFeatures } from './featurize.js';
+import { featurize, featurizerId, raggedBatch, RaggedBatchBuilder, type RaggedBatch, type SparseFeatures } from './featurize.js';
 import { LABELS, type Label } from './labels.js';
-import type { GoldenExample, NgramOnnxManifest } from './manifest.js';
+import { classifyLatin, decodeLangId, scriptGuess, type LangIdModel, type LanguageGuess } from './langid.js';
+import { lowConfidenceThreshold, type GoldenExample, type NgramOnnxManifest } from './manifest.js';
 
 /** The subset of an onnxruntime module the scorer needs. */
 export interface OrtModule {
@@ -20,27 +21,70 @@ export interface Prediction {
   /** Probability of the predicted label. */
   score: number;
   probs: [number, number, number];
+  /** Language of the text ("und" when it has no letters or the bundle has no language identification). */
+  lang: string;
+  /** False for a language the model was not trained for: its label is not to be shown as a verdict. */
+  supported: boolean;
+  /** The top probability is below the manifest's low-confidence threshold. */
+  low_confidence: boolean;
+}
+
+/** Probabilities and language guesses for a batch of texts. */
+export interface ScoredBatch {
+  /** Row-major [texts, 3], LABELS order. */
+  probs: Float32Array;
+  langs: LanguageGuess[];
+}
+
+/** What every text gets from a bundle without language identification. */
+export const UNIDENTIFIED: LanguageGuess = Object.freeze({ lang: 'und', supported: true });
+
+/** The language guess for one text: the script first, then the Latin-script classifier on its features. */
+export function guessLanguage(text: string, langid: LangIdModel | null, features: () => { ids: ArrayLike<number>; values: ArrayLike<number>; from: number; to: number }, scratch: Float64Array): LanguageGuess {
+  if (!langid) return UNIDENTIFIED;
+  const byScript = scriptGuess(text);
+  if (byScript) return byScript;
+  const f = features();
+  return classifyLatin(langid, f.ids, f.values, f.from, f.to, scratch);
 }
 
 export class NgramScorer {
   private readonly builder: RaggedBatchBuilder;
+  private readonly langScratch: Float64Array;
 
   private constructor(
     readonly manifest: NgramOnnxManifest,
     private readonly ort: OrtModule,
     private readonly session: InferenceSession,
+    private readonly langid: LangIdModel | null,
   ) {
     this.builder = new RaggedBatchBuilder(manifest.featurizer.config);
+    this.langScratch = new Float64Array(langid?.labels.length ?? 1);
   }
 
+  /**
+   * `langidBytes` is the bundle's language classifier (manifest.languages.langid.file), required
+   * when the manifest declares languages.
+   */
   static async create(
     ort: OrtModule,
     manifest: NgramOnnxManifest,
     modelBytes: Uint8Array,
     options?: InferenceSession.SessionOptions,
+    langidBytes?: Uint8Array,
   ): Promise<NgramScorer> {
+    // A model must be served the exact features it was trained on.
+    const expected = featurizerId(manifest.featurizer.config);
+    if (manifest.featurizer.id !== expected) {
+      throw new Error(`model ${manifest.name}@${manifest.version} needs featurizer ${manifest.featurizer.id}; this build computes ${expected} for its config`);
+    }
+    let langid: LangIdModel | null = null;
+    if (manifest.languages) {
+      if (!langidBytes) throw new Error(`model ${manifest.name}@${manifest.version} lacks its language classifier ${manifest.languages.langid.file}`);
+      langid = decodeLangId(langidBytes, manifest.languages.langid);
+    }
     const session = await ort.InferenceSession.create(modelBytes, options);
-    return new NgramScorer(manifest, ort, session);
+    return new NgramScorer(manifest, ort, session, langid);
   }
 
   featurize(text: string): SparseFeatures {
@@ -70,8 +114,21 @@ export class NgramScorer {
     return out.probs!.data as Float32Array;
   }
 
+  /** Probabilities and languages in one featurization pass. */
+  async score(texts: readonly string[]): Promise<ScoredBatch> {
+    const langs: LanguageGuess[] = [];
+    const last = (): ReturnType<RaggedBatchBuilder['lastRow']> => this.builder.lastRow();
+    for (const t of texts) {
+      this.builder.add(t);
+      const cut = t.length > this.manifest.featurizer.config.max_chars ? t.slice(0, this.manifest.featurizer.config.max_chars) : t;
+      langs.push(guessLanguage(cut, this.langid, last, this.langScratch));
+    }
+    return { probs: await this.run(this.builder.take()), langs };
+  }
+
   async predict(texts: readonly string[]): Promise<Prediction[]> {
-    return toPredictions(await this.probs(texts));
+    const { probs, langs } = await this.score(texts);
+    return toPredictions(probs, langs, lowConfidenceThreshold(this.manifest));
   }
 
   async release(): Promise<void> {
@@ -79,14 +136,18 @@ export class NgramScorer {
   }
 }
 
-/** Row-major probabilities → predictions (argmax, ties to the lower label index). */
-export function toPredictions(probs: Float32Array): Prediction[] {
+/**
+ * Row-major probabilities → predictions (argmax, ties to the lower label index). Without `langs`
+ * every text is "und" and supported.
+ */
+export function toPredictions(probs: Float32Array, langs?: readonly LanguageGuess[], lowThreshold = 0.5): Prediction[] {
   const out: Prediction[] = [];
   for (let i = 0; i < probs.length; i += LABELS.length) {
     const p: [number, number, number] = [probs[i]!, probs[i + 1]!, probs[i + 2]!];
     let best = 0;
     for (let k = 1; k < LABELS.length; k++) if (p[k]! > p[best]!) best = k;
-    out.push({ label: LABELS[best]!, score: p[best]!, probs: p });
+    const lang = langs?.[i / LABELS.length] ?? UNIDENTIFIED;
+    out.push({ label: LABELS[best]!, score: p[best]!, probs: p, lang: lang.lang, supported: lang.supported, low_confidence: p[best]! < lowThreshold });
   }
   return out;
 }

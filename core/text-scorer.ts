@@ -5,13 +5,15 @@
 import type { InferenceSession } from 'onnxruntime-common';
 import { HfTextClassifier, type HfOrtModule } from './hf-scorer.js';
 import type { ModelManifest } from './manifest.js';
-import { NgramScorer, type OrtModule } from './scorer.js';
+import { NgramScorer, type OrtModule, type ScoredBatch } from './scorer.js';
 
 /** What NgramScorer and HfTextClassifier have in common. */
 export interface TextScorer {
   readonly manifest: ModelManifest;
   /** Row-major [texts, 3] probabilities in LABELS order. */
   probs(texts: readonly string[]): Promise<Float32Array>;
+  /** The same probabilities plus each text's language guess. */
+  score(texts: readonly string[]): Promise<ScoredBatch>;
   release(): Promise<void>;
 }
 
@@ -35,7 +37,8 @@ export async function createTextScorer(
     case 'ngram-onnx': {
       const bytes = files.get(manifest.model.file);
       if (!bytes) throw new Error(`model bundle ${manifest.name}@${manifest.version} lacks ${manifest.model.file}`);
-      return NgramScorer.create(ort, manifest, bytes, options);
+      const langidFile = manifest.languages?.langid.file;
+      return NgramScorer.create(ort, manifest, bytes, options, langidFile ? files.get(langidFile) : undefined);
     }
     case 'hf-text-classification':
       return HfTextClassifier.create(ort, manifest, files, options);

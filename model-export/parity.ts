@@ -26,7 +26,8 @@ export interface ParityReport {
 const BATCH = 64;
 
 async function runtimeProbs(ort: OrtModule, manifest: NgramOnnxManifest, bytes: Uint8Array, rows: SparseFeatures[]): Promise<Float32Array> {
-  const scorer = await NgramScorer.create(ort, manifest, bytes);
+  // Parity concerns the graph's probabilities; language identification is the same TypeScript everywhere.
+  const scorer = await NgramScorer.create(ort, { ...manifest, languages: undefined }, bytes);
   const out = new Float32Array(rows.length * 3);
   for (let i = 0; i < rows.length; i += BATCH) out.set(await scorer.probsForFeatures(rows.slice(i, i + BATCH)), i * 3);
   await scorer.release();

@@ -71,9 +71,12 @@ export async function createNodeScorer(dir: string = defaultModelDir()): Promise
     throw new InputError(`${dir}: format ${bundle.manifest.format} is not supported by the Node CLIs (ngram-onnx only)`);
   }
   const manifest: NgramOnnxManifest = bundle.manifest;
-  return NgramScorer.create(ort as unknown as OrtModule, manifest, bundle.files.get(manifest.model.file)!, {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-  });
+  const langidFile = manifest.languages?.langid.file;
+  return NgramScorer.create(
+    ort as unknown as OrtModule,
+    manifest,
+    bundle.files.get(manifest.model.file)!,
+    { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' },
+    langidFile ? bundle.files.get(langidFile) : undefined,
+  );
 }

