@@ -1,7 +1,8 @@
 /**
  * `npm run score -- "text" ...` or `npm run score -- --file comments.jsonl|comments.csv [--model DIR]`
- * prints one JSON line per text: {text, label, score, probs, model_version}. Other fields of file
- * records (an id, say) are passed through.
+ * prints one JSON line per text: {text, label, score, probs, lang, supported, low_confidence,
+ * model_version}. `supported: false` means the text is in a language the model was not trained for:
+ * its label is not a verdict. Other fields of file records (an id, say) are passed through.
  */
 import { parseArgs } from 'node:util';
 import { LABELS } from '../core/labels.js';
@@ -35,6 +36,9 @@ runCli('score', async () => {
         label: p.label,
         score: round(p.score),
         probs: Object.fromEntries(LABELS.map((l, k) => [l, round(p.probs[k]!)])),
+        lang: p.lang,
+        supported: p.supported,
+        low_confidence: p.low_confidence,
         model_version: version,
       });
     });

@@ -43,12 +43,47 @@ export const DATASETS = {
       'YouTube Comments Dataset (Kaggle atifaliak/youtube-comments-dataset, mirrored in github.com/fenago/datasets ' +
       'YoutubeCommentsDataSet.csv), deduplicated, seeded 80% stratified sample.',
   },
+  goemotions_train: {
+    file: 'goemotions/train.jsonl',
+    use: 'train',
+    source:
+      'GoEmotions Reddit comments (Demszky et al., ACL 2020), google-research/google-research goemotions/data/train.tsv, ' +
+      "emotions mapped to sentiment with the authors' sentiment_dict.json; ambiguous and mixed dropped. Apache-2.0.",
+  },
+  goemotions_dev: {
+    file: 'goemotions/dev.jsonl',
+    use: 'select',
+    source: 'GoEmotions dev split (dev.tsv), same mapping.',
+  },
+  sentube: {
+    file: 'sentube/train.jsonl',
+    use: 'train+domain-val',
+    source:
+      'SenTube (Uryupina et al., LREC 2014): YouTube comments under car and tablet videos, hand-annotated; ' +
+      'raw corpus in github.com/jerbarnes/sota_sentiment (datasets/SenTube/*_EN). Validation is split by video.',
+  },
+  umsab_train: {
+    file: 'umsab/train.jsonl',
+    use: 'train',
+    source:
+      'UMSAB (XLM-T, Barbieri et al., LREC 2022), github.com/cardiffnlp/xlm-t data/sentiment/<language>/: ' +
+      'tweets in ar, de, es, fr, hi (romanized), it, pt.',
+  },
+  umsab_val: {
+    file: 'umsab/val.jsonl',
+    use: 'select',
+    source: 'UMSAB validation split, 324 tweets per language.',
+  },
 } as const satisfies Record<string, DatasetSpec>;
 export type DatasetName = keyof typeof DATASETS;
 
 export interface Row {
   text: string;
   label: Label;
+  /** Language code where the dataset gives one (UMSAB); English datasets leave it out. */
+  lang?: string;
+  /** Video id where the dataset gives one (SenTube): validation is split by video. */
+  video?: string;
 }
 
 export class DataError extends Error {
@@ -92,14 +127,17 @@ export function readDataset(dataDir: string, name: DatasetName, sums: Map<string
     .split('\n')
     .forEach((line, i) => {
       if (line.trim() === '') return;
-      let obj: { text?: unknown; label?: unknown };
+      let obj: { text?: unknown; label?: unknown; lang?: unknown; video?: unknown };
       try {
         obj = JSON.parse(line) as typeof obj;
       } catch {
         throw new DataError(`${path}:${i + 1}: invalid JSON`);
       }
       if (typeof obj.text !== 'string' || !isLabel(obj.label)) throw new DataError(`${path}:${i + 1}: expected {text, label}`);
-      rows.push({ text: obj.text, label: obj.label });
+      const row: Row = { text: obj.text, label: obj.label };
+      if (typeof obj.lang === 'string') row.lang = obj.lang;
+      if (typeof obj.video === 'string') row.video = obj.video;
+      rows.push(row);
     });
   return { rows, sha256: actual };
 }

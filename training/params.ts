@@ -16,13 +16,29 @@ const Dimension = z.union([
 ]);
 export type Dimension = z.infer<typeof Dimension>;
 
+const SOURCE_NAMES = ['semeval', 'youtube', 'goemotions', 'sentube', 'umsab', 'priors', 'augmented'] as const;
+const SourceWeights = z.object(Object.fromEntries(SOURCE_NAMES.map((s) => [s, z.number().nonnegative()])) as Record<(typeof SOURCE_NAMES)[number], z.ZodNumber>).strict();
+
 const HyperParams = z.object({
   learning_rate: z.number().positive(),
   epochs: z.number().int().positive(),
   l2: z.number().nonnegative(),
-  youtube_weight: z.number().nonnegative(),
-  class_balance: z.number().min(0).max(1),
+  /** Exponent on inverse class frequency: 0 = none, 1 = balanced, above 1 = favour rare classes. */
+  class_balance: z.number().min(0).max(2),
+  /** Multiplies `sources` weights per trial (1 where not searched). */
+  source_scale: z.partialRecord(z.enum(SOURCE_NAMES), z.number().positive()).default({}),
 });
+
+/** A validation metric the selection objective reads: `<split>.<metric>`. */
+const ObjectiveMetric = z.enum([
+  'tweeteval_val.macro_recall',
+  'tweeteval_val.macro_f1',
+  'youtube_val.macro_f1',
+  'goemotions_dev.macro_f1',
+  'sentube_val.macro_f1',
+  'umsab_val.macro_f1',
+]);
+export type ObjectiveMetric = z.infer<typeof ObjectiveMetric>;
 export type HyperParams = z.infer<typeof HyperParams>;
 
 export const ParamsSchema = z.object({
@@ -31,27 +47,76 @@ export const ParamsSchema = z.object({
     dir: z.string(),
     limit_per_file: z.number().int().positive().nullable(),
     youtube_val_fraction: z.number().gt(0).lt(1),
+    /** Share of SenTube videos (with all their comments) held out for validation. */
+    sentube_val_fraction: z.number().gt(0).lt(1),
+    /** Exponent on the Emoji Sentiment Ranking shares for the synthetic emoji-only examples. */
+    emoji_sharpen: z.number().positive(),
+    /** Scale on the ranking's neutral share for emoji-only examples (see preprocess.ts emojiExamples). */
+    emoji_neutral_scale: z.number().min(0).max(1),
+    /** How many augmented rows of each kind to add (see preprocess.ts augment). */
+    augment: z.object({
+      negated_neutral: z.number().int().nonnegative(),
+      contrast: z.number().int().nonnegative(),
+      used_to: z.number().int().nonnegative(),
+    }),
   }),
+  /** Loss weight of each training source (before class balancing within the source). */
+  sources: SourceWeights,
+  /** Extra loss weight of rows in a language (any source), e.g. for a language that lags. */
+  language_weights: z.record(z.string(), z.number().positive()).default({}),
   featurizer: FeaturizerConfigSchema,
+  langid: z.object({
+    buckets: z
+      .number()
+      .int()
+      .refine((n) => n > 1 && (n & (n - 1)) === 0, 'must be a power of two'),
+    epochs: z.number().int().positive(),
+    learning_rate: z.number().positive(),
+    l2: z.number().nonnegative(),
+    /** Probability of "other" needed before a Latin-script text is called unsupported. */
+    other_threshold: z.number().gt(0).lt(1),
+    /** Exponent on inverse class frequency in the loss (1 = balanced). */
+    class_balance: z.number().min(0).max(1),
+    /** Synthetic texts per unsupported Latin-script language (the "other" class). */
+    other_per_language: z.number().int().positive(),
+  }),
+  calibration: z.object({
+    /** Equal-width confidence bins of the expected calibration error. */
+    ece_bins: z.number().int().min(2),
+    /** The low-confidence threshold is the largest grid value below which validation accuracy is at most this. */
+    low_confidence_max_accuracy: z.number().gt(0).lt(1),
+    low_confidence_grid: z.tuple([z.number(), z.number()]),
+  }),
   search: z
     .object({
     trials: z.number().int().positive(),
     /** The output model averages the weights of this many best trials ("model soup"). */
     soup_top_k: z.number().int().positive(),
-    objective: z.enum(['tweeteval_val.macro_recall', 'tweeteval_val.macro_f1']),
+    /**
+     * Selection objective: the mean of these validation metrics minus `shortfall_penalty` times the
+     * summed shortfall of each below its floor, so no source can be given up for the average.
+     */
+    objective: z.object({
+      floors: z.partialRecord(ObjectiveMetric, z.number().min(0).max(1)),
+      shortfall_penalty: z.number().nonnegative(),
+    }),
     defaults: HyperParams,
     space: z.object({
       learning_rate: Dimension,
       epochs: Dimension,
       l2: Dimension,
-      youtube_weight: Dimension,
       class_balance: Dimension,
+      source_scale: z.partialRecord(z.enum(SOURCE_NAMES), Dimension).default({}),
     }),
   })
     .refine((s) => s.soup_top_k <= s.trials, { message: 'soup_top_k must not exceed trials', path: ['soup_top_k'] }),
   gates: z.object({
-    tweeteval_val_macro_recall: z.number(),
-    youtube_val_macro_f1: z.number(),
+    /** Floors on validation metrics of the exported model (same keys as the objective). */
+    metrics: z.partialRecord(ObjectiveMetric, z.number().min(0).max(1)),
+    /** Each UMSAB language's macro-F1 must reach its floor (the published FastText figure). */
+    umsab_language_floors: z.record(z.string(), z.number().min(0).max(1)).default({}),
+    /** Language identification accuracy on the validation texts. */
+    langid_accuracy: z.number().min(0).max(1),
     parity_max_abs_diff: z.number().positive(),
     parity_argmax_agreement: z.number().max(1),
     model_max_bytes: z.number().int().positive(),

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { FEATURIZER_ID } from '../core/featurize.js';
+import { featurizerId } from '../core/featurize.js';
 import { hashJson, runStage, type StageResult } from './cache.js';
 import { loadParams, type Params } from './params.js';
 import { REPO_ROOT } from './paths.js';
@@ -16,6 +16,7 @@ import { evaluateStage, type GateResult } from './stages/evaluate.js';
 import { exportStage, PARITY_FILE } from './stages/export.js';
 import { featurizeStage } from './stages/featurize.js';
 import { dataHashes, ingest } from './stages/ingest.js';
+import { langidStage } from './stages/langid.js';
 import { preprocess } from './stages/preprocess.js';
 import { register } from './stages/register.js';
 import { trainStage } from './stages/train.js';
@@ -75,34 +76,44 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   );
   const pre = await step(
     'preprocess',
-    [...shared, 'training/stages/preprocess.ts', 'core/normalize.ts'],
-    { upstream: ing.key, fraction: params.data.youtube_val_fraction, seed: params.seed },
-    (dir) => preprocess(dir, ing.dir, params.data.youtube_val_fraction, params.seed),
+    [...shared, 'training/stages/preprocess.ts', 'core/normalize.ts', 'core/lexicon.ts', 'core/data'],
+    { upstream: ing.key, data: { ...params.data, dir: undefined, limit_per_file: undefined }, seed: params.seed },
+    (dir) => preprocess(dir, ing.dir, params.data, params.seed),
   );
   const feat = await step(
     'featurize',
     [...shared, 'training/stages/featurize.ts', 'training/sparse-io.ts', 'core'],
-    { upstream: pre.key, featurizer: params.featurizer, id: FEATURIZER_ID },
+    { upstream: pre.key, featurizer: params.featurizer, id: featurizerId(params.featurizer) },
     (dir) => featurizeStage(dir, pre.dir, params.featurizer),
+  );
+  const lid = await step(
+    'langid',
+    [...shared, 'training/stages/langid.ts', 'core/langid.ts', 'training/validation.ts'],
+    { upstream: feat.key, langid: params.langid, seed: params.seed },
+    (dir) => langidStage(dir, pre.dir, feat.dir, params.featurizer, params.langid, params.seed),
   );
   const trn = await step(
     'train',
-    [...shared, 'training/stages/train.ts', 'training/search.ts', 'core/metrics.ts'],
-    { upstream: feat.key, search: params.search, seed: params.seed, buckets: params.featurizer.buckets },
-    (dir) => trainStage(dir, pre.dir, feat.dir, params.featurizer, params.search, params.seed),
+    [...shared, 'training/stages/train.ts', 'training/search.ts', 'training/validation.ts', 'core/metrics.ts'],
+    { upstream: feat.key, search: params.search, sources: params.sources, language_weights: params.language_weights, calibration: params.calibration, seed: params.seed, buckets: params.featurizer.buckets },
+    (dir) => trainStage(dir, pre.dir, feat.dir, params.featurizer, params),
   );
-  const evl = await step('evaluate', [...shared, 'training/stages/evaluate.ts', 'core/metrics.ts'], { upstream: trn.key, gates: params.gates }, (dir) =>
-    evaluateStage(dir, feat.dir, trn.dir, params.gates),
+  const evl = await step(
+    'evaluate',
+    [...shared, 'training/stages/evaluate.ts', 'training/validation.ts', 'core/metrics.ts'],
+    { upstream: [trn.key, lid.key], gates: params.gates },
+    (dir) => evaluateStage(dir, pre.dir, feat.dir, trn.dir, lid.dir, params.gates),
   );
   const exp = await step(
     'export',
-    [...shared, 'training/stages/export.ts', 'model-export', 'core'],
-    { upstream: [trn.key, feat.key], model: params.model, export: params.export, seed: params.seed, data },
+    [...shared, 'training/stages/export.ts', 'training/validation.ts', 'model-export', 'core'],
+    { upstream: [trn.key, feat.key, lid.key], model: params.model, export: params.export, seed: params.seed, data },
     (dir) =>
       exportStage(dir, {
         preprocessDir: pre.dir,
         featurizeDir: feat.dir,
         trainDir: trn.dir,
+        langidDir: lid.dir,
         params,
         paramsSha256,
         dataSha256: data,
@@ -133,7 +144,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     data_sha256: data,
     stages: stages.map(({ dir: _dir, ...s }) => s),
     metrics: exp.summary.metrics as RunRecord['metrics'],
-    best_trial: { soup: trn.summary.soup, best_single: trn.summary.best_single },
+    best_trial: { soup: trn.summary.soup, best_single: trn.summary.best_single, calibration: trn.summary.calibration },
     gates,
     artifacts: { ...Object.fromEntries(Object.entries(exp.outputs).map(([f, h]) => [`export/${f}`, h])) },
     registered: null,

@@ -1,10 +1,11 @@
 /**
- * `npm run runs`: list pipeline runs; `npm run runs -- compare A B`: params, data, metrics and
- * artifacts of two runs side by side (ids or unique prefixes). `--dir DIR` reads another runs folder.
+ * `npm run runs`: list pipeline runs (the runs folder and the records committed in models/<version>/);
+ * `npm run runs -- compare A B`: params, data, metrics and artifacts of two runs side by side (ids or
+ * unique prefixes). `--dir DIR` reads another runs folder.
  */
 import { parseArgs } from 'node:util';
-import { compareRuns, findRun, listRuns } from './runs.js';
-import { DEFAULT_RUNS_DIR } from './paths.js';
+import { compareRuns, findRun, listRuns, type RunRecord } from './runs.js';
+import { DEFAULT_RUNS_DIR, MODELS_DIR } from './paths.js';
 
 const fmt = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : String(v ?? '-'));
 
@@ -13,8 +14,8 @@ function main(): number {
   const dir = values.dir ?? DEFAULT_RUNS_DIR;
   if (positionals[0] === 'compare') {
     if (positionals.length !== 3) throw new Error('usage: npm run runs -- compare RUN_A RUN_B');
-    const a = findRun(dir, positionals[1]!);
-    const b = findRun(dir, positionals[2]!);
+    const a = findRun(dir, positionals[1]!, MODELS_DIR);
+    const b = findRun(dir, positionals[2]!, MODELS_DIR);
     const cmp = compareRuns(a, b);
     if (values.json) {
       console.log(JSON.stringify(cmp, null, 2));
@@ -31,7 +32,7 @@ function main(): number {
     return 0;
   }
   if (positionals.length > 0) throw new Error(`unknown command "${positionals[0]}" (use: compare A B)`);
-  const runs = listRuns(dir);
+  const runs = listRuns(dir, MODELS_DIR);
   if (values.json) {
     console.log(JSON.stringify(runs, null, 2));
     return 0;
@@ -40,16 +41,22 @@ function main(): number {
     console.log(`no runs in ${dir} (run npm run train)`);
     return 0;
   }
-  console.log(['run_id'.padEnd(30), 'status'.padEnd(14), 'tt_val MR', 'yt_val F1', 'tt_test MR', 'cached', 'secs'].join('  '));
+  // One column per validation source (the selection objective's metrics), then the test split.
+  const columns: Array<[string, (m: RunRecord['metrics']) => number | undefined]> = [
+    ['tt_val MR', (m) => m.tweeteval_val?.macro_recall],
+    ['yt_val F1', (m) => m.youtube_val?.macro_f1],
+    ['go_dev F1', (m) => m.goemotions_dev?.macro_f1],
+    ['st_val F1', (m) => m.sentube_val?.macro_f1],
+    ['um_val F1', (m) => m.umsab_val?.macro_f1],
+    ['tt_test MR', (m) => m.tweeteval_test?.macro_recall],
+  ];
+  console.log(['run_id'.padEnd(30), 'status'.padEnd(14), ...columns.map(([h]) => h.padEnd(10)), 'cached', 'secs'].join('  '));
   for (const r of runs) {
-    const m = r.metrics;
     console.log(
       [
         r.run_id.padEnd(30),
         r.status.padEnd(14),
-        fmt(m.tweeteval_val?.macro_recall).padEnd(9),
-        fmt(m.youtube_val?.macro_f1).padEnd(9),
-        fmt(m.tweeteval_test?.macro_recall).padEnd(10),
+        ...columns.map(([, get]) => fmt(get(r.metrics)).padEnd(10)),
         `${r.stages.filter((s) => s.cached).length}/${r.stages.length}`.padEnd(6),
         r.seconds.toFixed(1),
       ].join('  '),

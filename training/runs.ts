@@ -34,16 +34,26 @@ export function writeRun(runsDir: string, record: RunRecord): string {
   return path;
 }
 
-export function listRuns(runsDir: string): RunRecord[] {
-  if (!existsSync(runsDir)) return [];
-  return readdirSync(runsDir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(join(runsDir, f), 'utf8')) as RunRecord)
-    .sort((a, b) => a.started_at.localeCompare(b.started_at));
+/**
+ * Runs in `runsDir` plus the records committed inside model bundles (`modelsDir/<version>/
+ * training-run.json`), so a released model's run can be listed and compared in a fresh clone.
+ */
+export function listRuns(runsDir: string, modelsDir?: string): RunRecord[] {
+  const files: string[] = [];
+  if (existsSync(runsDir)) files.push(...readdirSync(runsDir).filter((f) => f.endsWith('.json')).map((f) => join(runsDir, f)));
+  if (modelsDir && existsSync(modelsDir)) {
+    for (const v of readdirSync(modelsDir)) if (existsSync(join(modelsDir, v, 'training-run.json'))) files.push(join(modelsDir, v, 'training-run.json'));
+  }
+  const byId = new Map<string, RunRecord>();
+  for (const f of files) {
+    const r = JSON.parse(readFileSync(f, 'utf8')) as RunRecord;
+    if (!byId.has(r.run_id)) byId.set(r.run_id, r);
+  }
+  return [...byId.values()].sort((a, b) => a.started_at.localeCompare(b.started_at));
 }
 
-export function findRun(runsDir: string, idOrPrefix: string): RunRecord {
-  const matches = listRuns(runsDir).filter((r) => r.run_id.startsWith(idOrPrefix));
+export function findRun(runsDir: string, idOrPrefix: string, modelsDir?: string): RunRecord {
+  const matches = listRuns(runsDir, modelsDir).filter((r) => r.run_id.startsWith(idOrPrefix));
   if (matches.length === 0) throw new Error(`no run matches "${idOrPrefix}" in ${runsDir}`);
   if (matches.length > 1) throw new Error(`"${idOrPrefix}" matches ${matches.length} runs; give more of the id`);
   return matches[0]!;

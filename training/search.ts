@@ -25,8 +25,10 @@ export function planTrials(search: Params['search'], seed: number): HyperParams[
       learning_rate: sample(s.learning_rate, random),
       epochs: sample(s.epochs, random),
       l2: sample(s.l2, random),
-      youtube_weight: sample(s.youtube_weight, random),
       class_balance: sample(s.class_balance, random),
+      source_scale: Object.fromEntries(
+        Object.entries(s.source_scale).map(([name, dim]) => [name, sample(dim as Dimension, random)]),
+      ) as HyperParams['source_scale'],
     });
   }
   return trials;

@@ -17,6 +17,10 @@ export interface LinearModel {
 
 export interface TrainOptions {
   buckets: number;
+  /** Number of output classes (default {@link NUM_CLASSES}). */
+  classes?: number;
+  /** Per-row soft targets (a distribution over classes) replacing the one-hot label where given. */
+  soft?: ReadonlyArray<ArrayLike<number> | undefined>;
   epochs: number;
   learningRate: number;
   /** L2 penalty per example (applied lazily to touched rows). */
@@ -50,7 +54,7 @@ export function train(
   sampleWeights: ArrayLike<number>,
   opts: TrainOptions,
 ): LinearModel {
-  const K = NUM_CLASSES;
+  const K = opts.classes ?? NUM_CLASSES;
   const weights = new Float32Array(opts.buckets * K);
   const bias = new Float32Array(K);
   const g2 = new Float32Array(opts.buckets * K).fill(1e-6);
@@ -66,7 +70,10 @@ export function train(
       forwardInto(weights, bias, ids, values, logits);
       softmaxInPlace(logits);
       const sw = sampleWeights[i]!;
-      for (let k = 0; k < K; k++) grad[k] = (logits[k]! - (ys[i] === k ? 1 : 0)) * sw;
+      if (sw === 0) continue;
+      const soft = opts.soft?.[i];
+      if (soft) for (let k = 0; k < K; k++) grad[k] = (logits[k]! - soft[k]!) * sw;
+      else for (let k = 0; k < K; k++) grad[k] = (logits[k]! - (ys[i] === k ? 1 : 0)) * sw;
       for (let j = 0; j < ids.length; j++) {
         const row = ids[j]! * K;
         const v = values[j]!;
@@ -94,7 +101,7 @@ export function forwardInto(
   values: Float32Array,
   out: Float64Array,
 ): void {
-  const K = NUM_CLASSES;
+  const K = bias.length;
   for (let k = 0; k < K; k++) out[k] = bias[k]!;
   for (let j = 0; j < ids.length; j++) {
     const row = ids[j]! * K;
@@ -116,22 +123,35 @@ export function softmaxInPlace(x: Float64Array | Float32Array): void {
 
 /** Probabilities for featurized rows, row-major [rows, NUM_CLASSES], in float64. */
 export function predictProbs(model: LinearModel, rows: readonly SparseFeatures[]): Float64Array {
-  const out = new Float64Array(rows.length * NUM_CLASSES);
-  const tmp = new Float64Array(NUM_CLASSES);
+  const K = model.bias.length;
+  const out = new Float64Array(rows.length * K);
+  const tmp = new Float64Array(K);
   rows.forEach((r, i) => {
     forwardInto(model.weights, model.bias, r.ids, r.values, tmp);
     softmaxInPlace(tmp);
-    out.set(tmp, i * NUM_CLASSES);
+    out.set(tmp, i * K);
   });
   return out;
 }
 
-export function argmaxRows(probs: ArrayLike<number>): Uint8Array {
-  const n = probs.length / NUM_CLASSES;
+/** Logits (before softmax) for featurized rows, row-major [rows, classes]. */
+export function predictLogits(model: LinearModel, rows: readonly SparseFeatures[]): Float64Array {
+  const K = model.bias.length;
+  const out = new Float64Array(rows.length * K);
+  const tmp = new Float64Array(K);
+  rows.forEach((r, i) => {
+    forwardInto(model.weights, model.bias, r.ids, r.values, tmp);
+    out.set(tmp, i * K);
+  });
+  return out;
+}
+
+export function argmaxRows(probs: ArrayLike<number>, K: number = NUM_CLASSES): Uint8Array {
+  const n = probs.length / K;
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     let best = 0;
-    for (let k = 1; k < NUM_CLASSES; k++) if (probs[i * NUM_CLASSES + k]! > probs[i * NUM_CLASSES + best]!) best = k;
+    for (let k = 1; k < K; k++) if (probs[i * K + k]! > probs[i * K + best]!) best = k;
     out[i] = best;
   }
   return out;

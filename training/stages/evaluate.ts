@@ -1,15 +1,15 @@
 /**
- * Stage 5, evaluate: the selected (float) model on every evaluation split. TweetEval test is read
- * here for the first and only time, for reporting; the gates use validation splits only.
+ * Stage 5, evaluate: the selected, calibrated (float) model on every evaluation split, UMSAB per
+ * language. TweetEval test is read here for the first and only time, for reporting; the gates use
+ * validation splits only.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluatePredictions, type Evaluation } from '../../core/metrics.js';
-import type { Params } from '../params.js';
-import { argmaxRows, predictProbs } from '../softmax.js';
-import { loadFeatures } from './featurize.js';
-import { EVAL_SPLITS, type EvalSplit } from './preprocess.js';
-import { loadModel } from './train.js';
+import type { ObjectiveMetric, Params } from '../params.js';
+import { metricValue, type SplitScores } from '../validation.js';
+import { loadLangId } from './langid.js';
+import { EVAL_SPLITS } from './preprocess.js';
+import { loadModel, loadValidation, scoreModel } from './train.js';
 
 export const METRICS_FILE = 'metrics.json';
 
@@ -20,24 +20,21 @@ export interface GateResult {
   passed: boolean;
 }
 
-export function evaluateGates(metrics: Record<EvalSplit, Evaluation>, gates: Params['gates']): GateResult[] {
+export function evaluateGates(metrics: Record<string, SplitScores>, gates: Params['gates'], langidAccuracy: number): GateResult[] {
+  const byLang = metrics.umsab_val?.by_lang ?? {};
   return [
-    { gate: 'tweeteval_val_macro_recall', threshold: gates.tweeteval_val_macro_recall, value: metrics.tweeteval_val.macro_recall },
-    { gate: 'youtube_val_macro_f1', threshold: gates.youtube_val_macro_f1, value: metrics.youtube_val.macro_f1 },
+    ...(Object.entries(gates.metrics) as Array<[ObjectiveMetric, number]>).map(([metric, threshold]) => ({ gate: metric, threshold, value: metricValue(metrics, metric) })),
+    ...Object.entries(gates.umsab_language_floors).map(([lang, threshold]) => ({ gate: `umsab_val.${lang}.macro_f1`, threshold, value: byLang[lang]?.macro_f1 ?? 0 })),
+    { gate: 'langid_accuracy', threshold: gates.langid_accuracy, value: langidAccuracy },
   ].map((g) => ({ ...g, passed: g.value >= g.threshold }));
 }
 
-export async function evaluateStage(dir: string, featurizeDir: string, trainDir: string, gates: Params['gates']): Promise<Record<string, unknown>> {
+export async function evaluateStage(dir: string, preprocessDir: string, featurizeDir: string, trainDir: string, langidDir: string, gates: Params['gates']): Promise<Record<string, unknown>> {
   const model = loadModel(trainDir);
-  const metrics = {} as Record<EvalSplit, Evaluation>;
-  for (const split of EVAL_SPLITS) {
-    const data = loadFeatures(featurizeDir, split);
-    metrics[split] = evaluatePredictions(data.labels, argmaxRows(predictProbs(model, data.rows)));
-  }
-  const gateResults = evaluateGates(metrics, gates);
+  const metrics = scoreModel(model, loadValidation(preprocessDir, featurizeDir, EVAL_SPLITS));
+  const langid = loadLangId(langidDir);
+  const gateResults = evaluateGates(metrics, gates, langid.report.accuracy);
   writeFileSync(join(dir, METRICS_FILE), JSON.stringify({ metrics, gates: gateResults }, null, 2));
-  const brief = Object.fromEntries(
-    EVAL_SPLITS.map((s) => [s, { macro_recall: metrics[s].macro_recall, macro_f1: metrics[s].macro_f1, accuracy: metrics[s].accuracy }]),
-  );
-  return { metrics: brief, gates: gateResults };
+  const brief = Object.fromEntries(EVAL_SPLITS.map((s) => [s, { macro_recall: metrics[s]!.macro_recall, macro_f1: metrics[s]!.macro_f1, accuracy: metrics[s]!.accuracy }]));
+  return { metrics: brief, umsab_by_lang: metrics.umsab_val?.by_lang, gates: gateResults };
 }

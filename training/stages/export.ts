@@ -1,13 +1,14 @@
 /**
- * Stage 6, export: int8 quantization, the ONNX graph, parity across runtimes, golden examples,
- * reference distributions, and the bundle (manifest.json + model.onnx) with quantized-model metrics.
+ * Stage 6, export: int8 quantization, the ONNX graph, the language classifier file, parity across
+ * runtimes, golden examples, reference distributions, and the bundle (manifest.json, model.onnx,
+ * langid.bin) with quantized-model metrics, calibration and per-language validation metrics.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURIZER_ID, type FeaturizerConfig } from '../../core/featurize.js';
+import { featurizerId, type FeaturizerConfig } from '../../core/featurize.js';
 import { LABELS } from '../../core/labels.js';
+import { decodeLangId, encodeLangId, SUPPORTED_LANGUAGES } from '../../core/langid.js';
 import type { NgramOnnxManifest } from '../../core/manifest.js';
-import { evaluatePredictions } from '../../core/metrics.js';
 import { writeBundle } from '../../model-export/bundle.js';
 import { buildOnnxModel, IO_SPEC, OPSET } from '../../model-export/onnx-graph.js';
 import { checkParity, referenceProbs } from '../../model-export/parity.js';
@@ -15,21 +16,28 @@ import { dequantize, quantizeInt8 } from '../../model-export/quantize.js';
 import { goldenExamples, GOLDEN_SEED_TEXTS, referenceDistributions } from '../../model-export/reference.js';
 import type { Params } from '../params.js';
 import { argmaxRows, NUM_CLASSES, predictProbs, rng, shuffleInPlace } from '../softmax.js';
-import { loadFeatures } from './featurize.js';
+import { scoreSplit, type Scores } from '../validation.js';
+import { evaluateLangId, loadLangId, validationLanguages } from './langid.js';
 import { EVAL_SPLITS, readSplits } from './preprocess.js';
-import { loadModel } from './train.js';
+import { loadModel, loadValidation, scoreModel } from './train.js';
 
 export const PARITY_FILE = 'parity.json';
+export const LANGID_BUNDLE_FILE = 'langid.bin';
+/** English validation splits pooled for the "en" entry of the manifest's per-language metrics. */
+const ENGLISH_SPLITS = ['tweeteval_val', 'youtube_val', 'goemotions_dev', 'sentube_val'] as const;
 
 export interface ExportContext {
   preprocessDir: string;
   featurizeDir: string;
   trainDir: string;
+  langidDir: string;
   params: Params;
   paramsSha256: string;
   dataSha256: Record<string, string>;
   runId: string;
 }
+
+const brief = (s: Scores): Scores => ({ n: s.n, accuracy: s.accuracy, macro_f1: s.macro_f1, macro_recall: s.macro_recall });
 
 export async function exportStage(dir: string, ctx: ExportContext): Promise<Record<string, unknown>> {
   const { params } = ctx;
@@ -44,22 +52,38 @@ export async function exportStage(dir: string, ctx: ExportContext): Promise<Reco
     docString: params.model.description ?? params.model.name,
   });
 
+  // Metrics of the quantized model, UMSAB also per language.
+  const sets = loadValidation(ctx.preprocessDir, ctx.featurizeDir, EVAL_SPLITS);
+  const scores = scoreModel(deq, sets);
   const metrics: NgramOnnxManifest['metrics'] = {};
   for (const split of EVAL_SPLITS) {
-    const data = loadFeatures(ctx.featurizeDir, split);
-    const e = evaluatePredictions(data.labels, argmaxRows(predictProbs(deq, data.rows)));
-    metrics[split] = { n: e.n, accuracy: e.accuracy, macro_f1: e.macro_f1, macro_recall: e.macro_recall };
+    metrics[split] = brief(scores[split]!);
+    for (const [lang, s] of Object.entries(scores[split]!.by_lang ?? {})) metrics[`${split}.${lang}`] = brief(s);
   }
+  const english = sets.filter((s) => (ENGLISH_SPLITS as readonly string[]).includes(s.name));
+  const enGold = Uint8Array.from(english.flatMap((s) => Array.from(s.data.labels)));
+  const enPred = argmaxRows(predictProbs(deq, english.flatMap((s) => s.data.rows)));
+  const languageMetrics: Record<string, Scores & { source: string }> = {
+    en: { ...brief(scoreSplit(enGold, enPred)), source: `pooled English validation (${ENGLISH_SPLITS.join(', ')})` },
+  };
+  for (const [lang, s] of Object.entries(scores.umsab_val?.by_lang ?? {})) languageMetrics[lang] = { ...brief(s), source: 'UMSAB val' };
+
+  // The language classifier, quantized like the model, and evaluated as shipped.
+  const langid = loadLangId(ctx.langidDir);
+  const encoded = encodeLangId(langid.weights, langid.labels.length);
+  const langidMeta = { labels: [...langid.labels], buckets: langid.buckets, scales: encoded.scales, bias: Array.from(langid.bias), other_threshold: langid.other_threshold };
+  const shippedLangId = decodeLangId(encoded.bytes, langidMeta);
+  const langidReport = evaluateLangId(shippedLangId, validationLanguages(ctx.preprocessDir, ctx.featurizeDir));
 
   const splits = readSplits(ctx.preprocessDir);
   const random = rng(params.seed ^ 0xe4);
-  const parityTexts = shuffleInPlace([...splits.tweeteval_test, ...splits.youtube_val].map((r) => r.text), random).slice(
-    0,
-    params.export.parity_texts,
-  );
+  const parityTexts = shuffleInPlace(
+    [...splits.tweeteval_test, ...splits.youtube_val, ...splits.umsab_val, ...splits.goemotions_dev].map((r) => r.text),
+    random,
+  ).slice(0, params.export.parity_texts);
   const goldenTexts = [...GOLDEN_SEED_TEXTS, ...shuffleInPlace(splits.youtube_val.map((r) => r.text), random)].slice(
     0,
-    params.export.golden_examples,
+    Math.max(params.export.golden_examples, GOLDEN_SEED_TEXTS.length),
   );
   const youtubeTexts = [...splits.train.filter((r) => r.source === 'youtube'), ...splits.youtube_val].map((r) => r.text);
   const reference = referenceDistributions(
@@ -75,16 +99,27 @@ export async function exportStage(dir: string, ctx: ExportContext): Promise<Reco
     format: 'ngram-onnx',
     description: params.model.description,
     labels: [...LABELS],
-    featurizer: { id: FEATURIZER_ID, config: featurizer },
+    featurizer: { id: featurizerId(featurizer), config: featurizer },
     model: { file: 'model.onnx', opset: OPSET, ...structuredClone(IO_SPEC), quantization: 'int8 symmetric per class, packed 3 per uint32 (byte = weight + 128)' },
     metrics,
+    confidence: {
+      temperature: model.calibration.temperature,
+      low_threshold: model.calibration.low_threshold,
+      ece_before: model.calibration.ece_before,
+      ece_after: model.calibration.ece_after,
+    },
+    languages: {
+      supported: [...SUPPORTED_LANGUAGES],
+      metrics: languageMetrics,
+      langid: { file: LANGID_BUNDLE_FILE, ...langidMeta, accuracy: langidReport.accuracy },
+    },
     reference,
     golden: goldenExamples(goldenTexts, referenceProbs(deq, goldenTexts, featurizer)),
     golden_tolerance: 5e-4,
     training: { run_id: ctx.runId, params_sha256: ctx.paramsSha256, data_sha256: ctx.dataSha256 },
   };
-  const manifest = writeBundle(dir, manifestBase, { 'model.onnx': onnxBytes }) as NgramOnnxManifest;
+  const manifest = writeBundle(dir, manifestBase, { 'model.onnx': onnxBytes, [LANGID_BUNDLE_FILE]: encoded.bytes }) as NgramOnnxManifest;
   const parity = await checkParity(manifest, new Uint8Array(readFileSync(join(dir, 'model.onnx'))), deq, parityTexts);
   writeFileSync(join(dir, PARITY_FILE), JSON.stringify(parity, null, 2));
-  return { model_bytes: onnxBytes.byteLength, metrics, parity };
+  return { model_bytes: onnxBytes.byteLength, langid_bytes: encoded.bytes.byteLength, metrics, langid: langidReport, confidence: manifestBase.confidence, parity };
 }

