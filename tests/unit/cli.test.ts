@@ -1,10 +1,10 @@
 /** The score and evaluate CLIs, run as a user runs them (a child process), on good and bad input. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labelIndex } from '../../core/labels.js';
 import { evaluatePredictions } from '../../core/metrics.js';
 import { createNodeScorer, defaultModelDir, REPO_ROOT } from '../../node-runtime/bundle.js';
@@ -31,6 +31,8 @@ const file = (name: string, content: string): string => {
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'ytsent-cli-'));
 });
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const newest = (): string => (JSON.parse(readFileSync(join(defaultModelDir(), 'manifest.json'), 'utf8')) as { version: string }).version;
 
 describe('npm run score', () => {
   it('scores texts given as arguments', async () => {
@@ -38,10 +40,12 @@ describe('npm run score', () => {
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ text: 'I love this so much!', label: 'positive', model_version: '1.0.0' });
+    expect(lines[0]).toMatchObject({ text: 'I love this so much!', label: 'positive', model_version: newest() });
     expect(lines[1].label).toBe('negative');
     for (const l of lines) {
       expect(Object.keys(l.probs)).toEqual(['negative', 'neutral', 'positive']);
+      expect(l).toMatchObject({ supported: true, low_confidence: false });
+      expect(typeof l.lang).toBe('string');
       expect(l.score).toBe(Math.max(...(Object.values(l.probs) as number[])));
     }
   });
@@ -77,7 +81,32 @@ describe('npm run score', () => {
   });
 });
 
+describe('npm run score, languages', () => {
+  it.skipIf(newest() === '1.0.0')('says which language a text is in and whether it is supported', async () => {
+    const { code, stdout } = await cli('score', ['Das Video ist wirklich super, danke!', 'Лучший канал, очень нравится']);
+    expect(code).toBe(0);
+    const [de, ru] = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(de).toMatchObject({ lang: 'de', supported: true });
+    expect(ru).toMatchObject({ lang: 'ru', supported: false });
+  });
+});
+
 describe('npm run evaluate', () => {
+  it.skipIf(newest() === '1.0.0')('reports per-language metrics when records carry a lang field', async () => {
+    const rows = readFileSync(join(REPO_ROOT, 'tests/fixtures/texts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { lang?: string });
+    const path = file('umsab.jsonl', rows.filter((r) => r.lang).map((r) => JSON.stringify(r)).join('\n'));
+    const { code, stdout } = await cli('evaluate', ['--file', path]);
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(Object.keys(out.by_lang).sort()).toEqual(['ar', 'de', 'es', 'fr', 'hi', 'it', 'pt']);
+    for (const m of Object.values(out.by_lang) as Array<{ n: number; macro_f1: number; lang_identified: number; supported: number }>) {
+      expect(m.n).toBeGreaterThan(20);
+      expect(m.macro_f1).toBeGreaterThan(0.2);
+      expect(m.lang_identified).toBeGreaterThan(0.6);
+      expect(m.supported).toBeGreaterThan(0.9);
+    }
+  });
+
   it('prints the metrics the scorer implies', async () => {
     const rows = [
       { text: 'I absolutely love this channel', label: 'positive' },

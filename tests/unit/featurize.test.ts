@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_FEATURIZER_CONFIG, featurize, featurizeBatch, FEATURIZER_ID, raggedBatch } from '../../core/featurize.js';
+import { DEFAULT_FEATURIZER_CONFIG, featurize, featurizeBatch, FEATURIZER_ID, featurizerId, raggedBatch, type FeaturizerConfig } from '../../core/featurize.js';
 import { hashString } from '../../core/hash.js';
 
-// Golden feature ids: any change to the normalizer, hashing or feature set breaks these on purpose.
-// Update them only together with FEATURIZER_VERSION / NORMALIZER_VERSION and a retrained model.
-const WORDS_ONLY = { ...DEFAULT_FEATURIZER_CONFIG, char_ngrams: null };
+// Golden feature ids of version 2 (model 1.0.0): any change to the normalizer, hashing or feature
+// set of a released version breaks these on purpose. A new algorithm is a new version.
+const V2: FeaturizerConfig = { ...DEFAULT_FEATURIZER_CONFIG, version: 2 };
+const WORDS_ONLY = { ...V2, char_ngrams: null };
 const GOLDEN: Array<[string, number[]]> = [
   ['Not bad at all :)', [343707, 451727, 175207, 469642, 158509, 121806, 146705, 15847, 110736, 365800, 229769, 119834, 374100]],
   ['I LOVE this video 😍😍 2:35', [216619, 190380, 34713, 290855, 78269, 50446, 201841, 210155, 152269, 302491, 182070, 86917, 365800, 229769, 119834, 374100, 520087]],
@@ -14,7 +15,9 @@ const GOLDEN: Array<[string, number[]]> = [
 
 describe('featurizer', () => {
   it('names its version', () => {
-    expect(FEATURIZER_ID).toBe('ytsent-hashed-ngrams/v2+norm1');
+    expect(FEATURIZER_ID).toBe('ytsent-hashed-ngrams/v3+norm2');
+    expect(featurizerId({})).toBe('ytsent-hashed-ngrams/v2+norm1');
+    expect(featurizerId({ version: 2 })).toBe('ytsent-hashed-ngrams/v2+norm1');
   });
 
   it('pins hash values', () => {
@@ -26,7 +29,7 @@ describe('featurizer', () => {
   });
 
   it('pins character n-gram ids', () => {
-    expect(Array.from(featurize('great', DEFAULT_FEATURIZER_CONFIG).ids)).toEqual([
+    expect(Array.from(featurize('great', V2).ids)).toEqual([
       247521, 14903, 134713, 249898, 417173, 19532, 378821, 324970, 309522, 269361, 90472, 69200, 473430, 365800, 229769, 119834, 374100,
     ]);
   });
@@ -59,5 +62,42 @@ describe('featurizer', () => {
     expect(Array.from(direct.lengths)).toEqual(rows.map((r) => r.ids.length));
     expect(direct.rows[0]).toBe(0);
     expect(direct.rows[direct.rows.length - 1]).toBe(3);
+  });
+});
+
+describe('featurizer version 3', () => {
+  const V3 = DEFAULT_FEATURIZER_CONFIG;
+  const ids = (text: string): Set<number> => new Set(featurize(text, V3).ids);
+  const shared = (a: string, b: string): number => [...ids(a)].filter((x) => ids(b).has(x)).length;
+
+  it('pins feature ids (a change here needs a new featurizer version)', () => {
+    expect(Array.from(featurize('not bad 😂', { ...V3, char_ngrams: null }).ids)).toMatchSnapshot();
+  });
+
+  it('negates only sentiment words: a negated neutral fact shares every word feature with its plain form', () => {
+    const plain = featurize('I own a PS5', { ...V3, char_ngrams: null });
+    const negated = featurize("I don't own a PS5", { ...V3, char_ngrams: null });
+    const neg = new Set(negated.ids);
+    // Every plain unigram and most bigrams survive; only "dont" and its bigrams are new.
+    expect(Array.from(plain.ids).filter((id) => !neg.has(id)).length).toBeLessThanOrEqual(2);
+    // A negated sentiment word loses its plain unigram and character n-grams.
+    expect(shared('good', 'not good')).toBeLessThan(shared('good', 'really good'));
+  });
+
+  it('gives emoji-only text features beyond the bare emoji (ranking class, emoji-only flag)', () => {
+    expect(featurize('😂', V3).ids.length).toBeGreaterThan(featurize('😂', V2).ids.length);
+    expect(featurize('😡', V3).ids).not.toEqual(featurize('🙂', V3).ids);
+  });
+
+  it('is unchanged by a leading @handle', () => {
+    expect(featurize('@someone_42 this slaps', V3)).toEqual(featurize('this slaps', V3));
+  });
+
+  it('gives an intensifier no features of its own: it only adds context to the word it scales', () => {
+    // "super" is +3 in AFINN; as an intensifier it must not pull "annoying" toward positive.
+    const a = ids('annoying intro');
+    const b = ids('super annoying intro');
+    expect([...a].filter((id) => !b.has(id))).toEqual([]);
+    expect(featurize('super', V3).ids).toEqual(featurize('so', V3).ids);
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { normalize, TokenKind } from '../../core/normalize.js';
+import { Mark, normalize, TokenKind } from '../../core/normalize.js';
 
-const tokens = (text: string): string[] => {
-  const n = normalize(text);
+const tokens = (text: string, version: 1 | 2 = 1): string[] => {
+  const n = normalize(text, version);
   return n.tokens.map((t, i) => (n.negated[i] ? `${t}_NEG` : t));
 };
 
@@ -18,7 +18,7 @@ describe('normalize', () => {
   });
 
   it('keeps emojis (without skin tone or variation selectors) and classifies emoticons', () => {
-    const n = normalize('love it 😍👍🏽 ❤️ :) :-( xD <3 </3 ;) :P');
+    const n = normalize('love it 😍👍🏽 ❤️ :) :-( xD <3 </3 ;) :P', 1);
     expect(n.tokens).toEqual(['love', 'it', '😍', '👍', '❤', '<emo_smile>', '<emo_sad>', '<emo_laugh>', '<emo_heart>', '<emo_brokenheart>', '<emo_wink>', '<emo_tongue>']);
     expect(n.kinds.slice(2, 5)).toEqual([TokenKind.Emoji, TokenKind.Emoji, TokenKind.Emoji]);
   });
@@ -54,5 +54,35 @@ describe('normalize', () => {
   it('handles empty and whitespace-only input', () => {
     expect(normalize('').tokens).toEqual([]);
     expect(normalize('   \n').tokens).toEqual([]);
+  });
+});
+
+describe('normalize, version 2 (model 2.0.0)', () => {
+  it('keeps ZWJ sequences and flags as one emoji, folding skin tones and variation selectors', () => {
+    expect(normalize('👨‍🍳 ❤️‍🔥 👍🏽 🇧🇷 😂😂').tokens).toEqual(['👨\u200d🍳', '❤\u200d🔥', '👍', '🇧🇷', '😂', '😂']);
+    expect(normalize('👨‍🍳', 1).tokens).toEqual(['👨', '🍳']);
+  });
+
+  it('drops @handles, so a reply scores like the same text without the handle', () => {
+    expect(tokens('@Some_Handle great point', 2)).toEqual(['great', 'point']);
+    expect(tokens('@user-xy9k2 great point', 2)).toEqual(['great', 'point']);
+    expect(tokens('@Some_Handle great point', 1)).toEqual(['<user>', 'great', 'point']);
+  });
+
+  it('marks the clauses around the last contrast word, "used to" and intensifiers', () => {
+    const n = normalize('I used to love your videos but this one is super lazy');
+    const mark = (word: string): number => n.marks[n.tokens.indexOf(word)]!;
+    expect(mark('love') & Mark.Past).toBeTruthy();
+    expect(mark('love') & Mark.BeforeContrast).toBeTruthy();
+    expect(mark('lazy') & Mark.AfterContrast).toBeTruthy();
+    expect(mark('lazy') & Mark.Intensified).toBeTruthy();
+    expect(mark('super') & Mark.Intensifier).toBeTruthy();
+    expect(mark('but') & (Mark.AfterContrast | Mark.BeforeContrast)).toBe(0);
+    // A trailing "though" concedes; it opens no clause.
+    expect(normalize('good video though').marks.every((m) => m === 0)).toBe(true);
+  });
+
+  it('has no marks in version 1', () => {
+    expect(normalize('not good but super fine', 1).marks.every((m) => m === 0)).toBe(true);
   });
 });

@@ -4,18 +4,19 @@
  * to register a model that misses a gate, and refuses changed or missing data.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify as toYaml } from 'yaml';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBundle, REPO_ROOT } from '../../node-runtime/bundle.js';
 import { runPipeline, type PipelineOptions } from '../../training/pipeline.js';
 import { SMOKE_PARAMS } from '../../training/paths.js';
 import { DATASETS } from '../../training/datasets.js';
 
-const DATA = resolve(REPO_ROOT, '..', 'shared', 'data');
+// The data folder training reads (YTSENT_DATA or ../shared/data); it is not part of the repository.
+const DATA = resolve(process.env.YTSENT_DATA ?? resolve(REPO_ROOT, '..', 'shared', 'data'));
 let tmp: string;
 const opts = (name: string, extra: Partial<PipelineOptions> = {}): PipelineOptions => ({
   paramsFile: SMOKE_PARAMS,
@@ -36,6 +37,7 @@ function smokeVariant(name: string, overrides: Record<string, unknown>): string 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'ytsent-pipeline-'));
 });
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('training pipeline (smoke configuration)', () => {
   let first: Awaited<ReturnType<typeof runPipeline>>;
@@ -45,7 +47,7 @@ describe('training pipeline (smoke configuration)', () => {
     first = await runPipeline(opts('a'));
     expect((performance.now() - started) / 1000).toBeLessThan(60);
     expect(first.stages.map((s) => [s.stage, s.cached])).toEqual([
-      ['ingest', false], ['preprocess', false], ['featurize', false], ['train', false], ['evaluate', false], ['export', false],
+      ['ingest', false], ['preprocess', false], ['featurize', false], ['langid', false], ['train', false], ['evaluate', false], ['export', false],
     ]);
     expect(first.record.status).toBe('registered');
     expect(first.record.gates.every((g) => g.passed)).toBe(true);
@@ -74,15 +76,15 @@ describe('training pipeline (smoke configuration)', () => {
     const params = smokeVariant('golden', { export: { golden_examples: 10 } });
     const run = await runPipeline(opts('a', { paramsFile: params, register: false }));
     expect(run.stages.map((s) => [s.stage, s.cached])).toEqual([
-      ['ingest', true], ['preprocess', true], ['featurize', true], ['train', true], ['evaluate', true], ['export', false],
+      ['ingest', true], ['preprocess', true], ['featurize', true], ['langid', true], ['train', true], ['evaluate', true], ['export', false],
     ]);
   });
 
   it('does not register a model that misses a gate', async () => {
-    const params = smokeVariant('strict', { gates: { tweeteval_val_macro_recall: 0.99 }, model: { version: '0.0.1-gated' } });
+    const params = smokeVariant('strict', { gates: { metrics: { 'tweeteval_val.macro_recall': 0.99 } }, model: { version: '0.0.1-gated' } });
     const run = await runPipeline(opts('a', { paramsFile: params }));
     expect(run.record.status).toBe('gates_failed');
-    expect(run.record.gates.find((g) => g.gate === 'tweeteval_val_macro_recall')?.passed).toBe(false);
+    expect(run.record.gates.find((g) => g.gate === 'tweeteval_val.macro_recall')?.passed).toBe(false);
     expect(existsSync(join(tmp, 'a', 'models', '0.0.1-gated'))).toBe(false);
   });
 
@@ -99,7 +101,7 @@ describe('training pipeline (smoke configuration)', () => {
     expect(list).toMatch(/registered/);
     const gated = list.split('\n').find((l) => l.includes('gates_failed'))!.split(/\s+/)[0]!;
     const cmp = JSON.parse((await cli(['compare', first.record.run_id, gated, '--json'])).stdout);
-    expect(cmp.params.map((d: { key: string }) => d.key)).toEqual(['gates.tweeteval_val_macro_recall', 'model.version']);
+    expect(cmp.params.map((d: { key: string }) => d.key)).toEqual(['gates.metrics.tweeteval_val.macro_recall', 'model.version']);
     expect(cmp.data).toEqual([]);
     expect(cmp.metrics.length).toBeGreaterThan(0);
   });

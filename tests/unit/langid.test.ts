@@ -1,0 +1,111 @@
+/**
+ * Language identification (core/langid.ts): the script step on its own, the Latin-script classifier
+ * on a tiny hand-made table, the int8 file format, and the released 2.0.0 bundle end to end.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { classifyLatin, decodeLangId, encodeLangId, languageName, scriptGuess, type LangIdModel } from '../../core/langid.js';
+import { createNodeScorer, MODELS_DIR } from '../../node-runtime/bundle.js';
+
+describe('script step', () => {
+  it.each([
+    ['Лучший канал, очень нравится', 'ru', false],
+    ['Найкращий канал, дуже дякую і їм', 'uk', false],
+    ['この動画は最高です', 'ja', false],
+    ['这个视频太棒了', 'zh', false],
+    ['이 영상 정말 좋아요', 'ko', false],
+    ['วิดีโอนี้ดีมาก', 'th', false],
+    ['यह वीडियो बहुत अच्छा है', 'hi', false],
+    ['Αυτό το βίντεο είναι υπέροχο', 'el', false],
+    ['הסרטון הזה מעולה', 'he', false],
+    ['هذا الفيديو رائع جدا', 'ar', true],
+    ['این ویدیو خیلی خوب است', 'fa', false],
+    ['یہ ویڈیو بہت اچھی ہے', 'ur', false],
+    ['இந்த வீடியோ அருமை', 'ta', false],
+  ])('%s → %s (supported %s)', (text, lang, supported) => {
+    expect(scriptGuess(text)).toEqual({ lang, supported });
+  });
+
+  it('calls letterless text "und" and supported (emoji carry sentiment in any language)', () => {
+    expect(scriptGuess('😂😂😂')).toEqual({ lang: 'und', supported: true });
+    expect(scriptGuess('12:34 !!! 👍🏽')).toEqual({ lang: 'und', supported: true });
+  });
+
+  it('leaves Latin-script and code-mixed text to the classifier', () => {
+    expect(scriptGuess('great video')).toBeNull();
+    expect(scriptGuess('great video Спасибо')).toBeNull(); // Latin holds ≥ 40% of the letters
+  });
+
+  it('names languages for the UI', () => {
+    expect(languageName('ru')).toBe('Russian');
+    expect(languageName('und')).toBe('Unknown language');
+  });
+});
+
+describe('Latin-script classifier', () => {
+  // Two buckets, three labels: bucket 0 votes "en", bucket 1 votes "other".
+  const model: LangIdModel = {
+    labels: ['en', 'de', 'other'],
+    buckets: 2,
+    weights: Float32Array.from([5, 0, 0, 0, 0, 5]),
+    bias: Float32Array.from([0, 0, 0]),
+    other_threshold: 0.6,
+  };
+  const scratch = new Float64Array(3);
+
+  it('picks the best supported language and folds feature ids into the table', () => {
+    expect(classifyLatin(model, [0, 2, 4], [0.5, 0.5, 0.5], 0, 3, scratch)).toEqual({ lang: 'en', supported: true });
+  });
+
+  it('calls a text unsupported only when "other" reaches its threshold', () => {
+    expect(classifyLatin(model, [1], [1], 0, 1, scratch)).toEqual({ lang: 'und', supported: false });
+    // A weak "other" vote stays supported (short English comments must not be refused).
+    expect(classifyLatin(model, [1], [0.1], 0, 1, scratch).supported).toBe(true);
+  });
+
+  it('round-trips through the int8 file format and rejects a file of the wrong size', () => {
+    const { bytes, scales } = encodeLangId(model.weights, 3);
+    const meta = { labels: model.labels, buckets: 2, scales, bias: [0, 0, 0], other_threshold: 0.6 };
+    const decoded = decodeLangId(bytes, meta);
+    for (let i = 0; i < 6; i++) expect(decoded.weights[i]).toBeCloseTo(model.weights[i]!, 1);
+    expect(() => decodeLangId(bytes.subarray(0, 5), meta)).toThrow(/expected 6/);
+  });
+});
+
+const v2 = join(MODELS_DIR, '2.0.0');
+describe.skipIf(!existsSync(join(v2, 'manifest.json')))('model 2.0.0 languages', () => {
+  it('identifies the supported languages and refuses others', async () => {
+    const scorer = await createNodeScorer(v2);
+    const texts = [
+      'This is the best tutorial on the topic, thank you so much',
+      'Das ist wirklich ein tolles Video, danke dafür',
+      'Me encanta este canal, siempre aprendo algo nuevo',
+      "C'est vraiment une super vidéo, merci beaucoup",
+      'Questo video è fantastico, grazie mille',
+      'Esse vídeo é muito bom, obrigado pelo conteúdo',
+      'Bhai ye video bahut accha hai, maza aa gaya',
+      'هذا الفيديو رائع جدا',
+      'Лучший канал, очень нравится',
+      '😂😂😂',
+    ];
+    const got = (await scorer.predict(texts)).map((p) => [p.lang, p.supported]);
+    expect(got).toEqual([
+      ['en', true], ['de', true], ['es', true], ['fr', true], ['it', true], ['pt', true], ['hi', true], ['ar', true], ['ru', false], ['und', true],
+    ]);
+    await scorer.release();
+  });
+
+  it('refuses text in a Latin-script language it does not support', async () => {
+    const scorer = await createNodeScorer(v2);
+    const texts = [
+      'Dit is echt een geweldige video, bedankt voor het delen met ons allemaal',
+      'To jest naprawdę świetny film, dziękuję bardzo za wszystko co robisz',
+      'Bu gerçekten harika bir video, paylaştığın için çok teşekkür ederim',
+      'Ini benar-benar video yang bagus, terima kasih sudah berbagi dengan kami',
+    ];
+    const refused = (await scorer.predict(texts)).filter((p) => !p.supported).length;
+    expect(refused).toBeGreaterThanOrEqual(3);
+    await scorer.release();
+  });
+});
