@@ -58,6 +58,7 @@ export const ParamsSchema = z.object({
       negated_neutral: z.number().int().nonnegative(),
       contrast: z.number().int().nonnegative(),
       used_to: z.number().int().nonnegative(),
+      typos: z.number().int().nonnegative(),
     }),
   }),
   /** Loss weight of each training source (before class balancing within the source). */
@@ -117,6 +118,11 @@ export const ParamsSchema = z.object({
     umsab_language_floors: z.record(z.string(), z.number().min(0).max(1)).default({}),
     /** Language identification accuracy on the validation texts. */
     langid_accuracy: z.number().min(0).max(1),
+    /**
+     * Gates a release accepts failing, each with its reason (gate name → why). A waived gate is
+     * still computed, logged as WAIVED and kept in the run record; it only stops blocking registration.
+     */
+    waived: z.record(z.string(), z.string().min(10, 'give the reason')).default({}),
     parity_max_abs_diff: z.number().positive(),
     parity_argmax_agreement: z.number().max(1),
     model_max_bytes: z.number().int().positive(),

@@ -12,7 +12,7 @@ import { hashJson, runStage, type StageResult } from './cache.js';
 import { loadParams, type Params } from './params.js';
 import { REPO_ROOT } from './paths.js';
 import { writeRun, type RunRecord } from './runs.js';
-import { evaluateStage, type GateResult } from './stages/evaluate.js';
+import { applyWaivers, evaluateStage, gatesAllow, type GateResult } from './stages/evaluate.js';
 import { exportStage, PARITY_FILE } from './stages/export.js';
 import { featurizeStage } from './stages/featurize.js';
 import { dataHashes, ingest } from './stages/ingest.js';
@@ -123,14 +123,14 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
 
   const parity = JSON.parse(readFileSync(resolve(exp.dir, PARITY_FILE), 'utf8')) as ParityReport;
   const modelBytes = exp.summary.model_bytes as number;
-  const gates: GateResult[] = [
+  const gates: GateResult[] = applyWaivers([
     ...(evl.summary.gates as GateResult[]),
     { gate: 'parity_max_abs_diff (≤)', threshold: params.gates.parity_max_abs_diff, value: parity.max_abs_diff, passed: parity.max_abs_diff <= params.gates.parity_max_abs_diff },
     { gate: 'parity_argmax_agreement', threshold: params.gates.parity_argmax_agreement, value: parity.argmax_agreement, passed: parity.argmax_agreement >= params.gates.parity_argmax_agreement },
     { gate: 'model_bytes (≤)', threshold: params.gates.model_max_bytes, value: modelBytes, passed: modelBytes <= params.gates.model_max_bytes },
-  ];
-  const passed = gates.every((g) => g.passed);
-  for (const g of gates) log(`  gate ${g.passed ? 'pass' : 'FAIL'} ${g.gate}: ${g.value} vs ${g.threshold}`);
+  ], params.gates.waived);
+  const passed = gatesAllow(gates);
+  for (const g of gates) log(`  gate ${g.passed ? 'pass' : g.waived ? 'WAIVED' : 'FAIL'} ${g.gate}: ${g.value} vs ${g.threshold}${g.waived ? ` (${g.waived})` : ''}`);
 
   const record: RunRecord = {
     run_id: runId,

@@ -81,11 +81,23 @@ describe('training pipeline (smoke configuration)', () => {
   });
 
   it('does not register a model that misses a gate', async () => {
-    const params = smokeVariant('strict', { gates: { metrics: { 'tweeteval_val.macro_recall': 0.99 } }, model: { version: '0.0.1-gated' } });
+    const params = smokeVariant('strict', { gates: { metrics: { 'youtube_val.macro_f1': 0.99 } }, model: { version: '0.0.1-gated' } });
     const run = await runPipeline(opts('a', { paramsFile: params }));
     expect(run.record.status).toBe('gates_failed');
-    expect(run.record.gates.find((g) => g.gate === 'tweeteval_val.macro_recall')?.passed).toBe(false);
+    expect(run.record.gates.find((g) => g.gate === 'youtube_val.macro_f1')).toMatchObject({ passed: false });
+    expect(run.record.gates.find((g) => g.gate === 'youtube_val.macro_f1')?.waived).toBeUndefined();
     expect(existsSync(join(tmp, 'a', 'models', '0.0.1-gated'))).toBe(false);
+  });
+
+  it('registers despite a failing gate only when params waive it with a reason, and records the waiver', async () => {
+    const params = smokeVariant('waived', {
+      gates: { metrics: { 'goemotions_dev.macro_f1': 0.99 }, waived: { 'goemotions_dev.macro_f1': 'accepted for this test release' } },
+      model: { version: '0.0.2-waived' },
+    });
+    const run = await runPipeline(opts('a', { paramsFile: params }));
+    expect(run.record.status).toBe('registered');
+    expect(run.record.gates.find((g) => g.gate === 'goemotions_dev.macro_f1')).toMatchObject({ passed: false, waived: 'accepted for this test release' });
+    expect(existsSync(join(tmp, 'a', 'models', '0.0.2-waived', 'manifest.json'))).toBe(true);
   });
 
   it('refuses to overwrite a registered version with a different model', async () => {
@@ -101,7 +113,7 @@ describe('training pipeline (smoke configuration)', () => {
     expect(list).toMatch(/registered/);
     const gated = list.split('\n').find((l) => l.includes('gates_failed'))!.split(/\s+/)[0]!;
     const cmp = JSON.parse((await cli(['compare', first.record.run_id, gated, '--json'])).stdout);
-    expect(cmp.params.map((d: { key: string }) => d.key)).toEqual(['gates.metrics.tweeteval_val.macro_recall', 'model.version']);
+    expect(cmp.params.map((d: { key: string }) => d.key)).toEqual(['gates.metrics.youtube_val.macro_f1', 'model.version']);
     expect(cmp.data).toEqual([]);
     expect(cmp.metrics.length).toBeGreaterThan(0);
   });

@@ -18,6 +18,18 @@ export interface GateResult {
   threshold: number;
   value: number;
   passed: boolean;
+  /** Why a failing gate was accepted for this release (params `gates.waived`); it then does not block. */
+  waived?: string;
+}
+
+/** Whether the gates allow registration: every gate passed or was explicitly waived. */
+export function gatesAllow(gates: readonly GateResult[]): boolean {
+  return gates.every((g) => g.passed || g.waived !== undefined);
+}
+
+/** Marks failing gates that params waive, with the stated reason. */
+export function applyWaivers(gates: GateResult[], waived: Record<string, string>): GateResult[] {
+  return gates.map((g) => (!g.passed && waived[g.gate] !== undefined ? { ...g, waived: waived[g.gate] } : g));
 }
 
 export function evaluateGates(metrics: Record<string, SplitScores>, gates: Params['gates'], langidAccuracy: number): GateResult[] {

@@ -129,7 +129,9 @@ export async function langidStage(dir: string, preprocessDir: string, featurizeD
   const labels: number[] = [];
   splits.train.forEach((r, i) => {
     const k = LATIN_LABELS.indexOf(r.lang);
-    if (k < 0 || scriptGuess(r.text) !== null) return;
+    // The YouTube comments file mixes in Spanish, Portuguese and French comments under one "English"
+    // label: as language labels they would teach that those languages are English.
+    if (k < 0 || r.source === 'youtube' || r.source === 'augmented' || scriptGuess(r.text) !== null) return;
     rows.push(trainFeatures.rows[i]!);
     labels.push(k);
   });

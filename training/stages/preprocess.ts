@@ -143,7 +143,9 @@ const words = (t: string): number => t.split(/\s+/).filter(Boolean).length;
  *   second, the clause a contrast puts the verdict in;
  * - "used to": a positive comment that says something "is" good, told in the past ("this channel is
  *   so good" → "this channel used to be so good"), says it no longer is: negative (soft target, as
- *   the edit can also read as nostalgia).
+ *   the edit can also read as nostalgia);
+ * - typos: a polar comment with two adjacent letters swapped in one or two of its longer words keeps
+ *   its label, so a misspelt sentiment word still counts through its character n-grams.
  */
 export function augment(rows: readonly TrainRow[], cfg: Params['data']['augment'], seed: number): TrainRow[] {
   const random = rng(seed ^ 0xa9);
@@ -176,6 +178,19 @@ export function augment(rows: readonly TrainRow[], cfg: Params['data']['augment'
   const praise = shuffleInPlace(english.filter((r) => r.label === 'positive' && IS_PRAISE.test(r.text) && words(r.text) <= 20), random);
   for (const r of praise.slice(0, cfg.used_to)) {
     out.push({ text: r.text.replace(IS_PRAISE, (_m, _aux: string, rest: string) => `used to be ${rest}`), label: 'negative', source: 'augmented', lang: 'en', soft: [0.6, 0.3, 0.1] });
+  }
+  const polar = shuffleInPlace(english.filter((r) => r.label !== 'neutral' && words(r.text) <= 25), random);
+  for (const r of polar.slice(0, cfg.typos)) {
+    const tokens = r.text.split(/(\s+)/);
+    const long = tokens.flatMap((t, i) => (/^\p{L}{4,}$/u.test(t) ? [i] : []));
+    if (long.length === 0) continue;
+    for (let edits = 0; edits < 1 + Math.floor(random() * 2); edits++) {
+      const i = long[Math.floor(random() * long.length)]!;
+      const w = tokens[i]!;
+      const at = 1 + Math.floor(random() * (w.length - 2)); // never the first letter
+      tokens[i] = w.slice(0, at) + w[at + 1] + w[at] + w.slice(at + 2);
+    }
+    out.push({ text: tokens.join(''), label: r.label, source: 'augmented', lang: 'en' });
   }
   return out;
 }

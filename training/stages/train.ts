@@ -4,8 +4,10 @@
  * Each trial trains on every source (loss weights from params `sources`, class-balanced within each
  * source) and is scored on every validation split; the selection objective (training/validation.ts)
  * is the mean of the per-source metrics minus a penalty for any source below its floor. The output
- * is a "model soup": the mean of the weights of the `soup_top_k` best trials (for a linear model the
- * average is again a linear model of the same size, and it generalises better than any single trial).
+ * is a "greedy model soup" (Wortsman et al., ICML 2022): trials are taken best first and a trial joins
+ * the average of the weights only if the soup's objective does not drop, at most `soup_top_k` of them
+ * (for a linear model the average is again a linear model of the same size, and it generalises
+ * better than any single trial).
  * The soup is then temperature-scaled on the pooled validation splits (each split weighing the same),
  * with T folded into the weights so the exported graph is unchanged. The test split is never read.
  */
@@ -173,9 +175,19 @@ export async function trainStage(
   bar.stop();
   // Stable sort: equal objectives keep trial order, so the soup is deterministic.
   const ranked = results.map((r, i) => ({ r, i })).sort((a, b) => b.r.objective.value - a.r.objective.value);
-  const members = ranked.slice(0, search.soup_top_k).map((x) => x.i);
-  const soup = averageModels(members.map((i) => models[i]!));
-  const soupScores = scoreModel(soup, validation);
+  const members = [ranked[0]!.i];
+  let soup = models[ranked[0]!.i]!;
+  let soupScores = ranked[0]!.r.scores;
+  for (const { i } of ranked.slice(1)) {
+    if (members.length >= search.soup_top_k) break;
+    const candidate = averageModels([...members, i].map((m) => models[m]!));
+    const candidateScores = scoreModel(candidate, validation);
+    if (objectiveValue(candidateScores, search.objective).value >= objectiveValue(soupScores, search.objective).value) {
+      members.push(i);
+      soup = candidate;
+      soupScores = candidateScores;
+    }
+  }
   const { model: calibrated, calibration } = calibrate(soup, validation, params.calibration);
   const soupResult = { members, scores: soupScores, objective: objectiveValue(soupScores, search.objective) };
   writeFileSync(join(dir, WEIGHTS_FILE), new Uint8Array(calibrated.weights.buffer));
