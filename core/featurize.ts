@@ -6,7 +6,7 @@
  * configuration travels in the model manifest; {@link FEATURIZER_VERSION} names the algorithm.
  */
 import { finalize, mixUnit } from './hash.js';
-import { emojiValence, multilingualValence, valence } from './lexicon.js';
+import { emojiValence, valence } from './lexicon.js';
 import { Mark, normalize, TokenKind, type NormalizedText } from './normalize.js';
 
 /**
@@ -193,7 +193,7 @@ function hashNormalizedV3(norm: NormalizedText, config: FeaturizerConfig): numbe
     // An intensifier scales its neighbour; its own lexicon valence ("super" is +3 in AFINN) is ignored.
     let v = 0;
     if (config.lexicon && (mark & Mark.Intensifier) === 0) {
-      if (kind === TokenKind.Word) v = multilingualValence(tok);
+      if (kind === TokenKind.Word) v = norm.valences[i]!;
       else if (kind === TokenKind.Emoji) v = emojiValence(tok);
     }
     const negatedSentiment = v !== 0 && (mark & Mark.Negated) !== 0;

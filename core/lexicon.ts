@@ -48,6 +48,11 @@ export function valence(word: string): number {
   return english.get(word) ?? 0;
 }
 
+/** Every word of the multilingual table with its valence (for the normalizer's one-lookup word table). */
+export function multilingualEntries(): IterableIterator<[string, number]> {
+  return multilingual.entries();
+}
+
 /** Valence in [-5, 5] of a normalized word in any supported language (English first), or 0. */
 export function multilingualValence(word: string): number {
   return multilingual.get(word) ?? 0;

@@ -113,6 +113,8 @@ export const LanguagesSchema = z.object({
     scales: z.array(z.number().positive()),
     bias: z.array(z.number()),
     other_threshold: z.number().min(0).max(1),
+    /** Only the first this many features of a text are read (core/langid.ts). */
+    max_features: z.number().int().positive().optional(),
     /** Accuracy of the full language identification (script + classifier) on validation texts. */
     accuracy: z.number().min(0).max(1).optional(),
   }),

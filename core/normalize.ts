@@ -6,6 +6,7 @@
  * tokens, emojis kept as tokens, elongations squashed, and a negation scope. Any change to the output
  * here changes feature ids: bump {@link NORMALIZER_VERSION} and the golden tests together.
  */
+import { multilingualEntries } from './lexicon.js';
 
 /**
  * Bumped whenever the token stream for some input changes. Older versions stay callable so a
@@ -67,6 +68,8 @@ export interface NormalizedText {
   negated: boolean[];
   /** {@link Mark} bits per token (all 0 with normalizer version 1). */
   marks: number[];
+  /** Multilingual lexicon valence of each word token (core/lexicon.ts), 0 elsewhere; version 2 only. */
+  valences: number[];
   /** A word had a letter repeated 3+ times ("soooo"). */
   elongated: boolean;
   /** A word of 3+ letters was written in capitals ("AMAZING"). */
@@ -141,6 +144,23 @@ const INTENSIFIERS = new Set(
 /** Romanized Hindi negates the word *before* it ("accha nahi" = not good). */
 const POST_NEGATORS = new Set(['nahi', 'nahin', 'nai', 'nhi', 'nahii', 'mat']);
 
+const Role = { Negator: 1, Contrast: 2, Intensifier: 4 } as const;
+/**
+ * One table for every word the featurizer looks at twice: clause roles in the low bits and the
+ * lexicon valence (+ VALENCE_OFFSET) above ROLE_BITS, so a word costs one hash probe, not five.
+ */
+const WORD_INFO = new Map<string, number>();
+const ROLE_BITS = 3;
+const VALENCE_OFFSET = 8;
+for (const [word, v] of multilingualEntries()) WORD_INFO.set(word, (v + VALENCE_OFFSET) << ROLE_BITS);
+const addRole = (words: Iterable<string>, role: number): void => {
+  for (const w of words) WORD_INFO.set(w, (WORD_INFO.get(w) ?? VALENCE_OFFSET << ROLE_BITS) | role);
+};
+addRole(NEGATORS, Role.Negator);
+addRole(POST_NEGATORS, Role.Negator);
+addRole(CONTRAST, Role.Contrast);
+addRole(INTENSIFIERS, Role.Intensifier);
+
 /** How many words after "used to" describe the past. */
 const PAST_WINDOW = 4;
 
@@ -214,8 +234,9 @@ export function normalize(raw: string, version: NormalizerVersion = NORMALIZER_V
 
   const negated = negationScope(tokens, kinds);
   if (version === 2) hindiPostNegation(tokens, kinds, negated);
-  const marks = version === 1 ? new Array<number>(tokens.length).fill(0) : markClauses(tokens, kinds, negated);
-  return { tokens, kinds, negated, marks, elongated, allCaps };
+  const valences = new Array<number>(tokens.length).fill(0);
+  const marks = version === 1 ? new Array<number>(tokens.length).fill(0) : markClauses(tokens, kinds, negated, valences);
+  return { tokens, kinds, negated, marks, valences, elongated, allCaps };
 }
 
 /** True when some character repeats 3+ times in a row (cheap pre-check before the regex). */
@@ -267,13 +288,21 @@ function hindiPostNegation(tokens: string[], kinds: TokenKind[], negated: boolea
 }
 
 /** Contrast, "used to", intensifier and negator marks (negation included) for normalizer version 2. */
-function markClauses(tokens: string[], kinds: TokenKind[], negated: boolean[]): number[] {
+function markClauses(tokens: string[], kinds: TokenKind[], negated: boolean[], valences: number[]): number[] {
   const marks = new Array<number>(tokens.length);
+  const roles = new Uint8Array(tokens.length);
   let lastContrast = -1;
   for (let i = 0; i < tokens.length; i++) {
     marks[i] = negated[i] ? Mark.Negated : 0;
-    if (kinds[i] === TokenKind.Word && tokens[i]!.length <= 8 && (NEGATORS.has(tokens[i]!) || POST_NEGATORS.has(tokens[i]!))) marks[i]! |= Mark.Negator;
-    if (kinds[i] === TokenKind.Word && CONTRAST.has(tokens[i]!)) lastContrast = i;
+    if (kinds[i] !== TokenKind.Word) continue;
+    const info = WORD_INFO.get(tokens[i]!);
+    if (info === undefined) continue;
+    valences[i] = (info >> ROLE_BITS) - VALENCE_OFFSET;
+    // Role words are at most 10 letters; the length check keeps "ridiculously" out, as model 2.0.0 was trained.
+    const role = tokens[i]!.length <= 10 ? info & ((1 << ROLE_BITS) - 1) : 0;
+    roles[i] = role;
+    if (role & Role.Negator) marks[i]! |= Mark.Negator;
+    if (role & Role.Contrast) lastContrast = i;
   }
   // "though" at the very end ("good video though") concedes; it does not open a clause.
   if (lastContrast >= 0 && lastContrast < tokens.length - 1) {
@@ -281,7 +310,6 @@ function markClauses(tokens: string[], kinds: TokenKind[], negated: boolean[]): 
   }
   let past = 0;
   for (let i = 0; i < tokens.length; i++) {
-    const tok = tokens[i]!;
     if (kinds[i] === TokenKind.Punct) {
       past = 0;
       continue;
@@ -291,8 +319,8 @@ function markClauses(tokens: string[], kinds: TokenKind[], negated: boolean[]): 
       marks[i]! |= Mark.Past;
       past--;
     }
-    if (tok === 'to' && i > 0 && (tokens[i - 1] === 'used' || tokens[i - 1] === 'use')) past = PAST_WINDOW;
-    if (tok.length <= 10 && INTENSIFIERS.has(tok)) {
+    if (tokens[i] === 'to' && i > 0 && (tokens[i - 1] === 'used' || tokens[i - 1] === 'use')) past = PAST_WINDOW;
+    if (roles[i]! & Role.Intensifier) {
       marks[i]! |= Mark.Intensifier;
       if (i + 1 < tokens.length) marks[i + 1]! |= Mark.Intensified;
     }

@@ -76,6 +76,8 @@ export const ParamsSchema = z.object({
     l2: z.number().nonnegative(),
     /** Probability of "other" needed before a Latin-script text is called unsupported. */
     other_threshold: z.number().gt(0).lt(1),
+    /** Only a text's first this many features are read (core/langid.ts). */
+    max_features: z.number().int().positive(),
     /** Exponent on inverse class frequency in the loss (1 = balanced). */
     class_balance: z.number().min(0).max(1),
     /** Synthetic texts per unsupported Latin-script language (the "other" class). */

@@ -21,7 +21,7 @@ export interface RunRecord {
   /** Quantized-model metrics by split (macro_recall, macro_f1, accuracy, n). */
   metrics: Record<string, { macro_recall: number; macro_f1: number; accuracy: number; n: number }>;
   best_trial: unknown;
-  gates: Array<{ gate: string; threshold: number; value: number; passed: boolean }>;
+  gates: Array<{ gate: string; threshold: number; value: number; passed: boolean; waived?: string }>;
   artifacts: Record<string, string>;
   registered: { version: string; dir: string; status: 'new' | 'unchanged' } | null;
   status: 'registered' | 'gates_failed' | 'not_registered';

@@ -65,10 +65,12 @@ describe('Latin-script classifier', () => {
   });
 
   it('round-trips through the int8 file format and rejects a file of the wrong size', () => {
-    const { bytes, scales } = encodeLangId(model.weights, 3);
+    const { bytes, scales } = encodeLangId(model.weights as Float32Array, 3);
     const meta = { labels: model.labels, buckets: 2, scales, bias: [0, 0, 0], other_threshold: 0.6 };
     const decoded = decodeLangId(bytes, meta);
-    for (let i = 0; i < 6; i++) expect(decoded.weights[i]).toBeCloseTo(model.weights[i]!, 1);
+    for (let i = 0; i < 6; i++) expect(decoded.weights[i]! * decoded.scales![i % 3]!).toBeCloseTo(model.weights[i]!, 1);
+    const scratch3 = new Float64Array(3);
+    expect(classifyLatin(decoded, [1], [1], 0, 1, scratch3)).toEqual(classifyLatin(model, [1], [1], 0, 1, scratch3));
     expect(() => decodeLangId(bytes.subarray(0, 5), meta)).toThrow(/expected 6/);
   });
 });

@@ -70,8 +70,15 @@ export async function exportStage(dir: string, ctx: ExportContext): Promise<Reco
 
   // The language classifier, quantized like the model, and evaluated as shipped.
   const langid = loadLangId(ctx.langidDir);
-  const encoded = encodeLangId(langid.weights, langid.labels.length);
-  const langidMeta = { labels: [...langid.labels], buckets: langid.buckets, scales: encoded.scales, bias: Array.from(langid.bias), other_threshold: langid.other_threshold };
+  const encoded = encodeLangId(langid.weights as Float32Array, langid.labels.length);
+  const langidMeta = {
+    labels: [...langid.labels],
+    buckets: langid.buckets,
+    scales: encoded.scales,
+    bias: Array.from(langid.bias),
+    other_threshold: langid.other_threshold,
+    max_features: langid.max_features,
+  };
   const shippedLangId = decodeLangId(encoded.bytes, langidMeta);
   const langidReport = evaluateLangId(shippedLangId, validationLanguages(ctx.preprocessDir, ctx.featurizeDir));
 

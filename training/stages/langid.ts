@@ -65,9 +65,13 @@ export function otherLanguageTexts(perLanguage: number, seed: number): string[] 
   return out;
 }
 
-export function fold(rows: readonly SparseFeatures[], buckets: number): SparseFeatures[] {
+/** Rows as the classifier reads them: the first `maxFeatures` features, ids folded into the table. */
+export function fold(rows: readonly SparseFeatures[], buckets: number, maxFeatures: number): SparseFeatures[] {
   const mask = buckets - 1;
-  return rows.map((r) => ({ ids: Int32Array.from(r.ids, (id) => id & mask), values: r.values }));
+  return rows.map((r) => {
+    const n = Math.min(r.ids.length, maxFeatures);
+    return { ids: Int32Array.from(r.ids.subarray(0, n), (id) => id & mask), values: r.values.subarray(0, n) };
+  });
 }
 
 export interface LangIdReport {
@@ -110,7 +114,14 @@ export function evaluateLangId(model: LangIdModel, sets: Array<{ texts: string[]
 }
 
 export function loadLangId(dir: string): LangIdModel & { report: LangIdReport } {
-  const meta = JSON.parse(readFileSync(join(dir, LANGID_FILE), 'utf8')) as { labels: string[]; buckets: number; bias: number[]; other_threshold: number; report: LangIdReport };
+  const meta = JSON.parse(readFileSync(join(dir, LANGID_FILE), 'utf8')) as {
+    labels: string[];
+    buckets: number;
+    bias: number[];
+    other_threshold: number;
+    max_features: number;
+    report: LangIdReport;
+  };
   const raw = readFileSync(join(dir, LANGID_WEIGHTS_FILE));
   return {
     labels: meta.labels,
@@ -118,6 +129,7 @@ export function loadLangId(dir: string): LangIdModel & { report: LangIdReport } 
     bias: Float32Array.from(meta.bias),
     weights: new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)),
     other_threshold: meta.other_threshold,
+    max_features: meta.max_features,
     report: meta.report,
   };
 }
@@ -144,7 +156,7 @@ export async function langidStage(dir: string, preprocessDir: string, featurizeD
   for (const k of labels) counts[k]!++;
   // Partly balanced: fully balanced classes would make the small ones (hi above all) swallow English.
   const weights = labels.map((k) => (rows.length / LATIN_LABELS.length / counts[k]!) ** cfg.class_balance);
-  const trained = train(fold(rows, cfg.buckets), Uint8Array.from(labels), weights, {
+  const trained = train(fold(rows, cfg.buckets, cfg.max_features), Uint8Array.from(labels), weights, {
     buckets: cfg.buckets,
     classes: LATIN_LABELS.length,
     epochs: cfg.epochs,
@@ -152,10 +164,20 @@ export async function langidStage(dir: string, preprocessDir: string, featurizeD
     l2: cfg.l2,
     seed,
   });
-  const model: LangIdModel = { labels: LATIN_LABELS, buckets: cfg.buckets, weights: trained.weights, bias: trained.bias, other_threshold: cfg.other_threshold };
+  const model: LangIdModel = {
+    labels: LATIN_LABELS,
+    buckets: cfg.buckets,
+    weights: trained.weights,
+    bias: trained.bias,
+    other_threshold: cfg.other_threshold,
+    max_features: cfg.max_features,
+  };
   const report = evaluateLangId(model, validationLanguages(preprocessDir, featurizeDir));
   writeFileSync(join(dir, LANGID_WEIGHTS_FILE), new Uint8Array(trained.weights.buffer));
-  writeFileSync(join(dir, LANGID_FILE), JSON.stringify({ labels: LATIN_LABELS, buckets: cfg.buckets, bias: Array.from(trained.bias), other_threshold: cfg.other_threshold, report }, null, 2));
+  writeFileSync(
+    join(dir, LANGID_FILE),
+    JSON.stringify({ labels: LATIN_LABELS, buckets: cfg.buckets, bias: Array.from(trained.bias), other_threshold: cfg.other_threshold, max_features: cfg.max_features, report }, null, 2),
+  );
   return { train_rows: rows.length, per_class: Object.fromEntries(LATIN_LABELS.map((l, k) => [l, counts[k]])), report };
 }
 
