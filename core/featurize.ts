@@ -308,25 +308,7 @@ function hashNormalized(norm: NormalizedText, config: FeaturizerConfig): number 
       }
     }
     const kind = kinds[i];
-    if (maxN > 0 && (kind === TokenKind.Word || kind === TokenKind.Hashtag)) {
-      // Character n-grams of "<word>", hashed incrementally from each start: no substring is built.
-      const skip = kind === TokenKind.Hashtag ? 1 : 0;
-      const len = tok.length - skip + 2;
-      if (units.length < len) units = new Uint16Array(len * 2);
-      units[0] = BOUNDARY_START;
-      for (let j = 1; j < len - 1; j++) units[j] = tok.charCodeAt(j - 1 + skip);
-      units[len - 1] = BOUNDARY_END;
-      const start0 = mixUnit(seed, NS_CHAR);
-      for (let start = 0; start < len; start++) {
-        let h = start0;
-        const stop = Math.min(maxN, len - start);
-        for (let w = 1; w <= stop; w++) {
-          h = mixUnit(h, units[start + w - 1]!);
-          // The whole bounded word is already a unigram; skip it as a char n-gram.
-          if (w >= minN && !(start === 0 && w === len)) keys[n++] = bucketKey(finalize(h, w), mask, GROUP.char);
-        }
-      }
-    }
+    if (maxN > 0 && (kind === TokenKind.Word || kind === TokenKind.Hashtag)) n = emitCharNgrams(tok, kind === TokenKind.Hashtag ? 1 : 0, seed, mask, minN, maxN, n);
   }
   if (config.lexicon) n = emitLexicon(norm, seed, mask, n);
   if (norm.elongated) keys[n++] = bucketKey(hashToken(seed, NS_FLAG, 'elongated'), mask, GROUP.flag);

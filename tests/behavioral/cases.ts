@@ -13,6 +13,7 @@
  * entities are expanded from small templates with a seeded generator (mulberry32), so the suite is
  * the same on every run and every machine. Pure TypeScript: no Node APIs.
  */
+import { rng } from '../../training/softmax.js';
 import type { Label } from '../../core/labels.js';
 
 export const CAPABILITIES = [
@@ -102,17 +103,8 @@ export function isEmojiOnly(text: string): boolean {
 // Seeded helpers
 // ---------------------------------------------------------------------------------------------
 
-/** mulberry32: a tiny seeded PRNG, [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's one seeded PRNG (mulberry32), so generated cases are the same on every run. */
+export const mulberry32 = rng;
 
 /** `k` distinct items of `items`, drawn with `rand`. */
 function pick<T>(rand: () => number, items: readonly T[], k: number): T[] {
