@@ -94,6 +94,8 @@ interface ScriptCount {
 }
 
 const scratch = new Int32Array(Script.Count);
+const NON_ASCII = /[^\x00-\x7f]/;
+const ASCII_LETTER = /[A-Za-z]/;
 
 function classify(cp: number): Script | -1 {
   if (cp < 0x80) return (cp >= 0x61 && cp <= 0x7a) || (cp >= 0x41 && cp <= 0x5a) ? Script.Latin : -1;
@@ -148,6 +150,8 @@ function countScripts(text: string): ScriptCount {
  * @example scriptGuess('Лучший канал') // { lang: 'ru', supported: false }
  */
 export function scriptGuess(text: string): LanguageGuess | null {
+  // Most comments are plain ASCII: Latin letters or none, decided by two native regex scans.
+  if (!NON_ASCII.test(text)) return ASCII_LETTER.test(text) ? null : { lang: 'und', supported: true };
   const { counts, letters, otherLang } = countScripts(text);
   if (letters === 0) return { lang: 'und', supported: true };
   let best: Script = Script.Latin;
