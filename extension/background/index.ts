@@ -3,6 +3,7 @@
  * stopped when idle and restarted by events; a listener added later would miss the waking event).
  */
 import { onMessage } from './router.js';
+import { warmUp } from './scoring.js';
 import { uploadQueue } from './telemetry.js';
 import { checkForUpdate } from './updater.js';
 
@@ -10,6 +11,13 @@ const UPLOAD_ALARM = 'ytsent-upload';
 const UPDATE_ALARM = 'ytsent-update';
 
 chrome.runtime.onMessage.addListener(onMessage);
+
+// A YouTube page starts loading: load the model now, while the page loads, so the first comments
+// do not wait for onnxruntime-web to compile (a few hundred ms). No permission needed: the URL of a
+// tab is visible to the extension where it has host permissions (youtube.com).
+chrome.tabs.onUpdated.addListener((_tabId, change, tab) => {
+  if (change.status === 'loading' && tab.url?.startsWith('https://www.youtube.com/')) void warmUp().catch(() => undefined);
+});
 
 chrome.alarms.onAlarm.addListener((alarm) => {
   if (alarm.name === UPLOAD_ALARM) void uploadQueue();
@@ -26,5 +34,7 @@ chrome.runtime.onInstalled.addListener(() => {
 });
 chrome.runtime.onStartup.addListener(() => {
   void ensureAlarms();
+  // The browser restored YouTube tabs: their comments will want the model.
+  void chrome.tabs.query({ url: 'https://www.youtube.com/*' }).then((tabs) => (tabs.length > 0 ? warmUp() : undefined)).catch(() => undefined);
 });
 void ensureAlarms();

@@ -13,8 +13,18 @@ async function hasDocument(): Promise<boolean> {
   return contexts.length > 0;
 }
 
+/**
+ * Whether this worker has seen the document: asking Chrome (getContexts) on every request is an
+ * IPC round trip per scoring request. Cleared when a message finds no receiver, and on close.
+ */
+let present = false;
+
 export async function ensureOffscreen(): Promise<void> {
-  if (await hasDocument()) return;
+  if (present) return;
+  if (await hasDocument()) {
+    present = true;
+    return;
+  }
   creating ??= chrome.offscreen
     .createDocument({
       url: OFFSCREEN_PATH,
@@ -28,6 +38,7 @@ export async function ensureOffscreen(): Promise<void> {
       creating = null;
     });
   await creating;
+  present = true;
 }
 
 /**
@@ -44,13 +55,24 @@ export async function toOffscreen<T>(request: OffscreenRequest): Promise<T> {
       return reply.data;
     } catch (err) {
       if (err instanceof OffscreenError || attempt >= 50 || !/Receiving end does not exist|no reply/i.test(String(err))) throw err;
+      present = false; // closed, or not listening yet: check again
       await new Promise((r) => setTimeout(r, 100));
       await ensureOffscreen();
     }
   }
 }
 
+/**
+ * Like {@link toOffscreen}, but only when the document is already open: null otherwise. Status
+ * pages (popup, options) must not start the model runtime just to report that it is not running.
+ */
+export async function toOffscreenIfOpen<T>(request: OffscreenRequest): Promise<T | null> {
+  if (!present && !(await hasDocument())) return null;
+  return toOffscreen<T>(request);
+}
+
 export async function closeOffscreen(): Promise<void> {
+  present = false;
   if (await hasDocument()) await chrome.offscreen.closeDocument();
 }
 

@@ -2,23 +2,26 @@
  * The service worker's message router: validates every request (zod) and dispatches it. Replies
  * are `{ok, data}` or `{ok: false, error}` values, never thrown across contexts.
  */
+import { lowConfidenceThreshold } from '../../core/manifest.js';
 import { db, getCounters, getMeta } from '../lib/db.js';
 import { BackgroundRequestSchema, type BackgroundRequest, type Reply } from '../lib/messages.js';
-import { activeModel, rollback } from '../lib/model-store.js';
+import { activeModel, forgetActiveModel, rollback } from '../lib/model-store.js';
 import { getSettings, resetSettings, updateSettings } from '../lib/settings.js';
 import { buildSampleItem, consentOf, toBatch, type ScoredComment } from '../lib/telemetry-queue.js';
 import { clientId } from './client-id.js';
-import { closeOffscreen, toOffscreen } from './offscreen-client.js';
-import { cache, queue, scoreComments, settled } from './scoring.js';
+import { closeOffscreen, toOffscreenIfOpen } from './offscreen-client.js';
+import { cache, queue, scoreComments, settled, warmUp } from './scoring.js';
 import { uploadQueue, uploadState } from './telemetry.js';
 import { checkForUpdate } from './updater.js';
 
 async function handle(request: BackgroundRequest): Promise<unknown> {
   // Everything but scoring sees the writes of earlier scoring requests (counters, cache, queue).
-  if (request.type !== 'score') await settled();
+  if (request.type !== 'score' && request.type !== 'warm-up') await settled();
   switch (request.type) {
     case 'score':
       return scoreComments(request.data.video_id, request.data.comments);
+    case 'warm-up':
+      return warmUp();
     case 'feedback': {
       const model = await activeModel();
       const queued = await queue.enqueueFeedback(await getSettings(), model.version, { ...request.data, video_id: request.data.video_id ?? undefined });
@@ -36,7 +39,7 @@ async function handle(request: BackgroundRequest): Promise<unknown> {
       const after = await updateSettings(request.data);
       // Opting out deletes everything not yet sent.
       if (!consentOf(after)) await queue.purge();
-      if (before.execution !== after.execution) await toOffscreen({ target: 'offscreen', type: 'reset' }).catch(() => undefined);
+      if (before.execution !== after.execution) await toOffscreenIfOpen({ target: 'offscreen', type: 'reset' }).catch(() => undefined);
       return after;
     }
     case 'telemetry-preview':
@@ -52,6 +55,8 @@ async function handle(request: BackgroundRequest): Promise<unknown> {
       await db().transaction('rw', [db().results, db().queue, db().models, db().meta], async () => {
         await Promise.all([db().results.clear(), db().queue.clear(), db().models.clear(), db().meta.clear()]);
       });
+      cache.forgetMemory();
+      forgetActiveModel();
       await resetSettings();
       return { deleted: true };
   }
@@ -60,13 +65,25 @@ async function handle(request: BackgroundRequest): Promise<unknown> {
 async function status(): Promise<unknown> {
   const model = await activeModel();
   const settings = await getSettings();
-  const offscreen = await toOffscreen<{ version: string | null; execution: string | null; load_ms: number | null }>({ target: 'offscreen', type: 'status' }).catch(() => null);
+  const offscreen = await toOffscreenIfOpen<{ version: string | null; execution: string | null; load_ms: number | null; load_steps?: unknown; ort_builds?: string[] }>({ target: 'offscreen', type: 'status' }).catch(() => null);
   return {
-    model: { version: model.version, format: model.manifest.format, source: model.source, name: model.manifest.name, metrics: model.manifest.metrics },
+    model: {
+      version: model.version,
+      format: model.manifest.format,
+      source: model.source,
+      name: model.manifest.name,
+      metrics: model.manifest.metrics,
+      // null: the model identifies no languages (every comment is scored).
+      languages: model.manifest.format === 'ngram-onnx' ? (model.manifest.languages?.supported ?? null) : null,
+      low_confidence_threshold: lowConfidenceThreshold(model.manifest),
+    },
     previous_model: (await db().models.where('state').equals('previous').first())?.version ?? null,
     rejected_models: (await db().models.where('state').equals('rejected').toArray()).map((m) => ({ version: m.version, reason: m.reason })),
     execution: offscreen?.execution ?? null,
     model_load_ms: offscreen?.load_ms ?? null,
+    model_load_steps: offscreen?.load_steps ?? null,
+    /** onnxruntime-web builds the offscreen document imported: the WebGPU one only when needed. */
+    ort_builds: offscreen?.ort_builds ?? null,
     calibration: await getMeta(`calibration:${model.version}`),
     settings,
     telemetry: { consent: consentOf(settings), queued: await queue.size(), upload: await uploadState() },

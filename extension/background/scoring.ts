@@ -1,9 +1,11 @@
 /**
- * Scoring requests from content scripts: the results cache first, then the offscreen model for
- * the misses (deduplicated), then the cache and (under consent) the telemetry queue.
+ * Scoring requests from content scripts: the results cache first (memory, then IndexedDB), then
+ * the offscreen model for the misses (deduplicated), then the cache and (under consent) the
+ * telemetry queue. Every result carries the comment's language and whether the model supports it.
  */
 import { LABELS, type Label } from '../../core/labels.js';
-import { bumpCounters, db } from '../lib/db.js';
+import { lowConfidenceThreshold } from '../../core/manifest.js';
+import { bumpCounters, db, type ResultRow } from '../lib/db.js';
 import type { OffscreenScoreResponse, ScoreResponse } from '../lib/messages.js';
 import { activeModel } from '../lib/model-store.js';
 import { normalizeForCache, ResultsCache } from '../lib/results-cache.js';
@@ -23,15 +25,38 @@ function argmax(p: readonly number[]): number {
 
 /**
  * Book-keeping that need not delay the badges (cache writes, last-used times, counters, the
- * telemetry queue) runs after the reply. Readers of that state (status, tests) await it first.
+ * telemetry queue) runs after the reply, and is gathered over WRITE_DELAY_MS so that a page sending
+ * dozens of requests a second costs a few IndexedDB transactions, not several per request. Readers
+ * of that state (status, tests) await it first (`settled`).
  */
+const WRITE_DELAY_MS = 150;
 const pendingWrites = new Set<Promise<unknown>>();
-function afterReply(work: () => Promise<unknown>): void {
-  const p = work()
+type Fresh = { label: Label; probs: [number, number, number]; lang: string; supported: boolean };
+interface Gathered {
+  results: Map<string, Array<{ text: string } & Fresh>>;
+  touched: ResultRow[];
+  counters: Record<string, number>;
+  samples: Array<() => Promise<unknown>>;
+}
+let gathered: Gathered | null = null;
+
+function gather(): Gathered {
+  if (gathered) return gathered;
+  const g: Gathered = (gathered = { results: new Map(), touched: [], counters: {}, samples: [] });
+  const p = new Promise((r) => setTimeout(r, WRITE_DELAY_MS))
+    .then(async () => {
+      gathered = null;
+      await cache.touch(g.touched);
+      for (const [version, entries] of g.results) await cache.putMany(version, entries);
+      for (const enqueue of g.samples) await enqueue();
+      await bumpCounters(g.counters);
+    })
     .catch((err: Error) => console.warn(`ytsent: deferred write failed: ${err.message}`))
     .finally(() => pendingWrites.delete(p));
   pendingWrites.add(p);
+  return g;
 }
+
 export async function settled(): Promise<void> {
   while (pendingWrites.size > 0) await Promise.all([...pendingWrites]);
 }
@@ -41,7 +66,7 @@ export async function scoreComments(videoId: string | null, comments: ReadonlyAr
   const texts = comments.map((c) => normalizeForCache(c.text));
   const cached = await cache.lookup(model.version, texts);
   const missing = [...new Set(texts.filter((_, i) => !cached.scores[i] && texts[i] !== ''))];
-  const fresh = new Map<string, { label: Label; probs: [number, number, number] }>();
+  const fresh = new Map<string, Fresh>();
   let version = model.version;
   let inferenceMs = 0;
   const settings = await getSettings();
@@ -56,22 +81,32 @@ export async function scoreComments(videoId: string | null, comments: ReadonlyAr
     inferenceMs = r.ms;
     missing.forEach((text, i) => {
       const probs = [r.probs[3 * i]!, r.probs[3 * i + 1]!, r.probs[3 * i + 2]!] as [number, number, number];
-      fresh.set(text, { label: LABELS[argmax(probs)]!, probs });
+      const lang = r.langs[i] ?? { lang: 'und', supported: true };
+      fresh.set(text, { label: LABELS[argmax(probs)]!, probs, lang: lang.lang, supported: lang.supported });
     });
   }
   const hits = cached.scores.filter(Boolean).length;
-  afterReply(async () => {
-    await cached.touch();
-    if (fresh.size > 0) {
-      await cache.putMany(version, [...fresh].map(([text, s]) => ({ text, ...s })));
-      await queue.enqueueSamples(settings, version, [...fresh].map(([text, s]) => ({ text, ...s, ...(videoId ? { video_id: videoId } : {}) })));
-    }
-    await bumpCounters({ inferences: missing.length, cache_hits: hits, requests: 1 });
-  });
+  const g = gather();
+  g.touched.push(...cached.hits);
+  if (fresh.size > 0) {
+    const entries = [...fresh].map(([text, s]) => ({ text, ...s }));
+    cache.rememberNow(version, entries);
+    g.results.set(version, [...(g.results.get(version) ?? []), ...entries]);
+    g.samples.push(() => queue.enqueueSamples(settings, version, entries.map((e) => ({ ...e, ...(videoId ? { video_id: videoId } : {}) }))));
+  }
+  for (const [k, v] of Object.entries({ inferences: missing.length, cache_hits: hits, requests: 1 })) g.counters[k] = (g.counters[k] ?? 0) + v;
   const results = comments.map((c, i) => {
     const hit = cached.scores[i];
-    const s = hit ?? fresh.get(texts[i]!) ?? { label: 'neutral' as const, probs: [0, 1, 0] as [number, number, number] };
-    return { id: c.id, label: s.label, probs: s.probs, score: s.probs[argmax(s.probs)]!, cached: hit !== undefined };
+    // Empty text (nothing to score) is neutral, with no language.
+    const s = hit ?? fresh.get(texts[i]!) ?? { label: 'neutral' as const, probs: [0, 1, 0] as [number, number, number], lang: 'und', supported: true };
+    return { id: c.id, label: s.label, probs: s.probs, score: s.probs[argmax(s.probs)]!, lang: s.lang, supported: s.supported, cached: hit !== undefined };
   });
-  return { model_version: version, execution: lastExecution, inference_ms: inferenceMs, results };
+  return { model_version: version, execution: lastExecution, inference_ms: inferenceMs, low_confidence_threshold: lowConfidenceThreshold(model.manifest), results };
+}
+
+/** Loads the active model in the offscreen document ahead of the first scoring request. */
+export async function warmUp(): Promise<{ model_version: string }> {
+  const [model, settings] = await Promise.all([activeModel(), getSettings()]);
+  await toOffscreen({ target: 'offscreen', type: 'warm', data: { model_version: model.version, execution: settings.execution } });
+  return { model_version: model.version };
 }

@@ -16,6 +16,9 @@ export interface ResultRow {
   model_version: string;
   label: Label;
   probs: [number, number, number];
+  /** Language guess (ISO 639-1 or "und") and whether the model supports it (schema version 2). */
+  lang: string;
+  supported: boolean;
   /** The normalized text (kept locally only: previews and the popup's examples use it). */
   text: string;
   last_used: number;
@@ -63,6 +66,11 @@ export class YtsentDb extends Dexie {
       queue: '++id, kind, batch_id, created_at',
       meta: 'key',
     });
+    // 2: results carry the comment's language and whether it is supported. Rows written before
+    // lack both; they are dropped rather than served without them.
+    this.version(2)
+      .stores({ results: 'key, last_used, model_version' })
+      .upgrade((tx) => tx.table('results').clear());
   }
 }
 

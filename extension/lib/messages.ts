@@ -4,6 +4,7 @@
  * with an error instead of half-processed.
  */
 import { z } from 'zod';
+import type { LanguageGuess } from '../../core/langid.js';
 import { LabelSchema } from '../../core/wire.js';
 import { SettingsPatchSchema } from './settings.js';
 
@@ -25,6 +26,8 @@ export const BackgroundRequestSchema = z.discriminatedUnion('type', [
     data: z.object({ video_id: VideoId, text: z.string().min(1).max(20_000), predicted: LabelSchema, corrected: LabelSchema, score: z.number().optional() }),
   }),
   z.object({ target: z.literal('background'), type: z.literal('get-status'), data: z.object({}).optional() }),
+  /** A page that will show comments: load the model now, so the first badges do not wait for it. */
+  z.object({ target: z.literal('background'), type: z.literal('warm-up'), data: z.object({}).optional() }),
   z.object({ target: z.literal('background'), type: z.literal('update-settings'), data: SettingsPatchSchema }),
   z.object({ target: z.literal('background'), type: z.literal('telemetry-preview'), data: z.object({ consent_stats: z.boolean(), consent_text: z.boolean() }) }),
   z.object({ target: z.literal('background'), type: z.literal('flush-telemetry'), data: z.object({ force: z.boolean().default(false) }).optional() }),
@@ -39,6 +42,9 @@ export interface ScoredResult {
   label: z.infer<typeof LabelSchema>;
   score: number;
   probs: [number, number, number];
+  /** The comment's language (ISO 639-1, "und" when it cannot be told) and whether the model supports it. */
+  lang: string;
+  supported: boolean;
   cached: boolean;
 }
 
@@ -47,6 +53,8 @@ export interface ScoreResponse {
   execution: string;
   /** Time spent in the model for this request's cache misses (0 when all were cached). */
   inference_ms: number;
+  /** A prediction whose top probability is below this is shown as low-confidence (the manifest's threshold). */
+  low_confidence_threshold: number;
   results: ScoredResult[];
 }
 
@@ -58,6 +66,11 @@ export const OffscreenRequestSchema = z.discriminatedUnion('type', [
     // The offscreen document has no chrome.storage: the service worker passes the setting along.
     data: z.object({ model_version: z.string(), texts: z.array(z.string()), execution: z.enum(['auto', 'wasm', 'webgpu']) }),
   }),
+  z.object({
+    target: z.literal('offscreen'),
+    type: z.literal('warm'),
+    data: z.object({ model_version: z.string(), execution: z.enum(['auto', 'wasm', 'webgpu']) }),
+  }),
   z.object({ target: z.literal('offscreen'), type: z.literal('verify-model'), data: z.object({ version: z.string() }) }),
   z.object({ target: z.literal('offscreen'), type: z.literal('status'), data: z.object({}).optional() }),
   z.object({ target: z.literal('offscreen'), type: z.literal('reset'), data: z.object({}).optional() }),
@@ -68,6 +81,8 @@ export interface OffscreenScoreResponse {
   model_version: string;
   execution: 'wasm' | 'webgpu';
   probs: number[];
+  /** One language guess per text. */
+  langs: LanguageGuess[];
   ms: number;
 }
 
@@ -85,7 +100,16 @@ export interface VideoSummary {
   video_id: string | null;
   title: string;
   model_version: string | null;
-  comments: Array<{ text: string; label: z.infer<typeof LabelSchema>; score: number; probs: [number, number, number]; reply: boolean }>;
+  comments: Array<{
+    text: string;
+    label: z.infer<typeof LabelSchema>;
+    score: number;
+    probs: [number, number, number];
+    reply: boolean;
+    lang: string;
+    supported: boolean;
+    low_confidence: boolean;
+  }>;
 }
 
 export type { Reply } from './send.js';

@@ -14,10 +14,26 @@ export interface ActiveModel {
   source: 'bundled' | 'downloaded';
 }
 
-export async function activeModel(): Promise<ActiveModel> {
-  const row = await db().models.where('state').equals('active').first();
-  if (row) return { version: row.version, manifest: row.manifest, source: 'downloaded' };
-  return { version: BUNDLED.version, manifest: BUNDLED.manifest, source: 'bundled' };
+/**
+ * The active model is read on every scoring request; it changes only through the functions of this
+ * module (and deleting all data, which calls {@link forgetActiveModel}), all in the service worker,
+ * so it is kept in memory between changes.
+ */
+let active: Promise<ActiveModel> | null = null;
+
+export function activeModel(): Promise<ActiveModel> {
+  active ??= (async (): Promise<ActiveModel> => {
+    const row = await db().models.where('state').equals('active').first();
+    if (row) return { version: row.version, manifest: row.manifest, source: 'downloaded' };
+    return { version: BUNDLED.version, manifest: BUNDLED.manifest, source: 'bundled' };
+  })();
+  active.catch(() => (active = null));
+  return active;
+}
+
+/** Drops the remembered active model: the next read goes to the database. */
+export function forgetActiveModel(): void {
+  active = null;
 }
 
 /** A model's files, verified against its manifest (sha256 and size) every time they are loaded. */
@@ -51,6 +67,7 @@ export async function loadModelFiles(version: string): Promise<{ manifest: Model
 
 /** Make `version` active; the current one becomes the (single) previous version for rollback. */
 export async function activate(version: string): Promise<void> {
+  forgetActiveModel();
   await db().transaction('rw', db().models, async () => {
     const target = await db().models.get(version);
     if (!target || target.state === 'rejected') throw new Error(`cannot activate ${version}`);
@@ -60,10 +77,12 @@ export async function activate(version: string): Promise<void> {
     if (current && current.version !== version) await db().models.update(current.version, { state: 'previous' });
     await db().models.update(version, { state: 'active' });
   });
+  forgetActiveModel();
 }
 
 /** Swap back to the previous version (downloaded or, if none was kept, the bundled one). */
 export async function rollback(): Promise<string> {
+  forgetActiveModel();
   return db().transaction('rw', db().models, async () => {
     const current = await db().models.where('state').equals('active').first();
     const previous = await db().models.where('state').equals('previous').first();
@@ -75,7 +94,7 @@ export async function rollback(): Promise<string> {
     }
     await db().models.update(current.version, { state: 'previous' });
     return BUNDLED.version;
-  });
+  }).finally(forgetActiveModel);
 }
 
 export async function reject(version: string, manifest: ModelManifest, reason: string): Promise<void> {

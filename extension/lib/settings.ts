@@ -35,22 +35,44 @@ export type Settings = z.infer<typeof SettingsSchema>;
 
 const KEY = 'settings';
 
-export async function getSettings(): Promise<Settings> {
-  const stored = (await chrome.storage.local.get(KEY))[KEY] as unknown;
-  const parsed = SettingsSchema.safeParse(stored ?? {});
-  // A corrupt or outdated value falls back to defaults rather than breaking every context.
-  return parsed.success ? parsed.data : SettingsSchema.parse({});
+/**
+ * Read on every scoring request, so kept in memory; any change to the stored value (from any
+ * extension context) drops the copy.
+ */
+let remembered: Promise<Settings> | null = null;
+let watching = false;
+
+export function getSettings(): Promise<Settings> {
+  if (!watching && chrome.storage?.onChanged) {
+    watching = true;
+    chrome.storage.onChanged.addListener((changes) => {
+      if (KEY in changes) remembered = null;
+    });
+  }
+  remembered ??= (async () => {
+    const stored = (await chrome.storage.local.get(KEY))[KEY] as unknown;
+    const parsed = SettingsSchema.safeParse(stored ?? {});
+    // A corrupt or outdated value falls back to defaults rather than breaking every context.
+    return parsed.success ? parsed.data : SettingsSchema.parse({});
+  })();
+  remembered.catch(() => (remembered = null));
+  // A copy: callers must not change the remembered value.
+  return remembered.then((s) => ({ ...s }));
 }
 
 /** Merge `patch` into the settings; the text consent implies the stats consent. */
 export async function updateSettings(patch: Partial<Settings>): Promise<Settings> {
   const next = SettingsSchema.parse({ ...(await getSettings()), ...patch });
   if (next.consent_text) next.consent_stats = true;
+  remembered = null;
   await chrome.storage.local.set({ [KEY]: next });
+  remembered = null;
   return next;
 }
 
 export async function resetSettings(): Promise<Settings> {
+  remembered = null;
   await chrome.storage.local.remove(KEY);
+  remembered = null;
   return getSettings();
 }

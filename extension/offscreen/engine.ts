@@ -6,19 +6,32 @@
  * same batch) whose result is cached per model version. Any WebGPU failure, then or later, falls
  * back to WASM. Both model formats run here: our n-gram bundles and transformers.js-layout
  * transformer bundles.
+ *
+ * Only what the active model needs is loaded: onnxruntime-web's WASM-only build (14 MB of wasm) is
+ * the one imported up front; the WebGPU build (27 MB, its own wasm) is imported on demand, when a
+ * calibration or the user's setting asks for WebGPU. Loading the larger build for a WASM session
+ * cost about 0.7 s of every cold start.
  */
-import * as ort from 'onnxruntime-web/webgpu';
+import type { LanguageGuess } from '../../core/langid.js';
 import { goldenProbs } from '../../core/hf-scorer.js';
 import type { ModelManifest } from '../../core/manifest.js';
 import { checkGolden } from '../../core/scorer.js';
 import { createTextScorer, type AnyOrtModule, type TextScorer } from '../../core/text-scorer.js';
 import { getMeta, setMeta } from '../lib/db.js';
 import { loadModelFiles } from '../lib/model-store.js';
+import { configure, ortWasm, runtimeReady, type OrtWeb } from './runtime.js';
 
-// No cross-origin isolation in an extension page: threads are unavailable, and a proxy worker
-// would only add a copy per call.
-ort.env.wasm.numThreads = 1;
-ort.env.wasm.proxy = false;
+let webgpuBuild: Promise<OrtWeb> | null = null;
+/** Which onnxruntime-web builds this document has imported (status, tests). */
+export function loadedBuilds(): Array<'wasm' | 'webgpu'> {
+  return webgpuBuild ? ['wasm', 'webgpu'] : ['wasm'];
+}
+/** The onnxruntime-web build for an execution provider; the WebGPU build is imported on first use. */
+function ortFor(execution: 'wasm' | 'webgpu'): Promise<OrtWeb> {
+  if (execution === 'wasm') return Promise.resolve(ortWasm);
+  webgpuBuild ??= import('onnxruntime-web/webgpu').then((m) => configure(m as unknown as OrtWeb));
+  return webgpuBuild;
+}
 
 export type Execution = 'wasm' | 'webgpu';
 /** The user's setting: auto measures WebGPU against WASM once per model version. */
@@ -41,8 +54,18 @@ export interface Calibration {
 
 const BATCH = 64;
 
-function createScorer(manifest: ModelManifest, files: Map<string, Uint8Array>, execution: Execution): Promise<TextScorer> {
+async function createScorer(manifest: ModelManifest, files: Map<string, Uint8Array>, execution: Execution): Promise<TextScorer> {
+  // One initialization of the WebAssembly runtime at a time (see WARM_GRAPH).
+  if (execution === 'wasm') await runtimeReady;
+  const ort = await ortFor(execution);
   return createTextScorer(ort as unknown as AnyOrtModule, manifest, files, { executionProviders: [execution], graphOptimizationLevel: 'all' });
+}
+
+export interface EngineScore {
+  probs: Float32Array;
+  langs: LanguageGuess[];
+  execution: Execution;
+  version: string;
 }
 
 /** Golden examples reproduced by this runtime: the gate every model passes before it is used. */
@@ -71,36 +94,53 @@ export class Engine {
   scoredTexts = 0;
   /** How long the last model load took: files read and verified, execution chosen, session created. */
   lastLoadMs: number | null = null;
+  /** Where the last load's time went: reading and verifying files and choosing the execution provider (together), creating the session. */
+  lastLoadSteps: { files_and_execution_ms: number; session_ms: number } | null = null;
   /** Requests run one after another: an onnxruntime session must not run two batches at once. */
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** Scores texts with `version`, loading or switching models as needed. */
-  score(version: string, texts: readonly string[], preference: Preference): Promise<{ probs: Float32Array; execution: Execution; version: string }> {
+  /** Scores texts with `version`, loading or switching models as needed: probabilities and languages. */
+  score(version: string, texts: readonly string[], preference: Preference): Promise<EngineScore> {
     const run = this.queue.then(() => this.scoreNow(version, texts, preference));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async scoreNow(version: string, texts: readonly string[], preference: Preference): Promise<{ probs: Float32Array; execution: Execution; version: string }> {
+  /**
+   * Loads `version` (if it is not loaded yet) without scoring: a page about to show comments asks
+   * for this so the first badges do not wait for the model.
+   */
+  warm(version: string, preference: Preference): Promise<void> {
+    const run = this.queue.then(async () => {
+      this.preference = preference;
+      await this.ensure(version);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async scoreNow(version: string, texts: readonly string[], preference: Preference): Promise<EngineScore> {
     this.preference = preference;
     let model = await this.ensure(version);
     const out = new Float32Array(texts.length * 3);
+    const langs: LanguageGuess[] = [];
     for (let i = 0; i < texts.length; i += BATCH) {
       const chunk = texts.slice(i, i + BATCH);
-      let probs: Float32Array;
+      let scored: { probs: Float32Array; langs: LanguageGuess[] };
       try {
-        probs = await model.scorer.probs(chunk);
+        scored = await model.scorer.score(chunk);
       } catch (err) {
         if (model.execution !== 'webgpu') throw err;
         // WebGPU failed mid-flight (device lost, unsupported op): fall back to WASM for good.
         await setMeta(`calibration:${model.version}`, { chosen: 'wasm', wasm_ms: null, webgpu_ms: null, reason: `webgpu failed: ${(err as Error).message}`, at: Date.now() } satisfies Calibration);
         model = await this.reload(model.version, 'wasm');
-        probs = await model.scorer.probs(chunk);
+        scored = await model.scorer.score(chunk);
       }
-      out.set(probs, i * 3);
+      out.set(scored.probs, i * 3);
+      langs.push(...scored.langs);
     }
     this.scoredTexts += texts.length;
-    return { probs: out, execution: model.execution, version: model.version };
+    return { probs: out, langs, execution: model.execution, version: model.version };
   }
 
   /** Loads `version` from the model store and checks its golden examples on WASM. */
@@ -118,13 +158,15 @@ export class Engine {
     }
   }
 
-  status(): { version: string | null; execution: Execution | null; format: string | null; scored_texts: number; load_ms: number | null } {
+  status(): { version: string | null; execution: Execution | null; format: string | null; scored_texts: number; load_ms: number | null; load_steps: Engine['lastLoadSteps']; ort_builds: string[] } {
     return {
+      ort_builds: loadedBuilds(),
       version: this.loaded?.version ?? null,
       execution: this.loaded?.execution ?? null,
       format: this.loaded?.manifest.format ?? null,
       scored_texts: this.scoredTexts,
       load_ms: this.lastLoadMs,
+      load_steps: this.lastLoadSteps,
     };
   }
 
@@ -153,11 +195,16 @@ export class Engine {
   }
 
   private async load(version: string, forced?: Execution): Promise<Loaded> {
-    const { manifest, files } = await loadModelFiles(version);
-    const execution = forced ?? (await this.chooseExecution(version, manifest, files));
+    const t0 = performance.now();
+    // Reading the files and choosing the execution provider (which may ask for a WebGPU adapter,
+    // a few hundred ms on some machines) run side by side.
+    const bundle = loadModelFiles(version);
+    const [{ manifest, files }, execution] = await Promise.all([bundle, forced ?? this.chooseExecution(version, bundle)]);
+    const t1 = performance.now();
     let scorer: TextScorer;
     try {
       scorer = await createScorer(manifest, files, execution);
+      this.lastLoadSteps = { files_and_execution_ms: t1 - t0, session_ms: performance.now() - t1 };
     } catch (err) {
       if (execution === 'wasm') throw err;
       scorer = await createScorer(manifest, files, 'wasm');
@@ -173,12 +220,13 @@ export class Engine {
     return next;
   }
 
-  private async chooseExecution(version: string, manifest: ModelManifest, files: Map<string, Uint8Array>): Promise<Execution> {
+  private async chooseExecution(version: string, bundle: Promise<{ manifest: ModelManifest; files: Map<string, Uint8Array> }>): Promise<Execution> {
     const preference = this.preference;
     if (preference === 'wasm') return 'wasm';
     if (preference === 'webgpu') return (await webgpuAvailable()) ? 'webgpu' : 'wasm';
     const cached = await getMeta<Calibration>(`calibration:${version}`);
     if (cached) return cached.chosen;
+    const { manifest, files } = await bundle;
     const calibration = await calibrate(manifest, files);
     await setMeta(`calibration:${version}`, calibration);
     return calibration.chosen;

@@ -1,4 +1,6 @@
 /** Offscreen document entry: answers the service worker's inference requests. */
+// First: starts compiling onnxruntime-web's WebAssembly before the rest of the code is evaluated.
+import './runtime.js';
 import { OffscreenRequestSchema, type OffscreenScoreResponse, type Reply, type VerifyResponse } from '../lib/messages.js';
 import { Engine } from './engine.js';
 
@@ -17,8 +19,11 @@ chrome.runtime.onMessage.addListener((message: { target?: unknown }, _sender, se
       case 'score': {
         const t0 = performance.now();
         const r = await engine.score(request.data.model_version, request.data.texts, request.data.execution);
-        return { model_version: r.version, execution: r.execution, probs: Array.from(r.probs), ms: performance.now() - t0 } satisfies OffscreenScoreResponse;
+        return { model_version: r.version, execution: r.execution, probs: Array.from(r.probs), langs: r.langs, ms: performance.now() - t0 } satisfies OffscreenScoreResponse;
       }
+      case 'warm':
+        await engine.warm(request.data.model_version, request.data.execution);
+        return { warm: true };
       case 'verify-model':
         return (await engine.verify(request.data.version)) satisfies VerifyResponse;
       case 'status':

@@ -1,5 +1,6 @@
 /** Popup: the current video's sentiment distribution, examples, CSV export, and extension status. */
 import { LABELS, type Label } from '../../core/labels.js';
+import { languageName } from '../../core/langid.js';
 import { toCsv } from '../lib/csv.js';
 import type { VideoSummary } from '../lib/messages.js';
 import type { Reply } from '../lib/send.js';
@@ -11,8 +12,9 @@ const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) 
 const SVG = 'http://www.w3.org/2000/svg';
 
 interface Status {
-  model: { version: string; format: string; source: string };
+  model: { version: string; format: string; source: string; languages: string[] | null; low_confidence_threshold: number };
   execution: string | null;
+  settings: { backend_url: string; channel: string };
   telemetry: { consent: 'stats' | 'text' | null; queued: number };
 }
 
@@ -62,7 +64,7 @@ function fillExamples(id: string, items: VideoSummary['comments']): void {
       li.textContent = c.text.length > 160 ? `${c.text.slice(0, 157)}…` : c.text;
       const score = document.createElement('span');
       score.className = 'score';
-      score.textContent = ` (${Math.round(c.score * 100)}%)`;
+      score.textContent = ` (${Math.round(c.score * 100)}%${c.low_confidence ? ', low confidence' : ''})`;
       li.append(score);
       return li;
     }),
@@ -71,9 +73,21 @@ function fillExamples(id: string, items: VideoSummary['comments']): void {
 }
 
 function exportCsv(summary: VideoSummary): void {
+  // A comment in an unsupported language has no label: its probabilities are kept, for reference.
   const csv = toCsv(
-    ['video_id', 'text', 'label', 'confidence', 'p_negative', 'p_neutral', 'p_positive', 'is_reply', 'model_version'],
-    summary.comments.map((c) => [summary.video_id ?? '', c.text, c.label, c.score.toFixed(4), ...c.probs.map((p) => p.toFixed(4)), c.reply ? 'yes' : 'no', summary.model_version ?? '']),
+    ['video_id', 'text', 'label', 'confidence', 'low_confidence', 'language', 'language_supported', 'p_negative', 'p_neutral', 'p_positive', 'is_reply', 'model_version'],
+    summary.comments.map((c) => [
+      summary.video_id ?? '',
+      c.text,
+      c.supported ? c.label : '',
+      c.supported ? c.score.toFixed(4) : '',
+      c.supported ? (c.low_confidence ? 'yes' : 'no') : '',
+      c.lang,
+      c.supported ? 'yes' : 'no',
+      ...c.probs.map((p) => p.toFixed(4)),
+      c.reply ? 'yes' : 'no',
+      summary.model_version ?? '',
+    ]),
   );
   const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
   const a = Object.assign(document.createElement('a'), { href: url, download: `ytsent-${summary.video_id ?? 'comments'}.csv` });
@@ -88,6 +102,9 @@ async function main(): Promise<void> {
   if (status) {
     $('model').textContent = `${status.model.version} (${status.model.format === 'ngram-onnx' ? 'n-gram' : 'transformer'}, ${status.model.source})`;
     $('execution').textContent = status.execution ? status.execution.toUpperCase() : 'not loaded yet';
+    $('languages').textContent = status.model.languages ? status.model.languages.map(languageName).join(', ') : 'all comments scored (no language identification)';
+    $('threshold').textContent = `${Math.round(status.model.low_confidence_threshold * 100)}% confidence`;
+    $('backend').textContent = `${status.settings.backend_url} (${status.settings.channel})`;
     $('telemetry').textContent =
       status.telemetry.consent === null
         ? 'Off: nothing leaves this browser'
@@ -103,9 +120,24 @@ async function main(): Promise<void> {
     $('message').textContent = 'No comments scored yet: scroll down to the comments.';
     return;
   }
+  // Shares are of the comments in supported languages; the others are counted apart.
+  const supported = summary.comments.filter((c) => c.supported);
   const counts = { negative: 0, neutral: 0, positive: 0 };
-  for (const c of summary.comments) counts[c.label]++;
-  const total = summary.comments.length;
+  for (const c of supported) counts[c.label]++;
+  const total = supported.length;
+  const others = summary.comments.filter((c) => !c.supported);
+  if (others.length > 0) {
+    const langs = new Map<string, number>();
+    for (const c of others) langs.set(c.lang, (langs.get(c.lang) ?? 0) + 1);
+    const list = [...langs].sort((a, b) => b[1] - a[1]).map(([l, n]) => `${l === 'und' ? 'unidentified' : languageName(l)} ${n}`);
+    $('other-languages').hidden = false;
+    $('other-languages').textContent = `${others.length} in other languages, not scored (${list.join(', ')})`;
+  }
+  const low = supported.filter((c) => c.low_confidence).length;
+  if (low > 0) {
+    $('low-confidence').hidden = false;
+    $('low-confidence').textContent = `${low} of these are low-confidence guesses`;
+  }
   $('video').hidden = false;
   $('title').textContent = summary.title || summary.video_id;
   drawChart(counts, total);
@@ -113,11 +145,11 @@ async function main(): Promise<void> {
     ...(['positive', 'neutral', 'negative'] as const).map((l) => {
       const tr = document.createElement('tr');
       tr.dataset.label = l;
-      for (const text of [NAMES[l], String(counts[l]), `${Math.round((counts[l] / total) * 100)}%`]) tr.append(Object.assign(document.createElement('td'), { textContent: text }));
+      for (const text of [NAMES[l], String(counts[l]), `${total ? Math.round((counts[l] / total) * 100) : 0}%`]) tr.append(Object.assign(document.createElement('td'), { textContent: text }));
       return tr;
     }),
   );
-  const by = (l: Label) => summary.comments.filter((c) => c.label === l).sort((a, b) => b.score - a.score).slice(0, 3);
+  const by = (l: Label) => supported.filter((c) => c.label === l).sort((a, b) => b.score - a.score).slice(0, 3);
   fillExamples('top-positive', by('positive'));
   fillExamples('top-negative', by('negative'));
   $('export').addEventListener('click', () => exportCsv(summary));

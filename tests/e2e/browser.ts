@@ -31,6 +31,22 @@ export interface LaunchOptions {
   youtubeFixtures?: boolean;
 }
 
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** The same Chromium without the extension (benchmarks compare a page with and without it). */
+export async function launchWithoutExtension(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'ytsent-chromium-plain-'));
+  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  await routeYouTube(context);
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function launchWithExtension(options: LaunchOptions = {}): Promise<ExtensionBrowser> {
   const extensionDir = options.extensionDir ?? EXTENSION_DIR;
   const userDataDir = mkdtempSync(join(tmpdir(), 'ytsent-chromium-'));
@@ -41,13 +57,7 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
     args: [
       `--disable-extensions-except=${extensionDir}`,
       `--load-extension=${extensionDir}`,
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
+      ...CHROMIUM_ARGS,
       ...(options.args ?? []),
     ],
   });
@@ -77,6 +87,8 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
   };
 }
 
+const TRANSPARENT_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
+
 /** https://www.youtube.com/watch?v=ID → the fixture watch page; /__fixture/* → fixture assets. */
 export async function routeYouTube(context: BrowserContext): Promise<void> {
   await context.route('https://www.youtube.com/**', async (route) => {
@@ -86,6 +98,8 @@ export async function routeYouTube(context: BrowserContext): Promise<void> {
       const type = name.endsWith('.js') ? 'text/javascript' : 'application/json';
       return route.fulfill({ status: 200, contentType: type, body: readFileSync(join(FIXTURES, name)) });
     }
+    // Emoji images (a 1×1 transparent PNG: only their file names matter to the extension).
+    if (url.pathname.startsWith('/s/gaming/emoji/')) return route.fulfill({ status: 200, contentType: 'image/png', body: TRANSPARENT_PNG });
     if (url.pathname === '/watch') return route.fulfill({ status: 200, contentType: 'text/html', body: readFileSync(join(FIXTURES, 'watch.html')) });
     if (url.pathname.startsWith('/shorts/')) return route.fulfill({ status: 200, contentType: 'text/html', body: readFileSync(join(FIXTURES, 'shorts.html')) });
     return route.fulfill({ status: 404, body: 'not in fixture' });
@@ -100,8 +114,19 @@ export async function openVideo(context: BrowserContext, videoId: string, query 
   return page;
 }
 
+export interface BadgeInfo {
+  /** The comment's text nodes (emoji images contribute nothing here). */
+  text: string;
+  /** negative | neutral | positive, or "unsupported" for a language the model does not support. */
+  label: string;
+  score: number;
+  reply: boolean;
+  lowConfidence: boolean;
+  lang: string | null;
+}
+
 /** Badge states straight from the DOM hosts (the label lives in the host's data attributes). */
-export async function badges(page: Page): Promise<Array<{ text: string; label: string; score: number; reply: boolean }>> {
+export async function badges(page: Page): Promise<BadgeInfo[]> {
   return page.evaluate(() =>
     Array.from(document.querySelectorAll<HTMLElement>('[data-ytsent-badge]')).map((host) => {
       const comment = host.closest('ytd-comment-view-model')!;
@@ -110,18 +135,104 @@ export async function badges(page: Page): Promise<Array<{ text: string; label: s
         label: host.dataset.ytsentLabel!,
         score: Number(host.dataset.ytsentScore),
         reply: comment.closest('ytd-comment-replies-renderer') !== null,
+        lowConfidence: host.dataset.ytsentLowConfidence !== undefined,
+        lang: host.dataset.ytsentLang ?? null,
       };
     }),
   );
 }
 
-export async function summaryCounts(page: Page): Promise<{ negative: number; neutral: number; positive: number; total: number }> {
+export interface SummaryState {
+  negative: number;
+  neutral: number;
+  positive: number;
+  /** negative + neutral + positive: the comments in supported languages. */
+  total: number;
+  otherLanguages: number;
+  lowConfidence: number;
+}
+
+export async function summaryCounts(page: Page): Promise<SummaryState> {
   return page.evaluate(() => {
     const host = document.querySelector<HTMLElement>('[data-ytsent-summary]');
     if (!host) throw new Error('no summary bar');
     const n = (k: string) => Number(host.dataset[k]);
-    return { negative: n('negative'), neutral: n('neutral'), positive: n('positive'), total: n('total') };
+    return {
+      negative: n('negative'),
+      neutral: n('neutral'),
+      positive: n('positive'),
+      total: n('total'),
+      otherLanguages: n('otherLanguages'),
+      lowConfidence: n('lowConfidence'),
+    };
   });
+}
+
+/** The content script's view of the page, as the popup gets it (texts as extracted, labels, languages). */
+export async function videoSummary(b: ExtensionBrowser, urlPart: string): Promise<{
+  video_id: string | null;
+  comments: Array<{ text: string; label: string; score: number; reply: boolean; lang: string; supported: boolean; low_confidence: boolean }>;
+}> {
+  return b.extensionPage.evaluate(async (part) => {
+    const tab = (await chrome.tabs.query({ url: 'https://www.youtube.com/*' })).find((t: chrome.tabs.Tab) => t.url?.includes(part));
+    if (!tab?.id) throw new Error(`no tab for ${part}`);
+    const reply = (await chrome.tabs.sendMessage(tab.id, { target: 'content', type: 'get-video-summary' })) as { ok: boolean; data: never };
+    return reply.data;
+  }, urlPart);
+}
+
+/**
+ * What each badge shows on screen, read through its closed shadow root with CDP (DOM.getDocument
+ * with pierce, CSS.getComputedStyleForNode): the visible text and a few computed styles of the
+ * element that is not hidden.
+ */
+export async function badgeRendering(page: Page): Promise<Array<{ label: string; text: string; borderStyle: string; backgroundColor: string; whiteSpace: string }>> {
+  interface DomNode {
+    nodeId: number;
+    nodeType: number;
+    nodeName: string;
+    nodeValue: string;
+    attributes?: string[];
+    children?: DomNode[];
+    shadowRoots?: DomNode[];
+  }
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('DOM.enable');
+    await cdp.send('CSS.enable');
+    const { root } = (await cdp.send('DOM.getDocument', { depth: -1, pierce: true })) as { root: DomNode };
+    const attr = (n: DomNode, name: string): string | undefined => {
+      const a = n.attributes ?? [];
+      for (let i = 0; i < a.length; i += 2) if (a[i] === name) return a[i + 1];
+      return undefined;
+    };
+    const text = (n: DomNode): string => (n.nodeType === 3 ? n.nodeValue : (n.children ?? []).map(text).join(''));
+    const hosts: DomNode[] = [];
+    const walk = (n: DomNode): void => {
+      if (n.nodeType === 1 && attr(n, 'data-ytsent-badge') !== undefined) hosts.push(n);
+      for (const c of n.children ?? []) walk(c);
+      for (const c of n.shadowRoots ?? []) walk(c);
+    };
+    walk(root);
+    const out = [];
+    for (const host of hosts) {
+      const shown = (host.shadowRoots?.[0]?.children ?? []).find((c) => c.nodeType === 1 && /\bbadge\b/.test(attr(c, 'class') ?? '') && attr(c, 'hidden') === undefined);
+      if (!shown) throw new Error('a badge shows nothing');
+      const { computedStyle } = (await cdp.send('CSS.getComputedStyleForNode', { nodeId: shown.nodeId })) as { computedStyle: Array<{ name: string; value: string }> };
+      const style = (name: string) => computedStyle.find((p) => p.name === name)?.value ?? '';
+      out.push({
+        label: attr(host, 'data-ytsent-label') ?? '',
+        text: text(shown),
+        borderStyle: style('border-top-style'),
+        backgroundColor: style('background-color'),
+        // white-space is a shorthand in current Chromium; its wrapping half is text-wrap-mode.
+        whiteSpace: style('white-space') || (style('text-wrap-mode') === 'nowrap' ? 'nowrap' : style('text-wrap-mode')),
+      });
+    }
+    return out;
+  } finally {
+    await cdp.detach();
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { clickByAccessibleName, openVideo, type ExtensionBrowser } from './browser.js';
 import { startBackendAndBrowser, type Backend } from './backend.js';
+import { BUNDLED_VERSION } from './models.js';
 
 let backend: Backend;
 let b: ExtensionBrowser;
@@ -41,7 +42,7 @@ describe('telemetry', () => {
     expect(await badgeCount(page)).toBe(20);
     expect(await queued()).toBe(0);
     expect((await flush()).skipped).toBe('telemetry is off');
-    expect(await backend.exported('samples', '1.0.0')).toEqual([]);
+    expect(await backend.exported('samples', BUNDLED_VERSION)).toEqual([]);
   });
 
   it('sends anonymous statistics, without text or video, under the statistics consent', async () => {
@@ -51,7 +52,7 @@ describe('telemetry', () => {
     expect(await queued()).toBe(5);
     const r = await flush();
     expect(r).toMatchObject({ sent_batches: 1, sent_items: 5, remaining: 0 });
-    const stored = await backend.exported('samples', '1.0.0');
+    const stored = await backend.exported('samples', BUNDLED_VERSION);
     expect(stored).toHaveLength(5);
     for (const s of stored) {
       expect(s.consent).toBe('stats');
@@ -71,7 +72,7 @@ describe('telemetry', () => {
     await waitForBadges(page, 32);
     expect(await queued()).toBe(12);
     expect(await flush()).toMatchObject({ sent_items: 12, remaining: 0 });
-    const text = (await backend.exported('samples', '1.0.0')).filter((s) => s.consent === 'text');
+    const text = (await backend.exported('samples', BUNDLED_VERSION)).filter((s) => s.consent === 'text');
     expect(text).toHaveLength(12);
     const pii = text.find((s) => String(s.text).startsWith('Great video! Email me'));
     expect(pii?.text).toBe('Great video! Email me at [email] or call [phone], more at [url] and ask @user');
@@ -91,7 +92,7 @@ describe('telemetry', () => {
     const up = await flush();
     expect(up).toMatchObject({ sent_batches: 1, sent_items: 2, remaining: 0 });
     expect(await flush()).toMatchObject({ sent_batches: 0, sent_items: 0 });
-    const all = await backend.exported('samples', '1.0.0');
+    const all = await backend.exported('samples', BUNDLED_VERSION);
     expect(all).toHaveLength(5 + 12 + 2);
     const replies = all.filter((s) => ['Totally agree, this is wonderful!', 'No, this is awful and misleading.'].includes(String(s.text)));
     expect(replies).toHaveLength(2);
@@ -107,7 +108,7 @@ describe('telemetry', () => {
     await clickByAccessibleName(page, 'menuitem', '▲ Positive');
     await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-ytsent-corrected-from]')?.dataset.ytsentLabel === 'positive');
     expect(await flush()).toMatchObject({ sent_items: 1 });
-    const feedback = await backend.exported('feedback', '1.0.0');
+    const feedback = await backend.exported('feedback', BUNDLED_VERSION);
     expect(feedback).toHaveLength(1);
     expect(feedback[0]).toMatchObject({ text: 'What camera do you use for these shots?', predicted: 'neutral', corrected: 'positive', video_id: 'aaaaaaaaaaa' });
   });

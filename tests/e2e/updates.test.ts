@@ -14,6 +14,7 @@ import { defaultModelDir } from '../../node-runtime/bundle.js';
 import { writeTransformerBundle } from '../../model-export/transformer-bundle.js';
 import { openVideo, type ExtensionBrowser } from './browser.js';
 import { startBackendAndBrowser, type Backend } from './backend.js';
+import { BUNDLED_VERSION } from './models.js';
 
 let backend: Backend;
 let b: ExtensionBrowser;
@@ -41,8 +42,8 @@ function ngramVariant(version: string, edit: (m: ModelManifest) => void = () => 
   const src = defaultModelDir();
   const dir = join(tmp, version);
   mkdirSync(dir, { recursive: true });
-  copyFileSync(join(src, 'model.onnx'), join(dir, 'model.onnx'));
   const manifest = JSON.parse(readFileSync(join(src, 'manifest.json'), 'utf8')) as ModelManifest;
+  for (const f of manifest.files) copyFileSync(join(src, f.path), join(dir, f.path));
   manifest.version = version;
   edit(manifest);
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
@@ -61,8 +62,8 @@ afterAll(async () => {
 
 describe('model updates', () => {
   it('stays on the bundled model while the channel serves it', async () => {
-    expect(await check()).toMatchObject({ status: 'up-to-date', active: '1.0.0' });
-    expect((await status()).model).toMatchObject({ version: '1.0.0', source: 'bundled' });
+    expect(await check()).toMatchObject({ status: 'up-to-date', active: BUNDLED_VERSION });
+    expect((await status()).model).toMatchObject({ version: BUNDLED_VERSION, source: 'bundled' });
   });
 
   it('picks up a newly published transformer model and scores with it', async () => {
@@ -77,7 +78,7 @@ describe('model updates', () => {
     expect((await status()).model).toMatchObject({ version: '1.1.0', format: 'hf-text-classification', source: 'downloaded' });
     expect(await scoreVersion('a brand new comment')).toBe('1.1.0');
 
-    // The page's comments were cached for 1.0.0: after the switch they are inferred again with 1.1.0.
+    // The page's comments were cached for the bundled model: after the switch they are inferred again with 1.1.0.
     await page.reload();
     await page.waitForFunction(() => document.querySelectorAll('[data-ytsent-badge]').length === 5);
     const after = (await status()).counters;
@@ -129,10 +130,10 @@ describe('model updates', () => {
   });
 
   it('rolls back to the previous model in one step', async () => {
-    expect(await b.background('rollback-model')).toEqual({ active: '1.0.0' });
+    expect(await b.background('rollback-model')).toEqual({ active: BUNDLED_VERSION });
     const s = await status();
-    expect(s.model).toMatchObject({ version: '1.0.0', source: 'bundled' });
+    expect(s.model).toMatchObject({ version: BUNDLED_VERSION, source: 'bundled' });
     expect(s.previous_model).toBe('1.1.0');
-    expect(await scoreVersion('after rollback')).toBe('1.0.0');
+    expect(await scoreVersion('after rollback')).toBe(BUNDLED_VERSION);
   });
 });

@@ -2,6 +2,7 @@
  * Execution providers: WASM by default; WebGPU only when an adapter exists and a calibration on
  * this device measures it faster (Chromium's --enable-unsafe-webgpu gives a SwiftShader adapter:
  * correct, and slower than WASM for our model); a WebGPU request without an adapter falls back.
+ * The WebGPU build of onnxruntime-web is loaded only when WebGPU is tried.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { launchWithExtension, type ExtensionBrowser } from './browser.js';
@@ -30,6 +31,8 @@ describe('execution providers', () => {
     expect(calibration.webgpu_ms).toBeGreaterThan(0);
     expect(calibration.chosen).toBe(calibration.webgpu_ms < calibration.wasm_ms ? 'webgpu' : 'wasm');
     expect(auto.execution).toBe(calibration.chosen);
+    // Calibrating needed the WebGPU build of onnxruntime-web.
+    expect((await b.background<{ ort_builds: string[] }>('get-status')).ort_builds).toEqual(['wasm', 'webgpu']);
 
     await b.background('update-settings', { execution: 'wasm' });
     const wasm = await score(b, 'b');
@@ -49,7 +52,10 @@ describe('execution providers', () => {
   it('uses WASM when no WebGPU adapter exists, even when WebGPU is asked for', async () => {
     b = await launchWithExtension();
     expect((await score(b, 'c')).execution).toBe('wasm');
-    expect((await b.background<{ calibration: { reason: string } }>('get-status')).calibration.reason).toBe('no WebGPU adapter');
+    const status = await b.background<{ calibration: { reason: string }; ort_builds: string[] }>('get-status');
+    expect(status.calibration.reason).toBe('no WebGPU adapter');
+    // Only the WASM build of onnxruntime-web was loaded: the 27 MB WebGPU build is never fetched for WASM.
+    expect(status.ort_builds).toEqual(['wasm']);
     await b.background('update-settings', { execution: 'webgpu' });
     expect((await score(b, 'd')).execution).toBe('wasm');
   });

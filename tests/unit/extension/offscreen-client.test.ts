@@ -32,7 +32,7 @@ Object.assign(chromeWithOffscreen.runtime as object, {
     return { ok: true, data: { echo: message.type } };
   },
 });
-const { ensureOffscreen, toOffscreen, closeOffscreen } = await import('../../../extension/background/offscreen-client.js');
+const { ensureOffscreen, toOffscreen, toOffscreenIfOpen, closeOffscreen } = await import('../../../extension/background/offscreen-client.js');
 
 describe('offscreen document lifecycle', () => {
   it('creates one document for many concurrent requests', async () => {
@@ -49,5 +49,15 @@ describe('offscreen document lifecycle', () => {
     await Promise.all([ensureOffscreen(), ensureOffscreen()]);
     expect(creations).toBe(2);
     expect(documents).toBe(1);
+  });
+
+  it('asks an open document only: a status request never creates one', async () => {
+    await closeOffscreen();
+    const before = creations;
+    expect(await toOffscreenIfOpen({ target: 'offscreen', type: 'status' })).toBeNull();
+    expect(creations).toBe(before);
+    expect(documents).toBe(0);
+    await ensureOffscreen();
+    expect(await toOffscreenIfOpen<{ echo: string }>({ target: 'offscreen', type: 'status' })).toEqual({ echo: 'status' });
   });
 });

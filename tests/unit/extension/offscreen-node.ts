@@ -29,9 +29,9 @@ export async function toOffscreenInNode<T>(request: OffscreenRequest): Promise<T
     case 'score': {
       const { manifest, files } = await filesFor(request.data.model_version);
       const scorer = await createTextScorer(ort as unknown as AnyOrtModule, manifest, files);
-      const probs = await scorer.probs(request.data.texts);
+      const { probs, langs } = await scorer.score(request.data.texts);
       await scorer.release();
-      return { model_version: request.data.model_version, execution: 'wasm', probs: Array.from(probs), ms: 0 } as T;
+      return { model_version: request.data.model_version, execution: 'wasm', probs: Array.from(probs), langs, ms: 0 } as T;
     }
     case 'verify-model': {
       try {
@@ -48,5 +48,7 @@ export async function toOffscreenInNode<T>(request: OffscreenRequest): Promise<T
       return { version: null, execution: 'wasm', format: null, scored_texts: 0 } as T;
     case 'reset':
       return { reset: true } as T;
+    case 'warm':
+      return { warm: true } as T;
   }
 }

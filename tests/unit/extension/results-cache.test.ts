@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { installChromeFake } from './chrome-fake.js';
 installChromeFake();
+const { default: Dexie } = await import('dexie'); // after the fake IndexedDB is installed
 const { YtsentDb } = await import('../../../extension/lib/db.js');
 const { ResultsCache, cacheKey, normalizeForCache } = await import('../../../extension/lib/results-cache.js');
 
@@ -11,7 +12,7 @@ beforeEach(async () => {
   await db.open();
 });
 
-const score = (label: 'negative' | 'neutral' | 'positive') => ({ label, probs: [0.1, 0.2, 0.7] as [number, number, number] });
+const score = (label: 'negative' | 'neutral' | 'positive', lang = 'en') => ({ label, probs: [0.1, 0.2, 0.7] as [number, number, number], lang, supported: lang !== 'ru' });
 
 describe('results cache', () => {
   it('returns what was stored, per model version only', async () => {
@@ -50,5 +51,37 @@ describe('results cache', () => {
     const cache = new ResultsCache(db, 50);
     for (let i = 0; i < 120; i++) await cache.putMany('1.0.0', [{ text: `c${i}`, ...score('neutral') }]);
     expect(await cache.size()).toBeLessThanOrEqual(50);
+  });
+
+  it('keeps each score\'s language and whether it is supported', async () => {
+    const cache = new ResultsCache(db, 100);
+    await cache.putMany('2.0.0', [{ text: 'Лучший канал', ...score('neutral', 'ru') }, { text: 'great', ...score('positive', 'en') }]);
+    cache.forgetMemory(); // from IndexedDB, not memory
+    const [ru, en] = await cache.getMany('2.0.0', ['Лучший канал', 'great']);
+    expect(ru).toMatchObject({ lang: 'ru', supported: false });
+    expect(en).toMatchObject({ lang: 'en', supported: true });
+  });
+
+  it('answers from memory at once, before the deferred write reaches IndexedDB', async () => {
+    const cache = new ResultsCache(db, 100);
+    cache.rememberNow('1.0.0', [{ text: 'just scored', ...score('positive') }]);
+    expect(await db.results.count()).toBe(0);
+    expect((await cache.lookup('1.0.0', ['just scored'])).scores).toEqual([score('positive')]);
+    // Memory does not outlive the worker: what was never written is gone after a restart.
+    cache.forgetMemory();
+    expect(await cache.getMany('1.0.0', ['just scored'])).toEqual([undefined]);
+  });
+
+  it('drops rows of the first schema (no language) when the database is upgraded', async () => {
+    const name = `cache-upgrade-${n++}`;
+    const v1 = new Dexie(name);
+    v1.version(1).stores({ results: 'key, last_used, model_version', models: 'version, state', queue: '++id, kind, batch_id, created_at', meta: 'key' });
+    await v1.open();
+    await v1.table('results').put({ key: cacheKey('1.0.0', 'old row'), model_version: '1.0.0', label: 'negative', probs: [0.7, 0.2, 0.1], text: 'old row', last_used: 1 });
+    v1.close();
+    const upgraded = new YtsentDb(name);
+    await upgraded.open();
+    expect(await upgraded.results.count()).toBe(0);
+    expect(await new ResultsCache(upgraded, 100).getMany('1.0.0', ['old row'])).toEqual([undefined]);
   });
 });

@@ -7,8 +7,9 @@ import { installChromeFake } from './chrome-fake.js';
 import { offscreenCalls, toOffscreenInNode } from './offscreen-node.js';
 
 installChromeFake();
-vi.mock('../../../extension/background/offscreen-client.js', () => ({ toOffscreen: toOffscreenInNode, ensureOffscreen: async () => {}, closeOffscreen: async () => {} }));
+vi.mock('../../../extension/background/offscreen-client.js', () => ({ toOffscreen: toOffscreenInNode, toOffscreenIfOpen: toOffscreenInNode, ensureOffscreen: async () => {}, closeOffscreen: async () => {} }));
 const { onMessage } = await import('../../../extension/background/router.js');
+const { DEFAULT_MODEL } = await import('./default-model.js');
 const { db } = await import('../../../extension/lib/db.js');
 
 type Reply = { ok: true; data: any } | { ok: false; error: string };
@@ -40,7 +41,7 @@ describe('service worker router', () => {
       { id: 'c', text: 'I absolutely  love this video ' }, // same text after normalization
     ];
     const first = await bg('score', { video_id: 'dQw4w9WgXcQ', comments });
-    expect(first.model_version).toBe('1.0.0');
+    expect(first.model_version).toBe(DEFAULT_MODEL.version);
     expect(first.results.map((r: { id: string; label: string; cached: boolean }) => [r.id, r.label, r.cached])).toEqual([
       ['a', 'positive', false],
       ['b', 'negative', false],
@@ -54,6 +55,19 @@ describe('service worker router', () => {
     const status = await bg('get-status');
     expect(status.counters).toMatchObject({ inferences: 2, cache_hits: 3, requests: 2 });
     expect(status.telemetry).toMatchObject({ consent: null, queued: 0 });
+  });
+
+  it('gives every result a language and support flag, and the model\'s low-confidence threshold', async () => {
+    const r = await bg('score', { video_id: null, comments: [{ id: '0', text: 'what a lovely tutorial' }, { id: '1', text: '' }] });
+    expect(r.low_confidence_threshold).toBeGreaterThan(0);
+    expect(r.low_confidence_threshold).toBeLessThan(1);
+    for (const x of r.results) {
+      expect(typeof x.lang).toBe('string');
+      expect(typeof x.supported).toBe('boolean');
+    }
+    // Cached results keep them.
+    const again = await bg('score', { video_id: null, comments: [{ id: '0', text: 'what a lovely tutorial' }] });
+    expect(again.results[0]).toMatchObject({ cached: true, lang: r.results[0].lang, supported: r.results[0].supported });
   });
 
   it('applies settings patches without resetting other settings; the text consent implies statistics', async () => {

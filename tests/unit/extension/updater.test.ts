@@ -10,11 +10,12 @@ import { startRegistry, variant, type Registry } from './registry-server.js';
 import { offscreenCalls, toOffscreenInNode } from './offscreen-node.js';
 
 installChromeFake();
-vi.mock('../../../extension/background/offscreen-client.js', () => ({ toOffscreen: toOffscreenInNode, ensureOffscreen: async () => {}, closeOffscreen: async () => {} }));
+vi.mock('../../../extension/background/offscreen-client.js', () => ({ toOffscreen: toOffscreenInNode, toOffscreenIfOpen: toOffscreenInNode, ensureOffscreen: async () => {}, closeOffscreen: async () => {} }));
 const { db } = await import('../../../extension/lib/db.js');
 const { updateSettings } = await import('../../../extension/lib/settings.js');
 const { activeModel, rollback } = await import('../../../extension/lib/model-store.js');
 const { checkForUpdate } = await import('../../../extension/background/updater.js');
+const { DEFAULT_MODEL } = await import('./default-model.js');
 
 let registry: Registry;
 const BUNDLE = defaultModelDir();
@@ -36,7 +37,8 @@ describe('model updater', () => {
   it('reports a missing channel as an error and keeps the bundled model', async () => {
     registry.channel = null;
     const r = await checkForUpdate();
-    expect(r).toMatchObject({ status: 'error', active: '1.0.0' });
+    expect(r).toMatchObject({ status: 'error', active: (await activeModel()).version });
+    expect((await activeModel()).version).toBe(DEFAULT_MODEL.version);
     expect(r.detail).toMatch(/HTTP 404/);
     expect((await activeModel()).source).toBe('bundled');
   });
