@@ -196,6 +196,11 @@ export interface LangIdModel {
    * tell the language, and long comments then cost no more than short ones). Undefined: all.
    */
   max_features?: number;
+  /**
+   * Log-odds added per label when choosing among the supported languages (not when deciding
+   * "other"): the deployment prior, e.g. most comments are English. Undefined: none.
+   */
+  prior?: readonly number[];
 }
 
 /**
@@ -222,16 +227,32 @@ export function classifyLatin(model: LangIdModel, ids: ArrayLike<number>, values
   const other = L - 1;
   // Best supported language; "other" only when it is confident (short English comments must not
   // be refused for looking foreign).
-  let best = 0;
-  for (let k = 1; k < other; k++) if (scores[k]! > scores[best]!) best = k;
   if (scores[other]! / sum >= model.other_threshold) return { lang: 'und', supported: false };
+  const prior = model.prior;
+  let best = 0;
+  let bestScore = -Infinity;
+  for (let k = 0; k < other; k++) {
+    const score = Math.log(scores[k]!) + (prior?.[k] ?? 0);
+    if (score > bestScore) {
+      best = k;
+      bestScore = score;
+    }
+  }
   return { lang: model.labels[best]!, supported: true };
 }
 
 /** Parse `langid.bin`: int8 weights, row-major [buckets, labels], with per-column scales. */
 export function decodeLangId(
   bytes: Uint8Array,
-  meta: { labels: readonly string[]; buckets: number; scales: readonly number[]; bias: readonly number[]; other_threshold: number; max_features?: number | undefined },
+  meta: {
+    labels: readonly string[];
+    buckets: number;
+    scales: readonly number[];
+    bias: readonly number[];
+    other_threshold: number;
+    max_features?: number | undefined;
+    prior?: readonly number[] | undefined;
+  },
 ): LangIdModel {
   const L = meta.labels.length;
   if (bytes.byteLength !== meta.buckets * L) throw new Error(`langid.bin is ${bytes.byteLength} bytes, expected ${meta.buckets * L}`);
@@ -245,6 +266,7 @@ export function decodeLangId(
     bias: Float32Array.from(meta.bias),
     other_threshold: meta.other_threshold,
     ...(meta.max_features !== undefined ? { max_features: meta.max_features } : {}),
+    ...(meta.prior !== undefined ? { prior: meta.prior } : {}),
   };
 }
 

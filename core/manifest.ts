@@ -115,6 +115,8 @@ export const LanguagesSchema = z.object({
     other_threshold: z.number().min(0).max(1),
     /** Only the first this many features of a text are read (core/langid.ts). */
     max_features: z.number().int().positive().optional(),
+    /** Log-odds per label added when choosing among supported languages (core/langid.ts). */
+    prior: z.array(z.number()).optional(),
     /** Accuracy of the full language identification (script + classifier) on validation texts. */
     accuracy: z.number().min(0).max(1).optional(),
   }),

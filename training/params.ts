@@ -78,6 +78,8 @@ export const ParamsSchema = z.object({
     other_threshold: z.number().gt(0).lt(1),
     /** Only a text's first this many features are read (core/langid.ts). */
     max_features: z.number().int().positive(),
+    /** Log-odds added to English after training: the deployment prior (most comments are English). */
+    english_prior: z.number(),
     /** Exponent on inverse class frequency in the loss (1 = balanced). */
     class_balance: z.number().min(0).max(1),
     /** Synthetic texts per unsupported Latin-script language (the "other" class). */

@@ -64,6 +64,14 @@ describe('Latin-script classifier', () => {
     expect(classifyLatin(model, [1], [0.1], 0, 1, scratch).supported).toBe(true);
   });
 
+  it('applies the deployment prior only among supported languages, never to the "other" decision', () => {
+    // Bucket 0 leans German; a +3 log-odds English prior flips the choice to English.
+    const leaning: LangIdModel = { ...model, weights: Float32Array.from([1, 2, 0, 0, 0, 5]) };
+    expect(classifyLatin(leaning, [0], [1], 0, 1, scratch).lang).toBe('de');
+    expect(classifyLatin({ ...leaning, prior: [3, 0, 0] }, [0], [1], 0, 1, scratch).lang).toBe('en');
+    expect(classifyLatin({ ...model, prior: [10, 0, 0] }, [1], [1], 0, 1, scratch)).toEqual({ lang: 'und', supported: false });
+  });
+
   it('round-trips through the int8 file format and rejects a file of the wrong size', () => {
     const { bytes, scales } = encodeLangId(model.weights as Float32Array, 3);
     const meta = { labels: model.labels, buckets: 2, scales, bias: [0, 0, 0], other_threshold: 0.6 };

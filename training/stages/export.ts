@@ -78,6 +78,7 @@ export async function exportStage(dir: string, ctx: ExportContext): Promise<Reco
     bias: Array.from(langid.bias),
     other_threshold: langid.other_threshold,
     max_features: langid.max_features,
+    prior: langid.prior ? [...langid.prior] : undefined,
   };
   const shippedLangId = decodeLangId(encoded.bytes, langidMeta);
   const langidReport = evaluateLangId(shippedLangId, validationLanguages(ctx.preprocessDir, ctx.featurizeDir));

@@ -120,6 +120,7 @@ export function loadLangId(dir: string): LangIdModel & { report: LangIdReport } 
     bias: number[];
     other_threshold: number;
     max_features: number;
+    prior: number[];
     report: LangIdReport;
   };
   const raw = readFileSync(join(dir, LANGID_WEIGHTS_FILE));
@@ -130,6 +131,7 @@ export function loadLangId(dir: string): LangIdModel & { report: LangIdReport } 
     weights: new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)),
     other_threshold: meta.other_threshold,
     max_features: meta.max_features,
+    prior: meta.prior,
     report: meta.report,
   };
 }
@@ -164,7 +166,13 @@ export async function langidStage(dir: string, preprocessDir: string, featurizeD
     l2: cfg.l2,
     seed,
   });
+  // The loss is (partly) class-balanced, so the classifier's prior over languages is near uniform;
+  // live comments are mostly English. A log-odds prior on English, used only when choosing among
+  // supported languages, moves short ambiguous English comments ("who is watching in 2026?") back to
+  // English at a small cost in Hindi recall, without making unsupported languages look English.
+  const prior = LATIN_LABELS.map((l) => (l === 'en' ? cfg.english_prior : 0));
   const model: LangIdModel = {
+    prior,
     labels: LATIN_LABELS,
     buckets: cfg.buckets,
     weights: trained.weights,
@@ -176,7 +184,7 @@ export async function langidStage(dir: string, preprocessDir: string, featurizeD
   writeFileSync(join(dir, LANGID_WEIGHTS_FILE), new Uint8Array(trained.weights.buffer));
   writeFileSync(
     join(dir, LANGID_FILE),
-    JSON.stringify({ labels: LATIN_LABELS, buckets: cfg.buckets, bias: Array.from(trained.bias), other_threshold: cfg.other_threshold, max_features: cfg.max_features, report }, null, 2),
+    JSON.stringify({ labels: LATIN_LABELS, buckets: cfg.buckets, bias: Array.from(trained.bias), other_threshold: cfg.other_threshold, max_features: cfg.max_features, prior, report }, null, 2),
   );
   return { train_rows: rows.length, per_class: Object.fromEntries(LATIN_LABELS.map((l, k) => [l, counts[k]])), report };
 }
