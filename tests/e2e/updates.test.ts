@@ -4,7 +4,7 @@
  * and a download whose sha256 is wrong are both rejected while scoring continues on the current
  * model; rollback; results cached for one version are never served for another.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await env?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('model updates', () => {

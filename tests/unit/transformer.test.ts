@@ -4,13 +4,13 @@
  * will use it — manifest, hashes, tokenizer, onnxruntime-node and onnxruntime-web (wasm) — and
  * against an independent TypeScript DistilBERT forward pass over the same int8 weights.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goldenProbs, HfTextClassifier, type HfOrtModule } from '../../core/hf-scorer.js';
 import { LABELS, labelIndex } from '../../core/labels.js';
 import { parseManifest, type HfTextClassificationManifest } from '../../core/manifest.js';
@@ -39,9 +39,16 @@ let files: Map<string, Uint8Array>;
 /** Golden texts plus real YouTube comments of every length. */
 let texts: string[];
 
+/** Folders this file creates, removed when it ends. */
+const temporary: string[] = [];
+afterAll(() => {
+  for (const d of temporary) rmSync(d, { recursive: true, force: true });
+});
+
 beforeAll(async () => {
   ortWeb.env.wasm.numThreads = 1;
   dir = mkdtempSync(join(tmpdir(), 'ytsent-transformer-'));
+  temporary.push(dir);
   bundle = await writeTransformerBundle(dir, { preset: 'tiny', seed: 0, createdAt: CREATED_AT });
   const loaded = loadBundle(dir);
   manifest = loaded.manifest as HfTextClassificationManifest;
@@ -252,6 +259,7 @@ describe('tiny transformer bundle', () => {
 
   it('detects a corrupted or mismatched model file and a swapped tokenizer', async () => {
     const copy = mkdtempSync(join(tmpdir(), 'ytsent-transformer-bad-'));
+    temporary.push(copy);
     mkdirSync(join(copy, 'onnx'));
     for (const f of manifest.files) copyFileSync(join(dir, f.path), join(copy, f.path));
     copyFileSync(join(dir, 'manifest.json'), join(copy, 'manifest.json'));
