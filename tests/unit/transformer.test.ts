@@ -53,8 +53,14 @@ beforeAll(async () => {
   const loaded = loadBundle(dir);
   manifest = loaded.manifest as HfTextClassificationManifest;
   files = loaded.files;
-  const comments = readFileSync(join('..', 'shared', 'data', 'youtube', 'comments.jsonl'), 'utf8').trim().split('\n').slice(0, 40);
-  texts = [...manifest.golden.map((g) => g.text), ...comments.map((l) => (JSON.parse(l) as { text: string }).text)];
+  // 40 YouTube comments from the committed fixture texts (tests/fixtures/README.md).
+  const comments = readFileSync(new URL('../fixtures/texts.jsonl', import.meta.url), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { text: string; source: string })
+    .filter((r) => r.source === 'youtube')
+    .slice(0, 40);
+  texts = [...manifest.golden.map((g) => g.text), ...comments.map((r) => r.text)];
 });
 
 function softmax(logits: ArrayLike<number>): number[] {
