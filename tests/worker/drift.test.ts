@@ -60,8 +60,10 @@ describe('data built not to drift', () => {
   it('folds the hour into a summary and reports ok with every distance at zero', async () => {
     const population = referencePopulation();
     expect(await sendItems('8.0.0', population)).toBe(300);
-    // Samples still arriving in the current hour are not folded yet: the hour is not complete.
-    await runCron(Date.now());
+    // Samples still arriving in the current hour are not folded yet: the hour is not complete. The
+    // cron time is an input (the middle of the sampled hour), not the wall clock: run in the first
+    // minutes of an hour, Date.now() would fall inside the fold grace and name another window.
+    await runCron(Date.parse(`${hour}:00:00Z`) + HOUR_MS / 2);
     expect(await listKeys(testEnv.TELEMETRY, 'summaries/8.0.0/')).toEqual([]);
     expect(currentHourKey()).toBe(hour);
 
@@ -88,7 +90,7 @@ describe('data built not to drift', () => {
     expect(t.confidence_wasserstein.value).toBeLessThan(1e-9);
     expect(t.confidence_ks).toMatchObject({ statistic: expect.closeTo(0, 9), p_value: 1 });
     expect(report.skipped).toEqual([]);
-    // Two reports: the real-clock run above (previous hour, no data) and this one.
+    // Two reports: the mid-hour run above (previous hour, no data) and this one.
     expect(await listKeys(testEnv.TELEMETRY, 'drift/8.0.0/')).toEqual([`drift/8.0.0/history/${previousHour()}.json`, `drift/8.0.0/history/${hour}.json`, 'drift/8.0.0/latest.json']);
     const empty = (await getJson<DriftReport>(testEnv.TELEMETRY, `drift/8.0.0/history/${previousHour()}.json`))!;
     expect(empty).toMatchObject({ verdict: 'insufficient_data', n: 0, tests: null });
