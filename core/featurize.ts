@@ -163,9 +163,8 @@ function hashNormalizedV3(norm: NormalizedText, config: FeaturizerConfig): numbe
   const seed = config.seed | 0;
   const { tokens, kinds, marks } = norm;
   const [minN, maxN] = config.char_ngrams ?? [0, 0];
-  let bound = tokens.length * 10 + 16;
-  if (maxN > 0) for (const t of tokens) bound += (t.length + 2) * maxN;
-  if (keys.length < bound) keys = new Int32Array(Math.max(bound, keys.length * 2));
+  // Up to 10 word and lexicon keys per token (unigram, bigram, trigram, lexicon class and contexts).
+  reserveKeys(tokens, 10, maxN);
   let n = 0;
   const emitName = (ns: number, name: string, group: number): void => {
     keys[n++] = bucketKey(hashToken(seed, ns, name), mask, group);
@@ -204,17 +203,7 @@ function hashNormalizedV3(norm: NormalizedText, config: FeaturizerConfig): numbe
     if ((mark & (Mark.Intensifier | Mark.Negator)) === 0) {
       keys[n++] = bucketKey(hashToken(seed, negatedSentiment ? NS_NEGATED : NS_UNIGRAM, tok), mask, GROUP.unigram);
     }
-    if (config.word_ngrams >= 2 && i + 1 < tokens.length) {
-      const next = tokens[i + 1]!;
-      let h = mixToken(mixUnit(seed, NS_BIGRAM), tok);
-      h = mixToken(mixUnit(h, SEPARATOR), next);
-      keys[n++] = bucketKey(finalize(h, tok.length + next.length + 2), mask, GROUP.bigram);
-      if (config.word_ngrams >= 3 && i + 2 < tokens.length) {
-        const third = tokens[i + 2]!;
-        h = mixToken(mixUnit(h, SEPARATOR), third);
-        keys[n++] = bucketKey(finalize(h, tok.length + next.length + third.length + 4), mask, GROUP.trigram);
-      }
-    }
+    n = emitWordNgrams(tokens, i, config.word_ngrams, seed, mask, n);
     // Character n-grams carry a word's identity for misspellings and inflections; a negated
     // sentiment word's identity must not leak through them, and intensifiers carry none.
     if (maxN > 0 && (kind === TokenKind.Word || kind === TokenKind.Hashtag) && !negatedSentiment && (mark & (Mark.Intensifier | Mark.Negator)) === 0) {
@@ -262,6 +251,32 @@ function hashNormalizedV3(norm: NormalizedText, config: FeaturizerConfig): numbe
   return n;
 }
 
+/**
+ * Grows the scratch `keys` to an upper bound on what a text can emit (`perToken` word-level keys per
+ * token, plus its character n-grams and a few text-level ones), so the hot loops never check capacity.
+ */
+function reserveKeys(tokens: readonly string[], perToken: number, maxN: number): void {
+  let bound = tokens.length * perToken + 16;
+  if (maxN > 0) for (const t of tokens) bound += (t.length + 2) * maxN;
+  if (keys.length < bound) keys = new Int32Array(Math.max(bound, keys.length * 2));
+}
+
+/** The bigram (and trigram) starting at token `i`, from index `n`; returns the new count. */
+function emitWordNgrams(tokens: readonly string[], i: number, wordNgrams: number, seed: number, mask: number, n: number): number {
+  if (wordNgrams < 2 || i + 1 >= tokens.length) return n;
+  const tok = tokens[i]!;
+  const next = tokens[i + 1]!;
+  let h = mixToken(mixUnit(seed, NS_BIGRAM), tok);
+  h = mixToken(mixUnit(h, SEPARATOR), next);
+  keys[n++] = bucketKey(finalize(h, tok.length + next.length + 2), mask, GROUP.bigram);
+  if (wordNgrams >= 3 && i + 2 < tokens.length) {
+    const third = tokens[i + 2]!;
+    h = mixToken(mixUnit(h, SEPARATOR), third);
+    keys[n++] = bucketKey(finalize(h, tok.length + next.length + third.length + 4), mask, GROUP.trigram);
+  }
+  return n;
+}
+
 /** Character n-grams of "<word>" from index `n`, hashed incrementally: no substring is built. */
 function emitCharNgrams(tok: string, skip: number, seed: number, mask: number, minN: number, maxN: number, n: number): number {
   const len = tok.length - skip + 2;
@@ -287,26 +302,13 @@ function hashNormalized(norm: NormalizedText, config: FeaturizerConfig): number 
   const seed = config.seed | 0;
   const { tokens, kinds, negated } = norm;
   const [minN, maxN] = config.char_ngrams ?? [0, 0];
-  // An upper bound on emitted keys, so the hot loops below never check capacity.
-  let bound = tokens.length * 4 + 8;
-  if (maxN > 0) for (const t of tokens) bound += (t.length + 2) * maxN;
-  if (keys.length < bound) keys = new Int32Array(Math.max(bound, keys.length * 2));
+  reserveKeys(tokens, 4, maxN);
   let n = 0;
 
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i]!;
     keys[n++] = bucketKey(hashToken(seed, negated[i] ? NS_NEGATED : NS_UNIGRAM, tok), mask, GROUP.unigram);
-    if (config.word_ngrams >= 2 && i + 1 < tokens.length) {
-      const next = tokens[i + 1]!;
-      let h = mixToken(mixUnit(seed, NS_BIGRAM), tok);
-      h = mixToken(mixUnit(h, SEPARATOR), next);
-      keys[n++] = bucketKey(finalize(h, tok.length + next.length + 2), mask, GROUP.bigram);
-      if (config.word_ngrams >= 3 && i + 2 < tokens.length) {
-        const third = tokens[i + 2]!;
-        h = mixToken(mixUnit(h, SEPARATOR), third);
-        keys[n++] = bucketKey(finalize(h, tok.length + next.length + third.length + 4), mask, GROUP.trigram);
-      }
-    }
+    n = emitWordNgrams(tokens, i, config.word_ngrams, seed, mask, n);
     const kind = kinds[i];
     if (maxN > 0 && (kind === TokenKind.Word || kind === TokenKind.Hashtag)) n = emitCharNgrams(tok, kind === TokenKind.Hashtag ? 1 : 0, seed, mask, minN, maxN, n);
   }

@@ -121,16 +121,11 @@ export function softmaxInPlace(x: Float64Array | Float32Array): void {
   for (let k = 0; k < x.length; k++) x[k]! /= sum;
 }
 
-/** Probabilities for featurized rows, row-major [rows, NUM_CLASSES], in float64. */
+/** Probabilities for featurized rows, row-major [rows, classes], in float64. */
 export function predictProbs(model: LinearModel, rows: readonly SparseFeatures[]): Float64Array {
   const K = model.bias.length;
-  const out = new Float64Array(rows.length * K);
-  const tmp = new Float64Array(K);
-  rows.forEach((r, i) => {
-    forwardInto(model.weights, model.bias, r.ids, r.values, tmp);
-    softmaxInPlace(tmp);
-    out.set(tmp, i * K);
-  });
+  const out = predictLogits(model, rows);
+  for (let i = 0; i < out.length; i += K) softmaxInPlace(out.subarray(i, i + K));
   return out;
 }
 
