@@ -21,15 +21,20 @@ export const BundlePathSchema = z
 
 export const ProbsSchema = z.array(z.number().min(0).max(1)).length(LABELS.length);
 
-export const FeaturizerConfigSchema = z.object({
-  /** Featurizer algorithm (core/featurize.ts FEATURIZER_VERSION); absent means 2 (model 1.0.0). */
-  version: z.union([z.literal(2), z.literal(3)]).optional(),
-  buckets: z
+/** A hash-table size: a power of two from 2 to `max` (ids are masked, not taken modulo). */
+export function powerOfTwo(max: number) {
+  return z
     .number()
     .int()
     .min(2)
-    .max(1 << 24)
-    .refine((n) => (n & (n - 1)) === 0, 'must be a power of two'),
+    .max(max)
+    .refine((n) => (n & (n - 1)) === 0, 'must be a power of two');
+}
+
+export const FeaturizerConfigSchema = z.object({
+  /** Featurizer algorithm (core/featurize.ts FEATURIZER_VERSION); absent means 2 (model 1.0.0). */
+  version: z.union([z.literal(2), z.literal(3)]).optional(),
+  buckets: powerOfTwo(1 << 24),
   seed: z.number().int(),
   word_ngrams: z.number().int().min(1).max(3),
   char_ngrams: z.tuple([z.number().int().min(1), z.number().int().max(8)]).nullable(),
@@ -104,12 +109,7 @@ export const LanguagesSchema = z.object({
   langid: z.object({
     file: BundlePathSchema,
     labels: z.array(z.string()).min(2),
-    buckets: z
-      .number()
-      .int()
-      .min(2)
-      .max(1 << 20)
-      .refine((n) => (n & (n - 1)) === 0, 'must be a power of two'),
+    buckets: powerOfTwo(1 << 20),
     scales: z.array(z.number().positive()),
     bias: z.array(z.number()),
     other_threshold: z.number().min(0).max(1),

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { FeaturizerConfigSchema, SemverSchema } from '../core/manifest.js';
+import { FeaturizerConfigSchema, powerOfTwo, SemverSchema } from '../core/manifest.js';
 
 const Range = z.tuple([z.number(), z.number()]).refine(([a, b]) => a <= b, 'range must be [low, high]');
 const Dimension = z.union([
@@ -67,10 +67,7 @@ export const ParamsSchema = z.object({
   language_weights: z.record(z.string(), z.number().positive()).default({}),
   featurizer: FeaturizerConfigSchema,
   langid: z.object({
-    buckets: z
-      .number()
-      .int()
-      .refine((n) => n > 1 && (n & (n - 1)) === 0, 'must be a power of two'),
+    buckets: powerOfTwo(1 << 20),
     epochs: z.number().int().positive(),
     learning_rate: z.number().positive(),
     l2: z.number().nonnegative(),
