@@ -212,11 +212,14 @@ export function classifyLatin(model: LangIdModel, ids: ArrayLike<number>, values
   const mask = model.buckets - 1;
   const w = model.weights;
   const end = model.max_features === undefined ? to : Math.min(to, from + model.max_features);
-  for (let k = 0; k < L; k++) scores[k] = 0;
-  for (let j = from; j < end; j++) {
-    const row = (ids[j]! & mask) * L;
-    const v = values[j]!;
-    for (let k = 0; k < L; k++) scores[k]! += v * w[row + k]!;
+  if (L === 8) accumulate8(w, mask, ids, values, from, end, scores);
+  else {
+    for (let k = 0; k < L; k++) scores[k] = 0;
+    for (let j = from; j < end; j++) {
+      const row = (ids[j]! & mask) * L;
+      const v = values[j]!;
+      for (let k = 0; k < L; k++) scores[k]! += v * w[row + k]!;
+    }
   }
   const scales = model.scales;
   for (let k = 0; k < L; k++) scores[k] = model.bias[k]! + (scales ? scores[k]! * scales[k]! : scores[k]!);
@@ -239,6 +242,34 @@ export function classifyLatin(model: LangIdModel, ids: ArrayLike<number>, values
     }
   }
   return { lang: model.labels[best]!, supported: true };
+}
+
+/**
+ * The shipped table's shape (7 languages + "other") with the eight sums in locals: V8 keeps them in
+ * registers, about 3.5x faster than the loop over `scores` (bench/results/model.md, speed).
+ */
+function accumulate8(w: Float32Array | Int8Array, mask: number, ids: ArrayLike<number>, values: ArrayLike<number>, from: number, end: number, scores: Float64Array): void {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+  for (let j = from; j < end; j++) {
+    const r = (ids[j]! & mask) << 3;
+    const v = values[j]!;
+    s0 += v * w[r]!;
+    s1 += v * w[r + 1]!;
+    s2 += v * w[r + 2]!;
+    s3 += v * w[r + 3]!;
+    s4 += v * w[r + 4]!;
+    s5 += v * w[r + 5]!;
+    s6 += v * w[r + 6]!;
+    s7 += v * w[r + 7]!;
+  }
+  scores[0] = s0;
+  scores[1] = s1;
+  scores[2] = s2;
+  scores[3] = s3;
+  scores[4] = s4;
+  scores[5] = s5;
+  scores[6] = s6;
+  scores[7] = s7;
 }
 
 /** Parse `langid.bin`: int8 weights, row-major [buckets, labels], with per-column scales. */

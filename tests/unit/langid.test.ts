@@ -43,6 +43,24 @@ describe('script step', () => {
   });
 });
 
+describe('Latin-script classifier with the shipped shape (8 labels, unrolled sums)', () => {
+  it('picks the label a plain dot product picks, for random tables and rows', () => {
+    let seed = 7;
+    const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const labels = ['en', 'de', 'es', 'fr', 'hi', 'it', 'pt', 'other'];
+    for (let trial = 0; trial < 50; trial++) {
+      const buckets = 16;
+      const weights = Float32Array.from({ length: buckets * 8 }, () => rand() * 4);
+      const model: LangIdModel = { labels, buckets, weights, bias: new Float32Array(8), other_threshold: 2 };
+      const ids = Array.from({ length: 12 }, () => Math.floor(Math.abs(rand()) * 1000));
+      const values = ids.map(() => Math.abs(rand()));
+      const sums = labels.map((_, k) => ids.reduce((a, id, j) => a + values[j]! * weights[(id & (buckets - 1)) * 8 + k]!, 0));
+      const best = sums.slice(0, 7).indexOf(Math.max(...sums.slice(0, 7)));
+      expect(classifyLatin(model, ids, values, 0, ids.length, new Float64Array(8)).lang).toBe(labels[best]);
+    }
+  });
+});
+
 describe('Latin-script classifier', () => {
   // Two buckets, three labels: bucket 0 votes "en", bucket 1 votes "other".
   const model: LangIdModel = {
