@@ -7,7 +7,7 @@
  */
 import { finalize, mixUnit } from './hash.js';
 import { emojiValence, valence } from './lexicon.js';
-import { Mark, normalize, TokenKind, type NormalizedText } from './normalize.js';
+import { Mark, normalize, TokenKind, type NormalizedText, type NormalizerVersion } from './normalize.js';
 
 /**
  * The newest featurizer algorithm. Bumped whenever featurize() maps some (text, config) to different
@@ -22,9 +22,10 @@ import { Mark, normalize, TokenKind, type NormalizedText } from './normalize.js'
  *   its context (negated, after or before a contrast, after "used to", after an intensifier);
  *   intensifiers and negators emit no unigram of their own (bigrams keep them); romanized Hindi
  *   negators ("nahi") negate the words before them; an emoji-only flag.
+ * - 4: version 3 on normalizer 3 (misspelled sentiment words repaired, more intensifiers).
  */
-export const FEATURIZER_VERSION = 3;
-export type FeaturizerVersion = 2 | 3;
+export const FEATURIZER_VERSION = 4;
+export type FeaturizerVersion = 2 | 3 | 4;
 
 export interface FeaturizerConfig {
   /** Algorithm version (see {@link FEATURIZER_VERSION}); absent means 2, model 1.0.0's. */
@@ -54,6 +55,11 @@ export const DEFAULT_FEATURIZER_CONFIG: FeaturizerConfig = {
   lexicon: true,
   max_chars: 1000,
 };
+
+/** The normalizer each featurizer version reads (versions 3 and 4 share the hashing). */
+function normalizerFor(version: FeaturizerVersion): NormalizerVersion {
+  return version === 2 ? 1 : version === 3 ? 2 : 3;
+}
 
 /** A sparse vector: ids in [0, buckets) with their values (see collectInto() for when an id repeats). */
 export interface SparseFeatures {
@@ -153,7 +159,7 @@ export class RaggedBatchBuilder {
 /** Normalizes and hashes `text` into the scratch `keys`; returns how many keys were written. */
 function hashFeatures(text: string, config: FeaturizerConfig): number {
   const version = config.version ?? 2;
-  const norm = normalize(text.length > config.max_chars ? text.slice(0, config.max_chars) : text, version === 2 ? 1 : 2);
+  const norm = normalize(text.length > config.max_chars ? text.slice(0, config.max_chars) : text, normalizerFor(version));
   return version === 2 ? hashNormalized(norm, config) : hashNormalizedV3(norm, config);
 }
 
@@ -451,7 +457,7 @@ export function featurizeBatch(texts: readonly string[], config: FeaturizerConfi
 /** Identifies the exact algorithm of a config; stored in manifests and checked before a model is used. */
 export function featurizerId(config: Pick<FeaturizerConfig, 'version'>): string {
   const version = config.version ?? 2;
-  return `ytsent-hashed-ngrams/v${version}+norm${version === 2 ? 1 : 2}`;
+  return `ytsent-hashed-ngrams/v${version}+norm${normalizerFor(version)}`;
 }
 
 /** The id of the newest algorithm. */

@@ -43,6 +43,17 @@ for (const [glyph, shares] of Object.entries(lexicons.emoji as Record<string, nu
 }
 for (const [glyph, v] of Object.entries((lexicons.emoji_keywords ?? {}) as Record<string, number>)) if (!emoji.has(glyph)) emoji.set(glyph, v);
 
+/** English sentiment words (AFINN-165 and comment slang): what typo repair maps back to (core/typos.ts). */
+export function englishSentimentWords(): string[] {
+  return [...englishWithSlang].filter(([, v]) => v !== 0).map(([w]) => w);
+}
+
+/**
+ * Typo variants that are real words or common spellings (seen in the training and unlabeled comments,
+ * or in a lexicon or stopword list): never repaired. Built by scripts/build-lexicons.ts.
+ */
+export const TYPO_EXCLUSIONS: ReadonlySet<string> = new Set((lexicons as { typo_exclusions?: string[] }).typo_exclusions ?? []);
+
 /** Valence in [-5, 5] of a normalized English word, or 0 when it is not in AFINN-165. */
 export function valence(word: string): number {
   return english.get(word) ?? 0;

