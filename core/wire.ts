@@ -1,7 +1,11 @@
 /**
  * Wire formats between the extension and the sync backend, validated on both sides with the same
  * zod schemas. The privacy rules of the two telemetry consents are encoded here, not only in
- * the UI: a "stats" batch cannot carry text or a video id.
+ * the UI (docs/PRIVACY.md explains them):
+ * - consent "stats" sends on-device hourly aggregates only (POST /v1/aggregates): counts over at
+ *   least {@link AGGREGATE}.min_comments comments, hour-granular, never one row per comment;
+ * - consent "text" additionally sends scrubbed per-comment samples and corrections (POST
+ *   /v1/samples, /v1/feedback), with hour-granular time.
  */
 import { z } from 'zod';
 import { LABELS } from './labels.js';
@@ -19,6 +23,46 @@ export const LIMITS = {
 export const CONSENTS = ['stats', 'text'] as const;
 export type Consent = (typeof CONSENTS)[number];
 
+/** How much each consent allows: a row needs at least its own consent's level to be kept or sent. */
+export const CONSENT_LEVEL: Readonly<Record<Consent, number>> = { stats: 1, text: 2 };
+
+/** True when data queued under `rowConsent` may still be kept and sent under `current`. */
+export function consentAllows(current: Consent | null, rowConsent: Consent): boolean {
+  return current !== null && CONSENT_LEVEL[current] >= CONSENT_LEVEL[rowConsent];
+}
+
+export const HOUR_MS = 3_600_000;
+
+/** Start of the UTC hour holding `ms`: the only precision any telemetry time has on the wire. */
+export function hourFloor(ms: number): number {
+  return Math.floor(ms / HOUR_MS) * HOUR_MS;
+}
+
+/**
+ * On-device hourly aggregates (consent "stats"). An aggregate counts the comments one install
+ * scored in a range of whole hours; the client sends it once the range has ended and holds at
+ * least `min_comments` comments. A range starts as one hour and grows with later hours while it
+ * holds fewer (an hour of 3 comments waits for more), up to `max_hours`; one that still holds too
+ * few then is deleted on the device, unsent.
+ */
+export const AGGREGATE = {
+  /** Fewest comments an aggregate may describe (enforced by the schema on both sides). */
+  min_comments: 10,
+  /** Most comments one aggregate counts: bounds what one install can weigh in drift. */
+  max_comments: 20_000,
+  /** Longest hour range an aggregate may cover. */
+  max_hours: 24,
+  /** Equal-width confidence bins on [0, 1]. */
+  confidence_bins: 10,
+  /** Distinct language codes per aggregate; the rest are counted as "other". */
+  max_languages: 32,
+  /** Aggregates per request. */
+  per_batch: 24,
+} as const;
+
+/** Edges of the aggregates' confidence histogram: 10 equal bins on [0, 1] (last bin right-closed). */
+export const AGGREGATE_CONFIDENCE_EDGES: readonly number[] = Array.from({ length: AGGREGATE.confidence_bins + 1 }, (_, i) => i / AGGREGATE.confidence_bins);
+
 const utf8Bytes = (s: string): number => new TextEncoder().encode(s).byteLength;
 
 export const LabelSchema = z.enum(LABELS);
@@ -26,9 +70,16 @@ export const LabelSchema = z.enum(LABELS);
 export const ClientIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'must be 16-64 characters of [A-Za-z0-9_-]');
 export const BatchIdSchema = z.uuid();
 export const VideoIdSchema = z.string().regex(/^[A-Za-z0-9_-]{11}$/, 'must be an 11-character YouTube video id');
-export const LangSchema = z.string().regex(/^(?:[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?|und)$/, 'must be a language code like "en" or "und"');
+export const LANG_RE = /^(?:[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?|und)$/;
+export const LangSchema = z.string().regex(LANG_RE, 'must be a language code like "en" or "und"');
 /** Milliseconds since the epoch; the server also rejects times far from its clock. */
 export const TimestampSchema = z.number().int().min(1_600_000_000_000).max(4_102_444_800_000);
+/**
+ * Hour-granular time: milliseconds since the epoch at the start of a UTC hour. Every telemetry
+ * time is one; a finer time is refused (400), never rounded by the server, so nothing finer is
+ * ever stored and a client that sends one learns of it.
+ */
+export const HourTimestampSchema = TimestampSchema.refine((ts) => ts % HOUR_MS === 0, 'must be the start of an hour (ms since the epoch, a multiple of 3600000)');
 export const ChannelSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be 1-32 characters of [a-z0-9-]');
 
 /** Text is measured in UTF-8 bytes; over the limit is a 413, so the check lives in the worker. */
@@ -40,6 +91,7 @@ const ProbsSchema = z
   .length(LABELS.length)
   .refine((p) => Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-3, 'must sum to 1');
 
+/** One scored comment with its (scrubbed) text: consent "text" only. */
 export const SampleItemSchema = z
   .object({
     label: LabelSchema,
@@ -47,14 +99,10 @@ export const SampleItemSchema = z
     score: z.number().min(0).max(1),
     probs: ProbsSchema.optional(),
     lang: LangSchema.optional(),
-    /** Hashed-token bucket ids (core/token-buckets.ts): no text, but vocabulary drift shows. */
-    tokens: z
-      .array(z.number().int().min(0).max(TOKEN_BUCKETS - 1))
-      .max(TOKEN_BUCKETS)
-      .optional(),
-    ts: TimestampSchema,
-    /** Only with consent "text", scrubbed on the client and again on the server. */
-    text: TextSchema.optional(),
+    /** The hour the comment was scored in. */
+    ts: HourTimestampSchema,
+    /** Scrubbed on the client and again on the server. */
+    text: TextSchema,
     video_id: VideoIdSchema.optional(),
   })
   .strict();
@@ -67,23 +115,14 @@ const batchFields = {
   extension_version: z.string().max(32).optional(),
 };
 
+/** Per-comment samples carry text, so they need consent "text"; statistics go to /v1/aggregates. */
 export const SamplesBatchSchema = z
   .object({
     ...batchFields,
-    consent: z.enum(CONSENTS),
+    consent: z.literal('text', { message: 'per-comment samples require consent "text"; statistics are sent as hourly aggregates (POST /v1/aggregates)' }),
     items: z.array(SampleItemSchema).min(1).max(LIMITS.items_per_batch),
   })
-  .strict()
-  .superRefine((batch, ctx) => {
-    if (batch.consent === 'text') return;
-    batch.items.forEach((item, i) => {
-      for (const field of ['text', 'video_id'] as const) {
-        if (item[field] !== undefined) {
-          ctx.addIssue({ code: 'custom', path: ['items', i, field], message: `not allowed with consent "stats"` });
-        }
-      }
-    });
-  });
+  .strict();
 export type SamplesBatch = z.infer<typeof SamplesBatchSchema>;
 
 export const FeedbackItemSchema = z
@@ -92,7 +131,8 @@ export const FeedbackItemSchema = z
     predicted: LabelSchema,
     corrected: LabelSchema,
     score: z.number().min(0).max(1).optional(),
-    ts: TimestampSchema,
+    /** The hour the correction was made in. */
+    ts: HourTimestampSchema,
     video_id: VideoIdSchema.optional(),
   })
   .strict();
@@ -108,6 +148,80 @@ export const FeedbackBatchSchema = z
   .strict();
 export type FeedbackBatch = z.infer<typeof FeedbackBatchSchema>;
 
+const CountSchema = z.number().int().min(0).max(AGGREGATE.max_comments);
+
+/**
+ * Language → count. zod's record silently skips a "__proto__" key (it could not be stored
+ * safely); it is refused here instead, like every other unknown key on the wire.
+ */
+const LanguageCountsSchema = z.preprocess(
+  (value, ctx) => {
+    if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')) {
+      ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'not a language code' });
+    }
+    return value;
+  },
+  z.record(z.union([LangSchema, z.literal('other')]), CountSchema.min(1)),
+);
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/**
+ * One on-device aggregate: what the comments scored in [hour_from, hour_to) looked like to the
+ * model, as counts only. Every count vector is consistent with `n` (checked here, so a batch that
+ * would distort drift statistics is refused as a whole, naming the field).
+ */
+export const AggregateItemSchema = z
+  .object({
+    /** Start of the first hour covered. */
+    hour_from: HourTimestampSchema,
+    /** End of the last hour covered (exclusive): 1 to 24 hours after hour_from. */
+    hour_to: HourTimestampSchema,
+    /** Comments counted. */
+    n: z.number().int().min(AGGREGATE.min_comments, `an aggregate describes at least ${AGGREGATE.min_comments} comments`).max(AGGREGATE.max_comments),
+    /** Comments per predicted label, in label order. */
+    label_counts: z.array(CountSchema).length(LABELS.length),
+    /** Comments per confidence bin (the top probability) on AGGREGATE_CONFIDENCE_EDGES. */
+    confidence_counts: z.array(CountSchema).length(AGGREGATE.confidence_bins),
+    /** Comments per language of the comment ("und" when unknown, "other" past max_languages). */
+    languages: LanguageCountsSchema,
+    /** Comments that had at least one hashed token. */
+    token_n: CountSchema,
+    /** Per hashed-token bucket (core/token-buckets.ts): comments with a token in it. */
+    token_counts: z.array(CountSchema).length(TOKEN_BUCKETS),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    const hours = (a.hour_to - a.hour_from) / HOUR_MS;
+    if (hours < 1) issue('hour_to', 'must be after hour_from');
+    else if (hours > AGGREGATE.max_hours) issue('hour_to', `at most ${AGGREGATE.max_hours} hours after hour_from`);
+    if (sum(a.label_counts) !== a.n) issue('label_counts', 'must add up to n');
+    if (sum(a.confidence_counts) !== a.n) issue('confidence_counts', 'must add up to n');
+    const langs = Object.values(a.languages);
+    if (langs.length > AGGREGATE.max_languages) issue('languages', `at most ${AGGREGATE.max_languages} languages`);
+    if (sum(langs) !== a.n) issue('languages', 'must add up to n');
+    if (a.token_n > a.n) issue('token_n', 'must not exceed n');
+    if (a.token_counts.some((c) => c > a.token_n)) issue('token_counts', 'no bucket can count more comments than token_n');
+  });
+export type AggregateItem = z.infer<typeof AggregateItemSchema>;
+
+/** Hourly aggregates of one model version: consent "stats" (the text consent includes it). */
+export const AggregatesBatchSchema = z
+  .object({
+    ...batchFields,
+    consent: z.literal('stats', { message: 'aggregates are sent under consent "stats"' }),
+    items: z.array(AggregateItemSchema).min(1).max(AGGREGATE.per_batch),
+  })
+  .strict();
+export type AggregatesBatch = z.infer<typeof AggregatesBatchSchema>;
+
+/** The three upload kinds, their routes (`/v1/<kind>`) and the consent each needs. */
+export const TELEMETRY_KINDS = ['aggregates', 'samples', 'feedback'] as const;
+export type TelemetryKind = (typeof TELEMETRY_KINDS)[number];
+export const KIND_CONSENT: Readonly<Record<TelemetryKind, Consent>> = { aggregates: 'stats', samples: 'text', feedback: 'text' };
+/** Items per request, by kind. */
+export const KIND_MAX_ITEMS: Readonly<Record<TelemetryKind, number>> = { aggregates: AGGREGATE.per_batch, samples: LIMITS.items_per_batch, feedback: LIMITS.items_per_batch };
+
 export const PromoteSchema = z.object({ version: SemverSchema }).strict();
 
 /** Every error response body. */
@@ -115,7 +229,7 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
-/** 202 body of POST /v1/samples and /v1/feedback. */
+/** 202 body of POST /v1/aggregates, /v1/samples and /v1/feedback. */
 export interface IngestResponse {
   batch_id: string;
   accepted: number;

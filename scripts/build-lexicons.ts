@@ -6,7 +6,8 @@
  *   (MIT; machine translations of AFINN-165 per language). Entries of several words are skipped (the
  *   featurizer looks up single tokens); a word English AFINN already has is left to English; a word
  *   two languages score differently gets the rounded mean.
- * - `slang`: core/data/youtube-slang.json as is (hand-curated comment slang; overrides AFINN).
+ * - `slang`: core/data/youtube-slang.json as is (hand-curated comment slang; overrides AFINN);
+ *   `slang_normalizer_3`: its words added with normalizer 3, which older normalizers do not read.
  * - `emoji`: for each emoji of the Emoji Sentiment Ranking v1.0 (Kralj Novak et al., PLoS ONE 2015,
  *   CC BY-SA 4.0; the data folder's emoji/emoji_sentiment_ranking_v1.0.csv) seen at least 5 times,
  *   the shares of negative, neutral and positive tweets it occurred in.
@@ -84,8 +85,13 @@ for (const e of require('emojibase-data/en/data.json') as Array<{ emoji: string;
   const v = Math.max(-3, Math.min(3, Math.round(mean)));
   if (v !== 0) emojiKeywords[glyph] = v;
 }
-const slangFile = JSON.parse(readFileSync(join(REPO_ROOT, 'core/data/youtube-slang.json'), 'utf8')) as { words: Record<string, number>; hinglish: Record<string, number> };
+const slangFile = JSON.parse(readFileSync(join(REPO_ROOT, 'core/data/youtube-slang.json'), 'utf8')) as {
+  words: Record<string, number>;
+  hinglish: Record<string, number>;
+  words_normalizer_3: Record<string, number>;
+};
 const slang = { ...slangFile.words, ...slangFile.hinglish };
+const slangNormalizer3 = slangFile.words_normalizer_3;
 
 // Typo repair: which variants of English sentiment words are words people really write.
 const CORPUS_FILES = ['semeval2017/train.jsonl', 'goemotions/train.jsonl', 'youtube/comments.jsonl', 'sentube/train.jsonl', 'umsab/train.jsonl', 'youtube_unlabeled/comments.jsonl.gz'];
@@ -101,10 +107,10 @@ for (const file of CORPUS_FILES) {
     for (const w of key(t).split(/[^a-z]+/)) if (w !== '') wordCounts.set(w, (wordCounts.get(w) ?? 0) + 1);
   }
 }
-const known = new Set<string>([...english, ...Object.keys(words), ...Object.keys(slang).map(key)]);
+const known = new Set<string>([...english, ...Object.keys(words), ...Object.keys(slang).map(key), ...Object.keys(slangNormalizer3)]);
 for (const list of Object.values(require('stopwords-iso') as Record<string, string[]>)) for (const w of list) known.add(key(w));
 const typoExclusions = new Set<string>();
-for (const target of [...english, ...Object.keys(slang).map(key)]) {
+for (const target of [...english, ...Object.keys(slang).map(key), ...Object.keys(slangNormalizer3)]) {
   for (const v of typoVariants(target)) if (known.has(v) || (wordCounts.get(v) ?? 0) >= MIN_REAL_WORD_COUNT) typoExclusions.add(v);
 }
 
@@ -118,6 +124,7 @@ const out = {
   },
   words,
   slang,
+  slang_normalizer_3: slangNormalizer3,
   emoji,
   emoji_keywords: emojiKeywords,
   typo_exclusions: [...typoExclusions].sort(),

@@ -114,6 +114,10 @@ describe('featurizer version 4', () => {
     expect(featurize('Such a whoelsome channel', V3)).not.toEqual(featurize('Such a wholesome channel', V3));
   });
 
+  it('reads the slang added with it; version 3 does not', () => {
+    expect(featurize('that beat is bussin', V4).ids.length).toBeGreaterThan(featurize('that beat is bussin', V3).ids.length);
+  });
+
   it('equals version 3 on text without typos or the new intensifiers', () => {
     for (const t of ['not bad 😂', 'I used to love this channel but now it is lazy', 'accha nahi hai', 'Muy buena la canción']) {
       expect(featurize(t, V4)).toEqual(featurize(t, V3));
