@@ -2,12 +2,14 @@
  * The service worker's message router: validates every request (zod) and dispatches it. Replies
  * are `{ok, data}` or `{ok: false, error}` values, never thrown across contexts.
  */
+import { addToAggregate, aggregateState, emptyAggregate } from '../../core/aggregates.js';
 import { lowConfidenceThreshold } from '../../core/manifest.js';
+import { AGGREGATE, type Consent } from '../../core/wire.js';
 import { db, getCounters, getMeta } from '../lib/db.js';
 import { BackgroundRequestSchema, type BackgroundRequest, type Reply } from '../lib/messages.js';
 import { activeModel, forgetActiveModel, rollback } from '../lib/model-store.js';
 import { getSettings, resetSettings, updateSettings } from '../lib/settings.js';
-import { buildSampleItem, consentOf, toBatch, type ScoredComment } from '../lib/telemetry-queue.js';
+import { aggregateComment, buildSampleItem, consentOf, planBatches, toBatch, type ScoredComment } from '../lib/telemetry-queue.js';
 import { clientId } from './client-id.js';
 import { closeOffscreen, toOffscreenIfOpen } from './offscreen-client.js';
 import { cache, queue, scoreComments, settled, warmUp } from './scoring.js';
@@ -37,8 +39,9 @@ async function handle(request: BackgroundRequest): Promise<unknown> {
         if (!(await chrome.permissions.contains({ origins: [origin] }))) throw new Error(`no permission for ${origin}: grant it in the options page`);
       }
       const after = await updateSettings(request.data);
-      // Opting out deletes everything not yet sent.
-      if (!consentOf(after)) await queue.purge();
+      // Every consent change deletes what is queued above the new level: text off deletes every
+      // row with text, a video id or a correction (statistics stay); both off deletes everything.
+      await queue.applyConsent(consentOf(after));
       if (before.execution !== after.execution) await toOffscreenIfOpen({ target: 'offscreen', type: 'reset' }).catch(() => undefined);
       return after;
     }
@@ -86,24 +89,84 @@ async function status(): Promise<unknown> {
     ort_builds: offscreen?.ort_builds ?? null,
     calibration: await getMeta(`calibration:${model.version}`),
     settings,
-    telemetry: { consent: consentOf(settings), queued: await queue.size(), upload: await uploadState() },
+    telemetry: {
+      consent: consentOf(settings),
+      queued: await queue.size(),
+      queued_by_kind: await queue.counts(),
+      // Aggregates still being counted on the device (not sendable yet).
+      counting: (await queue.openAggregates()).map((r) => ({ model_version: r.model_version, n: r.aggregate.n, hour_from: r.aggregate.hour_from, hour_to: r.aggregate.hour_to })),
+      upload: await uploadState(),
+    },
     cache: { entries: await cache.size(), max: cache.maxEntries },
     counters: await getCounters(),
     last_update: await getMeta('update:last'),
   };
 }
 
-/** Exactly the batch that would be uploaded, built from recently scored comments. */
+/** Batches the preview shows in full; the rest are counted. */
+const PREVIEW_BATCHES = 5;
+/** Stands in for a batch id not drawn yet (ids are drawn when a batch is first sent). */
+const UNSENT_BATCH_ID = '(drawn when first sent)';
+
+/**
+ * What telemetry holds and would send, for the options page:
+ * - `queued`: exactly the request bodies the queue holds, in the order they would be sent (the
+ *   first PREVIEW_BATCHES in full, the rest counted);
+ * - `counting`: the hourly aggregates still being counted on the device, and why each waits;
+ * - `example`: what one upload under `consents` (the boxes as ticked) looks like, built from
+ *   recently scored comments, so the choice can be judged before anything is queued.
+ */
 async function preview(consents: { consent_stats: boolean; consent_text: boolean }): Promise<unknown> {
-  const consent = consentOf(consents);
-  if (!consent) return { consent: null, batch: null, note: 'Both consents are off: nothing is sent.' };
+  const now = Date.now();
+  const id = await clientId();
+  const extensionVersion = chrome.runtime.getManifest().version;
+  const plans = planBatches(await queue.all());
+  const shown = plans.slice(0, PREVIEW_BATCHES);
+  const rest = plans.slice(PREVIEW_BATCHES);
+  const counting = (await queue.openAggregates()).map((r) => {
+    const state = aggregateState(r.aggregate, now);
+    const why =
+      state === 'counting'
+        ? 'its last hour has not ended'
+        : state === 'waiting'
+          ? `${r.aggregate.n} of the ${AGGREGATE.min_comments} comments it needs; waits for later hours, deleted unsent after ${AGGREGATE.max_hours} hours`
+          : state === 'ready'
+            ? 'ready: queued on the next upload'
+            : `deleted on the next upload: fewer than ${AGGREGATE.min_comments} comments in ${AGGREGATE.max_hours} hours`;
+    return { model_version: r.model_version, state, why, aggregate: r.aggregate };
+  });
+  return {
+    consent: consentOf(await getSettings()),
+    queued: {
+      batches: shown.map((p) => ({ endpoint: `/v1/${p.rows[0]!.kind}`, body: toBatch(p.rows, p.batch_id ?? UNSENT_BATCH_ID, id, extensionVersion) })),
+      more: { batches: rest.length, items: rest.reduce((n, p) => n + p.rows.length, 0) },
+    },
+    counting,
+    example: await example(consentOf(consents), now, id, extensionVersion),
+  };
+}
+
+async function example(consent: Consent | null, now: number, id: string, extensionVersion: string): Promise<unknown> {
+  if (!consent) return null;
   const recent = await cache.recent(3);
-  const examples: ScoredComment[] = recent.length
+  const comments: ScoredComment[] = recent.length
     ? recent.map((r) => ({ text: r.text, label: r.label, probs: r.probs, video_id: 'dQw4w9WgXcQ' }))
     : [{ text: 'Example comment from @someone, mail me at someone@example.com', label: 'positive', probs: [0.05, 0.15, 0.8], video_id: 'dQw4w9WgXcQ' }];
   const model = await activeModel();
-  const rows = examples.map((c) => ({ kind: 'samples' as const, consent, model_version: model.version, item: buildSampleItem(c, consent), created_at: Date.now() }));
-  return { consent, batch: toBatch(rows, crypto.randomUUID(), await clientId(), chrome.runtime.getManifest().version) };
+  const aggregate = emptyAggregate(now);
+  for (const c of comments) addToAggregate(aggregate, aggregateComment(c), now);
+  const uploads: unknown[] = [
+    {
+      endpoint: '/v1/aggregates',
+      note: `an hour's counts; sent once the hour has ended and only with at least ${AGGREGATE.min_comments} comments (this example counts ${aggregate.n})`,
+      body: toBatch([{ kind: 'aggregates', consent: 'stats', model_version: model.version, item: aggregate, created_at: now }], UNSENT_BATCH_ID, id, extensionVersion),
+    },
+  ];
+  if (consent === 'text') {
+    const rows = comments.map((c) => ({ kind: 'samples' as const, consent, model_version: model.version, item: buildSampleItem(c, now), created_at: now }));
+    uploads.push({ endpoint: '/v1/samples', note: 'one row per comment, text scrubbed', body: toBatch(rows, UNSENT_BATCH_ID, id, extensionVersion) });
+  }
+  return { consent, uploads };
 }
 
 /** chrome.runtime.onMessage listener; ignores messages for other contexts. */

@@ -92,7 +92,9 @@ export async function scoreComments(videoId: string | null, comments: ReadonlyAr
     const entries = [...fresh].map(([text, s]) => ({ text, ...s }));
     cache.rememberNow(version, entries);
     g.results.set(version, [...(g.results.get(version) ?? []), ...entries]);
-    g.samples.push(() => queue.enqueueSamples(settings, version, entries.map((e) => ({ ...e, ...(videoId ? { video_id: videoId } : {}) }))));
+    // The consent is read when the write happens, not when the comment was scored: a consent
+    // withdrawn in between must not queue anything under it.
+    g.samples.push(async () => queue.enqueueSamples(await getSettings(), version, entries.map((e) => ({ ...e, ...(videoId ? { video_id: videoId } : {}) }))));
   }
   for (const [k, v] of Object.entries({ inferences: missing.length, cache_hits: hits, requests: 1 })) g.counters[k] = (g.counters[k] ?? 0) + v;
   const results = comments.map((c, i) => {

@@ -3,10 +3,13 @@
  * - results: scores keyed by model version + normalized text, evicted least-recently-used;
  * - models: downloaded model bundles (bytes) and their state;
  * - queue: telemetry waiting for upload (only ever written under consent);
+ * - aggregates: the open on-device hourly aggregate per model version (consent "stats"), counted
+ *   until its hours end and it holds enough comments to be queued;
  * - meta: small key/value state (active model, counters, client id, backoff).
  */
 import Dexie, { type Table } from 'dexie';
-import type { Consent, FeedbackItem, SampleItem } from '../../core/wire.js';
+import type { OpenAggregate } from '../../core/aggregates.js';
+import { HOUR_MS, type AggregateItem, type Consent, type FeedbackItem, type SampleItem, type TelemetryKind } from '../../core/wire.js';
 import type { ModelManifest } from '../../core/manifest.js';
 import type { Label } from '../../core/labels.js';
 
@@ -38,13 +41,25 @@ export interface ModelRow {
 
 export interface QueueRow {
   id?: number;
-  kind: 'samples' | 'feedback';
+  /** Which route the row goes to (`/v1/<kind>`). */
+  kind: TelemetryKind;
+  /** The consent the row was queued under: it is deleted, unsent, once that consent is withdrawn. */
   consent: Consent;
   model_version: string;
-  item: SampleItem | FeedbackItem;
+  item: SampleItem | FeedbackItem | AggregateItem;
   created_at: number;
   /** Assigned when the row is first put in a batch; a retry re-sends the same batch id. */
   batch_id?: string;
+  /** Failed sends of its batch (server errors, batch id conflicts); the batch is dropped at the limit. */
+  attempts?: number;
+  /** Its batch is not retried before this time (ms since the epoch). */
+  retry_at?: number;
+}
+
+/** The aggregate being counted for one model version (see core/aggregates.ts). */
+export interface AggregateRow {
+  model_version: string;
+  aggregate: OpenAggregate;
 }
 
 export interface MetaRow {
@@ -56,6 +71,7 @@ export class YtsentDb extends Dexie {
   results!: Table<ResultRow, string>;
   models!: Table<ModelRow, string>;
   queue!: Table<QueueRow, number>;
+  aggregates!: Table<AggregateRow, string>;
   meta!: Table<MetaRow, string>;
 
   constructor(name = 'ytsent') {
@@ -71,6 +87,21 @@ export class YtsentDb extends Dexie {
     this.version(2)
       .stores({ results: 'key, last_used, model_version' })
       .upgrade((tx) => tx.table('results').clear());
+    // 3: consent "stats" sends hourly aggregates, never rows. Per-comment rows queued under it by
+    // an earlier version are deleted unsent; text rows keep only the hour of their time (and are
+    // re-batched, since their content changed).
+    this.version(3)
+      .stores({ aggregates: 'model_version' })
+      .upgrade(async (tx) => {
+        const queue = tx.table<QueueRow, number>('queue');
+        await queue.filter((r) => r.kind === 'samples' && r.consent === 'stats').delete();
+        await queue.toCollection().modify((r) => {
+          const item = r.item as { ts?: number; tokens?: unknown };
+          if (typeof item.ts === 'number') item.ts = Math.floor(item.ts / HOUR_MS) * HOUR_MS;
+          delete item.tokens;
+          delete r.batch_id;
+        });
+      });
   }
 }
 

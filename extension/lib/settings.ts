@@ -11,9 +11,9 @@ export const DEFAULT_BACKEND_URL: string = import.meta.env.VITE_YTSENT_BACKEND ?
 const fields = {
   backend_url: z.url({ protocol: /^https?$/ }),
   channel: ChannelSchema,
-  /** Consent 1: anonymous statistics (label, confidence, hashed-token buckets, model version). */
+  /** Consent 1: anonymous statistics, as on-device hourly aggregates over at least ten comments (docs/PRIVACY.md). */
   consent_stats: z.boolean(),
-  /** Consent 2: additionally scrubbed comment text and video id, for retraining and corrections. */
+  /** Consent 2: additionally scrubbed per-comment text and video id (hour-granular), for retraining and corrections. */
   consent_text: z.boolean(),
   /** Which onnxruntime execution provider to use; auto measures WebGPU against WASM once per model. */
   execution: z.enum(['auto', 'wasm', 'webgpu']),

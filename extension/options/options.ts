@@ -16,11 +16,21 @@ interface Status {
   last_update: { status: string; version?: string; detail?: string; checked_at: number } | undefined;
 }
 
+interface Preview {
+  consent: string | null;
+  queued: { batches: unknown[]; more: { batches: number; items: number } };
+  counting: unknown[];
+  example: { consent: string; uploads: unknown[] } | null;
+}
+
 async function refreshPreview(): Promise<void> {
   const consent_stats = $<HTMLInputElement>('consent_stats').checked;
   const consent_text = $<HTMLInputElement>('consent_text').checked;
-  const r = await send<{ consent: string | null; batch: unknown; note?: string }>({ target: 'background', type: 'telemetry-preview', data: { consent_stats, consent_text } });
-  $('preview').textContent = r.batch ? JSON.stringify(r.batch, null, 2) : (r.note ?? 'Nothing is sent.');
+  const r = await send<Preview>({ target: 'background', type: 'telemetry-preview', data: { consent_stats, consent_text } });
+  // The queue as it is: every request it holds, verbatim (only the first few when there are many).
+  const empty = r.queued.batches.length === 0 && r.counting.length === 0;
+  $('preview').textContent = empty ? 'Nothing is waiting to be sent.' : JSON.stringify({ queued: r.queued, counting: r.counting }, null, 2);
+  $('preview-example').textContent = r.example ? JSON.stringify(r.example, null, 2) : 'Both choices are off: nothing is sent.';
 }
 
 async function refreshStatus(): Promise<void> {

@@ -11,6 +11,9 @@
  *   from scipy.stats.kstwobign.sf with Stephens' correction; ks_2samp's own asymptotic p-value is a
  *   second, looser cross-check (a different approximation of the same probability);
  * - histogram binning: numpy.histogram.
+ * Live traffic arrives as on-device aggregates with 10 confidence bins: `aggregate_confidence` holds
+ * the same draws binned by numpy on those edges, so merging the reference's 50 bins (`rebin`) and
+ * every statistic on 10 bins are checked against scipy as well.
  * Regenerate with: python3 tests/fixtures/drift_reference.py > tests/fixtures/drift-reference.json
  */
 import { readFileSync } from 'node:fs';
@@ -24,8 +27,11 @@ import {
   kolmogorovQ,
   ksTest,
   psi,
+  psiBinFactor,
+  rebin,
   wassersteinNormalized,
 } from '../../core/drift.js';
+import { AGGREGATE_CONFIDENCE_EDGES } from '../../core/wire.js';
 
 interface Fixture {
   scipy: string;
@@ -41,6 +47,16 @@ interface Fixture {
   }>;
   kolmogorov_q: Array<{ lambda: number; q: number }>;
   histogram: { values: number[]; counts: number[] };
+  aggregate_edges: number[];
+  aggregate_confidence: Array<{
+    name: string;
+    reference_50: number[];
+    reference: number[];
+    current: number[];
+    psi: number;
+    wasserstein_norm: number;
+    ks: { statistic: number; p_value: number; scipy_asymp_p_value: number };
+  }>;
 }
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/drift-reference.json', import.meta.url), 'utf8')) as Fixture;
@@ -117,5 +133,40 @@ describe('compareDistributions on the reference cases', () => {
     expect(r.n_current).toBe(60);
     expect(r.verdict).toBe('insufficient_data');
     expect(r.tests.confidence_psi.verdict).toBe('drift');
+  });
+});
+
+describe('on the aggregates\' 10 confidence bins', () => {
+  it('uses the edges numpy used, and merges the reference\'s 50 bins exactly onto them', () => {
+    expect(fixture.aggregate_edges).toEqual([...AGGREGATE_CONFIDENCE_EDGES]);
+    for (const c of fixture.aggregate_confidence) expect(rebin(c.reference_50, CONFIDENCE_EDGES, AGGREGATE_CONFIDENCE_EDGES), c.name).toEqual(c.reference);
+    // Edges that do not line up cannot be merged: no silent approximation.
+    expect(rebin([1, 2, 3], [0, 0.25, 0.5, 1], AGGREGATE_CONFIDENCE_EDGES)).toBeNull();
+    expect(rebin([1, 2], [0, 0.5, 0.9], AGGREGATE_CONFIDENCE_EDGES)).toBeNull();
+    expect(rebin(fixture.aggregate_confidence[0]!.reference, AGGREGATE_CONFIDENCE_EDGES, AGGREGATE_CONFIDENCE_EDGES)).toEqual(fixture.aggregate_confidence[0]!.reference);
+  });
+
+  it.each(fixture.aggregate_confidence)('PSI, normalized Wasserstein and KS match scipy: $name', (c) => {
+    close(psi(c.reference, c.current), c.psi);
+    close(wassersteinNormalized(c.reference, c.current, AGGREGATE_CONFIDENCE_EDGES), c.wasserstein_norm);
+    const ks = ksTest(c.reference, c.current);
+    close(ks.statistic, c.ks.statistic, 1e-9, 1e-12);
+    close(ks.p_value, c.ks.p_value, 1e-6, 1e-300);
+  });
+
+  it('compares 10 bins as they are (PSI is not merged further) and keeps the verdicts of 50 bins', () => {
+    expect(psiBinFactor(50)).toBe(5);
+    expect(psiBinFactor(10)).toBe(1);
+    const labels = { reference: [0.15, 0.26, 0.59], current: [150, 260, 590] };
+    const tokens = { reference: fixture.jensen_shannon[4]!.p, current: fixture.jensen_shannon[4]!.p };
+    const byName = Object.fromEntries(fixture.aggregate_confidence.map((c) => [c.name, c]));
+    const run = (name: string) => {
+      const c = byName[name]!;
+      return compareDistributions({ labels, tokens, confidence: { reference: rebin(c.reference_50, CONFIDENCE_EDGES, AGGREGATE_CONFIDENCE_EDGES)!, current: c.current, edges: AGGREGATE_CONFIDENCE_EDGES } });
+    };
+    close(run('strong shift').tests.confidence_psi.value, byName['strong shift']!.psi);
+    expect(run('same shape').verdict).toBe('ok');
+    expect(run('slight shift').verdict).toBe('warn');
+    expect(run('strong shift').verdict).toBe('drift');
   });
 });

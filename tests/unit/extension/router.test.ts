@@ -77,26 +77,54 @@ describe('service worker router', () => {
     await expect(bg('update-settings', { backend_url: 'https://elsewhere.example.com' })).rejects.toThrow(/no permission for https:\/\/elsewhere.example.com/);
   });
 
-  it('queues samples under consent and purges them when the user opts out', async () => {
+  it('queues text rows under the text consent and purges everything when the user opts out', async () => {
     await bg('score', { video_id: 'dQw4w9WgXcQ', comments: [{ id: 'n', text: 'a new comment, mail me@x.org' }] });
-    expect((await bg('get-status')).telemetry.queued).toBe(1);
+    const status = await bg('get-status');
+    expect(status.telemetry).toMatchObject({ queued: 1, queued_by_kind: { samples: 1, aggregates: 0, feedback: 0 }, counting: [{ n: 1 }] });
     const item = (await db().queue.toArray())[0]!.item as { text: string; video_id: string };
     expect(item).toMatchObject({ text: 'a new comment, mail [email]', video_id: 'dQw4w9WgXcQ' });
     await bg('update-settings', { consent_stats: false, consent_text: false });
-    expect((await bg('get-status')).telemetry.queued).toBe(0);
+    expect((await bg('get-status')).telemetry).toMatchObject({ queued: 0, counting: [] });
   });
 
-  it('previews exactly what each consent would send', async () => {
-    expect(await bg('telemetry-preview', { consent_stats: false, consent_text: false })).toMatchObject({ consent: null, batch: null });
+  it('turning the text consent off (statistics on) deletes queued texts and corrections, keeps the statistics', async () => {
+    await bg('update-settings', { consent_text: true });
+    await bg('score', { video_id: 'dQw4w9WgXcQ', comments: [{ id: 't1', text: 'a comment only the text consent may send' }] });
+    expect(await bg('feedback', { video_id: 'dQw4w9WgXcQ', text: 'a comment only the text consent may send', predicted: 'neutral', corrected: 'positive' })).toEqual({ queued: true });
+    expect((await bg('get-status')).telemetry.queued_by_kind).toEqual({ aggregates: 0, samples: 1, feedback: 1 });
+    const after = await bg('update-settings', { consent_text: false });
+    expect(after).toMatchObject({ consent_stats: true, consent_text: false });
+    const status = await bg('get-status');
+    expect(status.telemetry).toMatchObject({ consent: 'stats', queued: 0, counting: [{ n: 1 }] });
+    expect(JSON.stringify(await db().queue.toArray())).not.toContain('only the text consent');
+    await bg('update-settings', { consent_stats: false });
+  });
+
+  it('previews exactly what the queue holds, and an example of what each consent would send', async () => {
+    const off = await bg('telemetry-preview', { consent_stats: false, consent_text: false });
+    expect(off).toMatchObject({ consent: null, queued: { batches: [], more: { batches: 0, items: 0 } }, counting: [], example: null });
     const stats = await bg('telemetry-preview', { consent_stats: true, consent_text: false });
-    expect(stats.consent).toBe('stats');
-    expect(stats.batch.items.length).toBeGreaterThan(0);
-    for (const item of stats.batch.items) expect(item.text).toBeUndefined();
+    expect(stats.example.uploads.map((u: { endpoint: string }) => u.endpoint)).toEqual(['/v1/aggregates']);
+    expect(JSON.stringify(stats.example)).not.toMatch(/"text"|video_id|"probs"/);
     const text = await bg('telemetry-preview', { consent_stats: true, consent_text: true });
-    expect(text.batch.items.some((i: { text?: string }) => i.text === 'a new comment, mail [email]')).toBe(true);
+    expect(text.example.uploads.map((u: { endpoint: string }) => u.endpoint)).toEqual(['/v1/aggregates', '/v1/samples']);
+    expect(text.example.uploads[1].body.items.some((i: { text?: string }) => i.text === 'a new comment, mail [email]')).toBe(true);
     // Previewing changes nothing.
     expect((await bg('get-status')).settings).toMatchObject({ consent_stats: false, consent_text: false });
   });
+
+    // With something queued: the exact request bodies, in send order, and what is still counted.
+    await bg('update-settings', { consent_text: true });
+    await bg('score', { video_id: 'dQw4w9WgXcQ', comments: [{ id: 'p1', text: 'queued for the preview' }, { id: 'p2', text: 'and another one' }] });
+    const queued = await bg('telemetry-preview', { consent_stats: true, consent_text: true });
+    expect(queued.consent).toBe('text');
+    expect(queued.queued.batches).toHaveLength(1);
+    expect(queued.queued.batches[0]).toMatchObject({ endpoint: '/v1/samples', body: { consent: 'text', batch_id: '(drawn when first sent)' } });
+    expect(queued.queued.batches[0].body.items.map((i: { text: string }) => i.text)).toEqual(['queued for the preview', 'and another one']);
+    expect(queued.counting).toEqual([expect.objectContaining({ state: 'counting', aggregate: expect.objectContaining({ n: 2 }) })]);
+    const rows = (await db().queue.toArray()).map((r) => r.item);
+    expect(queued.queued.batches[0].body.items).toEqual(rows);
+    await bg('update-settings', { consent_stats: false, consent_text: false });
 
   it('feedback is queued only under the text consent', async () => {
     expect(await bg('feedback', { video_id: null, text: 'meh', predicted: 'neutral', corrected: 'negative' })).toEqual({ queued: false });
