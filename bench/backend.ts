@@ -1,13 +1,14 @@
 /**
  * `npm run bench:backend`: the sync backend's costs, medians of several runs.
  *
- * 1. Ingest throughput: sample batches (100 items) POSTed to a local `wrangler dev` on loopback
- *    with a fixed number in flight, bounded in count (BATCHES per run) and time (RUN_LIMIT_MS).
+ * 1. Ingest throughput: batches of on-device hourly aggregates (24 per batch, each over 100
+ *    comments) POSTed to a local `wrangler dev` on loopback with a fixed number in flight, bounded
+ *    in count (BATCHES per run) and time (RUN_LIMIT_MS).
  * 2. Drift computation from hourly summaries (worker/drift/aggregate.ts, in process): parse the
  *    summaries' JSON, sum them, compare with the reference. Once for 10k, 100k and 1M samples in
  *    24 hourly summaries (the cost must not grow with samples), once for 24, 168 and 720 summaries
  *    of 1M samples (it grows with summaries). Plus the one step that does scale with samples:
- *    folding an hour's NDJSON into its summary, and the whole hourly job inside workerd.
+ *    folding an hour's stored aggregates into its summary, and the whole hourly job inside workerd.
  * 3. Model download throughput: GET of the committed model file from wrangler dev (R2 on disk).
  *
  * Writes bench/results/backend.json and bench/results/backend.md.
@@ -17,7 +18,9 @@ import { parseManifest, type Reference } from '../core/manifest.js';
 import { LABELS } from '../core/labels.js';
 import { CONFIDENCE_EDGES, histogram } from '../core/drift.js';
 import { TOKEN_BUCKETS } from '../core/token-buckets.js';
-import { buildReport, emptySummary, foldNdjson, type HourSummary } from '../worker/drift/aggregate.js';
+import { addToAggregate, emptyAggregate } from '../core/aggregates.js';
+import { AGGREGATE, hourFloor, type AggregateItem } from '../core/wire.js';
+import { buildReport, emptySummary, foldAggregates, type HourSummary } from '../worker/drift/aggregate.js';
 import { publishModel } from '../scripts/publish-model.js';
 import { startWranglerDev } from '../scripts/wrangler-dev.js';
 import { machine, median, percentile, table, writeResults } from './stats.js';
@@ -26,7 +29,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 
 const RUNS = 5;
-const BATCHES = 200; // × 100 items per run
+const BATCHES = 200; // × AGGREGATE.per_batch aggregates per run
 const IN_FLIGHT = 16;
 const RUN_LIMIT_MS = 20_000;
 const DOWNLOADS = 20;
@@ -45,32 +48,30 @@ function rng(seed: number): () => number {
   };
 }
 
-interface SampleLine {
-  label: string;
-  score: number;
-  tokens: number[];
-  lang: string;
-  ts: number;
-}
-
-function sampleItems(n: number, rand: () => number, now: number): SampleLine[] {
+/** `n` aggregates of 100 random comments each, over the hour before `now`'s. */
+function aggregateItems(n: number, rand: () => number, now: number): AggregateItem[] {
+  const hour = hourFloor(now) - HOUR_MS;
   return Array.from({ length: n }, () => {
-    const tokens = [...new Set(Array.from({ length: 4 + Math.floor(rand() * 20) }, () => Math.floor(rand() * TOKEN_BUCKETS)))].sort((a, b) => a - b);
-    return { label: LABELS[Math.floor(rand() * 3)]!, score: 0.34 + rand() * 0.66, tokens, lang: rand() < 0.8 ? 'en' : 'de', ts: now - Math.floor(rand() * 60_000) };
+    const agg = emptyAggregate(hour);
+    for (let i = 0; i < 100; i++) {
+      const tokens = [...new Set(Array.from({ length: 4 + Math.floor(rand() * 20) }, () => Math.floor(rand() * TOKEN_BUCKETS)))];
+      addToAggregate(agg, { label: LABELS[Math.floor(rand() * 3)]!, confidence: 0.34 + rand() * 0.66, tokens, lang: rand() < 0.8 ? 'en' : 'de' }, hour);
+    }
+    return agg;
   });
 }
 
 /** A summary of `n` samples with realistic spread (no need to fold them one by one). */
 function syntheticSummary(version: string, hour: string, n: number, rand: () => number): HourSummary {
-  const s = emptySummary(version, hour, CONFIDENCE_EDGES);
+  const s = emptySummary(version, hour);
   s.n = n;
+  s.aggregates = Math.ceil(n / 100);
   s.label_counts = [Math.floor(n * 0.2), Math.floor(n * 0.25)];
   s.label_counts.push(n - s.label_counts[0]! - s.label_counts[1]!);
-  s.confidence.counts = s.confidence.counts.map((_, i) => (i >= 17 ? Math.floor((n / 33) * (0.5 + rand())) : 0));
+  s.confidence.counts = s.confidence.counts.map((_, i) => (i >= 3 ? Math.floor((n / 7) * (0.5 + rand())) : 0));
   s.tokens.n = n;
   s.tokens.counts = s.tokens.counts.map(() => Math.floor(n * 0.05 * (0.5 + rand())));
   s.languages = { en: Math.floor(n * 0.8), de: n - Math.floor(n * 0.8) };
-  s.consent = { stats: n, text: 0 };
   s.source = { objects: Math.ceil(n / 100), digest: 'x'.repeat(64) };
   s.folded_at = new Date().toISOString();
   return s;
@@ -118,15 +119,16 @@ function driftComputation() {
   const bySamples = [10_000, 100_000, 1_000_000].map((n) => scenario(24, n));
   const bySummaries = [24, 168, 720].map((h) => scenario(h, 1_000_000));
 
-  // Folding raw NDJSON (the only step proportional to samples, done once per hour and batch).
-  const items = sampleItems(10_000, rand, now).map((i) => JSON.stringify({ batch_id: 'b', model_version: '1.0.0', consent: 'stats', received_at: new Date(now).toISOString(), ...i }));
+  // Folding stored aggregates (the only step proportional to what arrived, once per hour and
+  // batch): 1,000 aggregates of 100 comments in batches of AGGREGATE.per_batch.
+  const items = aggregateItems(1000, rand, now).map((a) => JSON.stringify({ batch_id: 'b', model_version: '1.0.0', consent: 'stats', ...a }));
   const ndjson: string[] = [];
-  for (let i = 0; i < items.length; i += 100) ndjson.push(items.slice(i, i + 100).join('\n') + '\n');
+  for (let i = 0; i < items.length; i += AGGREGATE.per_batch) ndjson.push(items.slice(i, i + AGGREGATE.per_batch).join('\n') + '\n');
   const foldMs = timeIt(() => {
-    const s = emptySummary('1.0.0', 'h', CONFIDENCE_EDGES);
-    for (const t of ndjson) foldNdjson(s, t);
+    const s = emptySummary('1.0.0', 'h');
+    for (const t of ndjson) foldAggregates(s, t);
   }, 10);
-  return { bySamples, bySummaries, fold: { samples: 10_000, objects: ndjson.length, ms: foldMs, samples_per_s: 10_000 / (foldMs / 1000) } };
+  return { bySamples, bySummaries, fold: { aggregates: items.length, objects: ndjson.length, ms: foldMs, aggregates_per_s: items.length / (foldMs / 1000) } };
 }
 
 async function backendRuns(modelDir: string) {
@@ -137,11 +139,11 @@ async function backendRuns(modelDir: string) {
     const rand = rng(11);
 
     // 1. Ingest.
-    const ingest: Array<{ samples: number; ms: number; samples_per_s: number; p50_ms: number; p95_ms: number }> = [];
+    const ingest: Array<{ aggregates: number; ms: number; aggregates_per_s: number; p50_ms: number; p95_ms: number }> = [];
     for (let run = 0; run < RUNS; run++) {
       const now = Date.now();
       const bodies = Array.from({ length: BATCHES }, (_, b) =>
-        JSON.stringify({ batch_id: crypto.randomUUID(), client_id: `bench-${run}-${b}-${'x'.repeat(10)}`, model_version: manifest.version, consent: 'stats', items: sampleItems(100, rand, now) }),
+        JSON.stringify({ batch_id: crypto.randomUUID(), client_id: `bench-${run}-${b}-${'x'.repeat(10)}`, model_version: manifest.version, consent: 'stats', items: aggregateItems(AGGREGATE.per_batch, rand, now) }),
       );
       const latencies: number[] = [];
       let next = 0;
@@ -153,7 +155,7 @@ async function backendRuns(modelDir: string) {
           while (next < bodies.length && performance.now() < deadline) {
             const body = bodies[next++]!;
             const s = performance.now();
-            const res = await fetch(`${dev.url}/v1/samples`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+            const res = await fetch(`${dev.url}/v1/aggregates`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
             const json = (await res.json()) as { accepted?: number };
             if (res.status !== 202) throw new Error(`ingest: HTTP ${res.status} ${JSON.stringify(json)}`);
             accepted += json.accepted ?? 0;
@@ -162,8 +164,8 @@ async function backendRuns(modelDir: string) {
         }),
       );
       const ms = performance.now() - t0;
-      ingest.push({ samples: accepted, ms, samples_per_s: accepted / (ms / 1000), p50_ms: percentile(latencies, 50), p95_ms: percentile(latencies, 95) });
-      process.stderr.write(`ingest run ${run + 1}: ${accepted} samples in ${ms.toFixed(0)} ms\n`);
+      ingest.push({ aggregates: accepted, ms, aggregates_per_s: accepted / (ms / 1000), p50_ms: percentile(latencies, 50), p95_ms: percentile(latencies, 95) });
+      process.stderr.write(`ingest run ${run + 1}: ${accepted} aggregates in ${ms.toFixed(0)} ms\n`);
     }
 
     // The hourly job inside workerd over everything just ingested: the first run folds every batch
@@ -210,18 +212,18 @@ async function main(): Promise<void> {
   process.stderr.write('wrangler dev: ingest, hourly job, downloads...\n');
   const b = await backendRuns(modelDir);
 
-  const ingestMedian = median(b.ingest.map((r) => r.samples_per_s));
+  const ingestMedian = median(b.ingest.map((r) => r.aggregates_per_s));
   const result = {
     machine: { ...machine(), load_avg_1m_before: loadBefore, load_avg_1m_after: loadavg()[0]! },
     model_version: b.version,
     runs: RUNS,
     ingest: {
       batches_per_run: BATCHES,
-      items_per_batch: 100,
+      items_per_batch: AGGREGATE.per_batch,
       in_flight: IN_FLIGHT,
       run_limit_ms: RUN_LIMIT_MS,
-      median_samples_per_s: ingestMedian,
-      median_batches_per_s: ingestMedian / 100,
+      median_aggregates_per_s: ingestMedian,
+      median_batches_per_s: ingestMedian / AGGREGATE.per_batch,
       median_p50_ms: median(b.ingest.map((r) => r.p50_ms)),
       median_p95_ms: median(b.ingest.map((r) => r.p95_ms)),
       runs: b.ingest,
@@ -243,20 +245,20 @@ Local \`wrangler dev\` (workerd, R2 on disk) on loopback; Node ${m.node}, ${m.cp
 Client and server share the machine's cores, so these are lower bounds for a deployed Worker.
 1-minute load average before/after the run: ${m.load_avg_1m_before.toFixed(2)} / ${m.load_avg_1m_after.toFixed(2)} (above ${m.cores}, other work competed for the CPU).
 
-## Ingest (POST /v1/samples, 100 items per batch, ${IN_FLIGHT} in flight)
+## Ingest (POST /v1/aggregates, ${AGGREGATE.per_batch} hourly aggregates per batch, ${IN_FLIGHT} in flight)
 
 ${table(
   ['metric', 'value'],
   [
-    ['samples/s', Math.round(ingestMedian)],
-    ['batches/s', (ingestMedian / 100).toFixed(1)],
+    ['aggregates/s', Math.round(ingestMedian)],
+    ['batches/s', (ingestMedian / AGGREGATE.per_batch).toFixed(1)],
     ['request latency p50, ms', result.ingest.median_p50_ms.toFixed(0)],
     ['request latency p95, ms', result.ingest.median_p95_ms.toFixed(0)],
-    ['samples per run', BATCHES * 100],
+    ['aggregates per run', BATCHES * AGGREGATE.per_batch],
   ],
 )}
 
-Each accepted batch: validation, server-side scrubbing, two conditional R2 puts (claim + NDJSON).
+Each accepted batch: validation (every count vector against n), two conditional R2 puts (claim + NDJSON).
 
 ## Drift computation from hourly summaries (in process, worker/drift/aggregate.ts)
 
@@ -274,11 +276,11 @@ ${table(
   drift.bySummaries.map((r) => [r.summaries, r.samples, r.ms.toFixed(3), r.summary_json_bytes]),
 )}
 
-The cost follows the number of summaries (each a fixed ~300 counts), not the samples behind them.
-The step that does scale with samples runs once per hour and batch: folding NDJSON into a summary,
-${Math.round(drift.fold.samples_per_s).toLocaleString('en-US')} samples/s in process (${drift.fold.samples.toLocaleString('en-US')} samples in ${drift.fold.objects} objects: ${drift.fold.ms.toFixed(1)} ms).
+The cost follows the number of summaries (each a fixed ~300 counts), not the comments behind them.
+The step that scales with what arrived runs once per hour and batch: folding stored aggregates into a summary,
+${Math.round(drift.fold.aggregates_per_s).toLocaleString('en-US')} aggregates/s in process (${drift.fold.aggregates.toLocaleString('en-US')} aggregates in ${drift.fold.objects} objects: ${drift.fold.ms.toFixed(1)} ms).
 
-Hourly job inside workerd (POST /v1/admin/drift/run) over the ${(RUNS * BATCHES).toLocaleString('en-US')} batch objects ingested above (${b.cron.fold_and_report.n.toLocaleString('en-US')} samples):
+Hourly job inside workerd (POST /v1/admin/drift/run) over the ${(RUNS * BATCHES).toLocaleString('en-US')} batch objects ingested above (${b.cron.fold_and_report.n.toLocaleString('en-US')} comments):
 
 ${table(
   ['run', 'ms'],

@@ -1,13 +1,14 @@
 /**
- * Cron → hourly summary → drift report, in workerd with miniflare's R2.
+ * Cron → hourly summary → drift report, in workerd with miniflare's R2, from on-device aggregates
+ * (POST /v1/aggregates) only: per-comment text samples never enter drift.
  *
  * The model's reference distributions are computed from a fixed population of items
- * (helpers.referencePopulation). Data built not to drift replays that population exactly; data
- * built to drift is mostly negative, unsure and about other topics. The webhook goes over a real
+ * (helpers.referencePopulation). Data built not to drift replays that population exactly, as
+ * aggregates of 100 comments; data built to drift is mostly negative, unsure and about other topics. The webhook goes over a real
  * outbound fetch to the "webhook-sink" Worker (vitest.config.mts), which logs calls to WEBHOOK_LOG.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { DriftReport, HourSummary } from '../../worker/drift/aggregate.js';
+import { emptySummary, type DriftReport, type HourSummary } from '../../worker/drift/aggregate.js';
 import type { AlertRecord } from '../../worker/drift/pipeline.js';
 import {
   HOUR_MS,
@@ -75,7 +76,9 @@ describe('data built not to drift', () => {
     expect(summary.confidence.counts.reduce((a, b) => a + b, 0)).toBe(300);
     expect(summary.tokens.n).toBe(300);
     expect(summary.languages).toEqual({ de: 100, en: 200 });
-    expect(summary.consent).toEqual({ stats: 300, text: 0 });
+    expect(summary.aggregates).toBe(3);
+    expect(summary.invalid_lines).toBe(0);
+    expect(summary.confidence.edges).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
     expect(summary.source.objects).toBe(3);
 
     const report = (await getJson<DriftReport>(testEnv.TELEMETRY, 'drift/8.0.0/latest.json'))!;
@@ -199,21 +202,45 @@ describe('edge cases', () => {
     expect(await listKeys(testEnv.TELEMETRY, 'drift/8.4.0/alerts/')).toEqual([]);
   });
 
-  it('skips the token test when no sample carried hashed tokens', async () => {
+  it('skips the token test when no comment carried hashed tokens', async () => {
     const items = referencePopulation().map(({ tokens: _tokens, ...rest }) => rest);
-    for (let i = 0; i < items.length; i += 100) expect((await postJson('/v1/samples', samplesBatch('8.6.0', items.slice(i, i + 100)))).status).toBe(202);
+    expect(await sendItems('8.6.0', items)).toBe(300);
     await runCron(cronAt);
     const report = (await getJson<DriftReport>(testEnv.TELEMETRY, 'drift/8.6.0/latest.json'))!;
     expect(report).toMatchObject({ verdict: 'ok', n: 300, current: { token_samples: 0 } });
-    expect(report.skipped).toEqual([{ test: 'tokens_js', reason: 'no samples in the window carried hashed tokens' }]);
+    expect(report.skipped).toEqual([{ test: 'tokens_js', reason: 'no comments in the window carried hashed tokens' }]);
     expect(report.tests!.tokens_js).toMatchObject({ value: 0, verdict: 'ok' });
   });
 
   it('reports no_reference for a manifest without reference distributions', async () => {
-    expect((await postJson('/v1/samples', samplesBatch('8.5.0', [{ label: 'positive', score: 0.9 }]))).status).toBe(202);
+    expect(await sendItems('8.5.0', referencePopulation().slice(0, 10))).toBe(10);
     await runCron(cronAt);
     const report = (await getJson<DriftReport>(testEnv.TELEMETRY, 'drift/8.5.0/latest.json'))!;
-    expect(report).toMatchObject({ verdict: 'no_reference', tests: null, n: 1 });
+    expect(report).toMatchObject({ verdict: 'no_reference', tests: null, n: 10 });
+  });
+
+  it('never counts per-comment text samples: drift reads the aggregates only', async () => {
+    // 300 drifted comments sent as text samples (consent "text") would swamp the reference-like
+    // aggregates if they were counted; the extension sends those comments' aggregates anyway.
+    const drifted = driftedPopulation(300);
+    for (let i = 0; i < drifted.length; i += 100) {
+      const items = drifted.slice(i, i + 100).map((d) => ({ label: d.label, score: d.score, lang: d.lang, text: 'un comentario' }));
+      expect((await postJson('/v1/samples', samplesBatch('8.0.0', items))).status).toBe(202);
+    }
+    await runCron(cronAt + 40 * 60_000);
+    const summary = (await getJson<HourSummary>(testEnv.TELEMETRY, `summaries/8.0.0/${hour}.json`))!;
+    expect(summary.n).toBe(400);
+    expect((await getJson<DriftReport>(testEnv.TELEMETRY, 'drift/8.0.0/latest.json'))!).toMatchObject({ verdict: 'ok', n: 400 });
+  });
+
+  it('leaves out summaries folded from per-comment samples by an older version (50 bins), saying so', async () => {
+    const old = { ...emptySummary('8.0.0', previousHour()), schema: 1, n: 500, confidence: { edges: Array.from({ length: 51 }, (_, i) => i / 50), counts: new Array<number>(50).fill(10) } };
+    await testEnv.TELEMETRY.put(`summaries/8.0.0/${previousHour()}.json`, JSON.stringify(old));
+    // At the real clock the sampled hour is still in progress: the window ends before it.
+    const { body } = await callJson<Report>('/v1/drift?model_version=8.0.0&window=48h');
+    expect(body).toMatchObject({ source: 'computed', n: 0, verdict: 'insufficient_data' });
+    expect(body.skipped).toEqual([{ test: 'summaries', reason: '1 hourly summaries use other histogram edges and were left out' }]);
+    await testEnv.TELEMETRY.delete(`summaries/8.0.0/${previousHour()}.json`);
   });
 
   it('runs on demand through the admin route', async () => {
@@ -226,6 +253,6 @@ describe('edge cases', () => {
     // holds no samples: only the stable version gets a report; the others are skipped, saying why.
     expect(body.versions).toEqual([expect.objectContaining({ model_version: '8.0.0', verdict: 'insufficient_data', n: 0 })]);
     expect(body.skipped.map((s) => s.model_version)).toEqual(['8.1.0', '8.2.0', '8.3.0', '8.4.0', '8.5.0', '8.6.0']);
-    expect(new Set(body.skipped.map((s) => s.reason))).toEqual(new Set(['no samples in the window and not on a channel']));
+    expect(new Set(body.skipped.map((s) => s.reason))).toEqual(new Set(['no aggregates in the window and not on a channel']));
   });
 });

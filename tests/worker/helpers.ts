@@ -7,8 +7,10 @@
  */
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { addToAggregate, emptyAggregate } from '../../core/aggregates.js';
 import { CONFIDENCE_EDGES, histogram } from '../../core/drift.js';
 import { LABELS } from '../../core/labels.js';
+import { hourFloor, type AggregateItem } from '../../core/wire.js';
 import { TOKEN_BUCKETS } from '../../core/token-buckets.js';
 import worker from '../../worker/index.js';
 import type { Env } from '../../worker/env.js';
@@ -80,7 +82,8 @@ export function pseudoRandomBytes(n: number, seed = 1): Uint8Array {
 export type ProtoItem = {
   label: (typeof LABELS)[number];
   score: number;
-  tokens: number[];
+  /** Optional: a population without tokens exercises the skipped token test. */
+  tokens?: number[];
   lang: string;
 };
 
@@ -109,7 +112,7 @@ export function driftedPopulation(n = 300): ProtoItem[] {
 export function referenceOf(items: ProtoItem[]) {
   const labelCounts = LABELS.map((l) => items.filter((i) => i.label === l).length);
   const tokenCounts = new Array<number>(TOKEN_BUCKETS).fill(0);
-  for (const i of items) for (const t of i.tokens) tokenCounts[t]!++;
+  for (const i of items) for (const t of i.tokens ?? []) tokenCounts[t]!++;
   return {
     source: 'synthetic test population',
     n: items.length,
@@ -208,29 +211,56 @@ export function clientId(): string {
   return `client-${String(clientCounter).padStart(6, '0')}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
+/** A per-comment samples batch (consent "text"; every item has a text and an hour-aligned ts). */
 export function samplesBatch(modelVersion: string, items: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}) {
-  const now = Date.now();
+  const hour = hourFloor(Date.now());
+  return {
+    batch_id: crypto.randomUUID(),
+    client_id: clientId(),
+    model_version: modelVersion,
+    extension_version: '0.1.0',
+    consent: 'text',
+    items: items.map((i) => ({ label: 'positive', score: 0.9, ts: hour, text: 'a comment', ...i })),
+    ...extra,
+  };
+}
+
+/** The on-device aggregate of `items`, for the hour before the current one (an ended hour). */
+export function aggregateOf(items: readonly ProtoItem[], hourFrom = hourFloor(Date.now()) - HOUR_MS): AggregateItem {
+  const agg = emptyAggregate(hourFrom);
+  for (const i of items) {
+    if (!addToAggregate(agg, { label: i.label, confidence: i.score, lang: i.lang, tokens: i.tokens ?? [] }, hourFrom)) throw new Error('item not counted');
+  }
+  return agg;
+}
+
+/** An aggregates batch (consent "stats"). */
+export function aggregatesBatch(modelVersion: string, items: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}) {
   return {
     batch_id: crypto.randomUUID(),
     client_id: clientId(),
     model_version: modelVersion,
     extension_version: '0.1.0',
     consent: 'stats',
-    items: items.map((i) => ({ label: 'positive', score: 0.9, ts: now, ...i })),
+    items,
     ...extra,
   };
 }
 
-/** Sends `items` as batches of at most 100; every batch must be accepted (202). */
-export async function sendItems(modelVersion: string, items: ProtoItem[]): Promise<number> {
-  let accepted = 0;
+/**
+ * Sends `items` as on-device aggregates of at most 100 comments, one aggregate per batch (as one
+ * install per hour would); every batch must be accepted (202). Returns the comments counted.
+ */
+export async function sendItems(modelVersion: string, items: readonly ProtoItem[]): Promise<number> {
+  let counted = 0;
   for (let i = 0; i < items.length; i += 100) {
-    const res = await postJson('/v1/samples', samplesBatch(modelVersion, items.slice(i, i + 100)));
+    const agg = aggregateOf(items.slice(i, i + 100));
+    const res = await postJson('/v1/aggregates', aggregatesBatch(modelVersion, [agg]));
     const body = (await res.json()) as { accepted: number };
     if (res.status !== 202) throw new Error(`batch rejected: ${res.status} ${JSON.stringify(body)}`);
-    accepted += body.accepted;
+    counted += agg.n;
   }
-  return accepted;
+  return counted;
 }
 
 export async function listKeys(bucket: R2Bucket, prefix = ''): Promise<string[]> {

@@ -1,12 +1,16 @@
 /**
- * Opt-in telemetry in workerd: storage layout, exactly-once batches, every limit, consent rules,
- * server-side scrubbing, timestamps, the per-client rate limit and CORS.
+ * Opt-in telemetry in workerd: storage layout, exactly-once batches, every limit, consent rules
+ * (statistics only as hourly aggregates of at least ten comments, per-comment rows only with the
+ * text consent), hour-granular time, server-side scrubbing, timestamps, the per-client rate limit
+ * and CORS.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LIMITS } from '../../core/wire.js';
+import { AGGREGATE, HOUR_MS, LIMITS, hourFloor } from '../../core/wire.js';
 import { DRAIN_MAX_BYTES } from '../../worker/lib/body.js';
 import {
   ALLOWED_ORIGIN,
+  aggregateOf,
+  aggregatesBatch,
   call,
   callJson,
   clientId,
@@ -15,6 +19,7 @@ import {
   makeBundle,
   postJson,
   publish,
+  referencePopulation,
   samplesBatch,
   testEnv,
 } from './helpers.js';
@@ -25,7 +30,7 @@ type Ok = { batch_id: string; accepted: number; duplicate: boolean };
 const V = '7.0.0';
 
 function feedbackBatch(items: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}) {
-  const now = Date.now();
+  const now = hourFloor(Date.now());
   return {
     batch_id: crypto.randomUUID(),
     client_id: clientId(),
@@ -55,7 +60,7 @@ describe('storage', () => {
   it('stores an accepted batch as NDJSON at samples/<version>/dt=YYYY-MM-DD/hh=HH/<batch_id>.ndjson', async () => {
     const before = currentHourKey();
     const batch = samplesBatch(V, [
-      { label: 'negative', score: 0.7, probs: [0.7, 0.2, 0.1], lang: 'en', tokens: [1, 5, 9] },
+      { label: 'negative', score: 0.7, probs: [0.7, 0.2, 0.1], lang: 'en', text: 'not good', video_id: 'dQw4w9WgXcQ' },
       { label: 'neutral', score: 0.5 },
     ]);
     const { res, body } = await callJson<Ok>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
@@ -71,8 +76,11 @@ describe('storage', () => {
 
     const lines = await readLines(keys[0]!);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ batch_id: batch.batch_id, model_version: V, consent: 'stats', label: 'negative', score: 0.7, probs: [0.7, 0.2, 0.1], lang: 'en', tokens: [1, 5, 9] });
-    expect(typeof lines[0]!.received_at).toBe('string');
+    expect(lines[0]).toMatchObject({ batch_id: batch.batch_id, model_version: V, consent: 'text', label: 'negative', score: 0.7, probs: [0.7, 0.2, 0.1], lang: 'en', text: 'not good', video_id: 'dQw4w9WgXcQ' });
+    // Hour-granular time only: the item's hour, and the hour it arrived in.
+    expect(lines[0]!.ts).toBe(batch.items[0]!.ts);
+    expect((lines[0]!.ts as number) % HOUR_MS).toBe(0);
+    expect([before, after].map((h) => `${h}:00:00.000Z`)).toContain(lines[0]!.received_at);
     // Data minimization: the rotating client id is used for rate limiting only, never stored.
     for (const line of lines) expect(line).not.toHaveProperty('client_id');
     expect(JSON.stringify(lines)).not.toContain(batch.client_id);
@@ -87,6 +95,116 @@ describe('storage', () => {
     expect(keys[0]).toMatch(new RegExp(`^feedback/7\\.0\\.0/dt=\\d{4}-\\d{2}-\\d{2}/hh=\\d{2}/${batch.batch_id}\\.ndjson$`));
     const [line] = await readLines(keys[0]!);
     expect(line).toMatchObject({ predicted: 'positive', corrected: 'negative', text: 'this is wrong', video_id: 'dQw4w9WgXcQ', consent: 'text' });
+    expect((line!.ts as number) % HOUR_MS).toBe(0);
+    expect(line!.received_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:00:00\.000Z$/);
+  });
+
+  it('stores hourly aggregates under aggregates/<version>/..., counts only, no receive time', async () => {
+    const before = currentHourKey();
+    const agg = aggregateOf(referencePopulation().slice(0, 40));
+    const batch = aggregatesBatch(V, [agg]);
+    const { res, body } = await callJson<Ok>('/v1/aggregates', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
+    const after = currentHourKey();
+    expect(res.status).toBe(202);
+    expect(body).toEqual({ batch_id: batch.batch_id, accepted: 1, duplicate: false });
+    const keys = (await listKeys(testEnv.TELEMETRY, `aggregates/${V}/`)).filter((k) => k.endsWith(`${batch.batch_id}.ndjson`));
+    expect(keys).toHaveLength(1);
+    expect([before, after].map((h) => `aggregates/${V}/dt=${h.slice(0, 10)}/hh=${h.slice(11, 13)}/${batch.batch_id}.ndjson`)).toContain(keys[0]);
+    const [line] = await readLines(keys[0]!);
+    expect(Object.keys(line!)).toEqual(['batch_id', 'model_version', 'extension_version', 'consent', 'hour_from', 'hour_to', 'n', 'label_counts', 'confidence_counts', 'languages', 'token_n', 'token_counts']);
+    expect(line).toMatchObject({ consent: 'stats', n: 40, hour_from: agg.hour_from, hour_to: agg.hour_to, label_counts: agg.label_counts, confidence_counts: agg.confidence_counts, languages: agg.languages });
+    expect(JSON.stringify(line)).not.toContain(batch.client_id);
+    // A retry is stored once, like every other kind.
+    const again = await callJson<Ok>('/v1/aggregates', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
+    expect(again.res.status).toBe(200);
+    expect(again.body.duplicate).toBe(true);
+  });
+});
+
+describe('consent "stats": hourly aggregates only', () => {
+  const post = (path: string, batch: unknown) => callJson<Err>(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
+  const paths = (b: Err) => b.error.details!.map((d) => d.path).sort();
+  const valid = () => aggregateOf(referencePopulation().slice(0, 20));
+
+  it('refuses per-comment rows under "stats" on /v1/samples, with or without text', async () => {
+    for (const items of [[{ label: 'positive', score: 0.9, ts: hourFloor(Date.now()) }], [{ label: 'positive', score: 0.9, ts: hourFloor(Date.now()), text: 'hi' }]]) {
+      const { res, body } = await post('/v1/samples', { ...samplesBatch(V, []), consent: 'stats', items });
+      expect(res.status).toBe(400);
+      expect(body.error.code).toBe('validation_failed');
+      expect(body.error.details!.find((d) => d.path === 'consent')!.message).toMatch(/aggregates/);
+    }
+    // A per-comment row never counts as an aggregate either.
+    const { res } = await post('/v1/aggregates', aggregatesBatch(V, [{ label: 'positive', score: 0.9, ts: hourFloor(Date.now()) }]));
+    expect(res.status).toBe(400);
+  });
+
+  it('refuses an aggregate of fewer than 10 comments', async () => {
+    const small = aggregateOf(referencePopulation().slice(0, AGGREGATE.min_comments - 1));
+    const { res, body } = await post('/v1/aggregates', aggregatesBatch(V, [valid(), small]));
+    expect(res.status).toBe(400);
+    expect(body.error).toMatchObject({ code: 'validation_failed', details: [{ path: 'items.1.n', message: expect.stringMatching(/at least 10 comments/) }] });
+  });
+
+  it('refuses counts that do not add up, and unknown or hostile keys', async () => {
+    const cases: Array<[(a: Record<string, unknown>) => void, string]> = [
+      [(a) => ((a.label_counts as number[])[0]! += 1), 'items.0.label_counts'],
+      [(a) => ((a.confidence_counts as number[])[9]! += 5), 'items.0.confidence_counts'],
+      [(a) => (a.languages = { en: 19 }), 'items.0.languages'],
+      [(a) => (a.token_n = 21), 'items.0.token_n'],
+      [(a) => ((a.token_counts as number[])[3] = 20 + 1), 'items.0.token_counts'],
+      [(a) => (a.confidence_counts = [20]), 'items.0.confidence_counts'],
+      [(a) => (a.languages = { EN: 20 }), 'items.0.languages'],
+      [(a) => (a.probs = [0.1, 0.2, 0.7]), 'items.0'],
+      [(a) => (a.text = 'a comment'), 'items.0'],
+    ];
+    for (const [mutate, path] of cases) {
+      const agg = valid() as unknown as Record<string, unknown>;
+      mutate(agg);
+      const { res, body } = await post('/v1/aggregates', aggregatesBatch(V, [agg]));
+      expect(res.status, path).toBe(400);
+      expect(paths(body).some((p) => p.startsWith(path)), `${path}: ${JSON.stringify(body.error.details)}`).toBe(true);
+    }
+    const proto = JSON.stringify(aggregatesBatch(V, [valid()])).replace('"languages":{', '"languages":{"__proto__":1,');
+    const { res, body } = await callJson<Err>('/v1/aggregates', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: proto });
+    expect(res.status).toBe(400);
+    expect(paths(body)).toEqual(['items.0.languages.__proto__']);
+  });
+
+  it('refuses time finer than an hour, ranges over 24 hours, ranges not ended and ranges too old', async () => {
+    const hour = hourFloor(Date.now());
+    const at = (from: number, to: number) => ({ ...valid(), hour_from: from, hour_to: to });
+    const schema: Array<[Record<string, unknown>, string]> = [
+      [at(hour - HOUR_MS + 1000, hour), 'items.0.hour_from'],
+      [at(hour - HOUR_MS, hour - 1), 'items.0.hour_to'],
+      [at(hour - 25 * HOUR_MS, hour), 'items.0.hour_to'],
+      [at(hour, hour), 'items.0.hour_to'],
+    ];
+    for (const [agg, path] of schema) {
+      const { res, body } = await post('/v1/aggregates', aggregatesBatch(V, [agg]));
+      expect(res.status, path).toBe(400);
+      expect(body.error.code).toBe('validation_failed');
+      expect(paths(body), path).toContain(path);
+    }
+    const window: Array<[Record<string, unknown>, string]> = [
+      // A range that has not ended (more than the 10 minutes of clock skew allowed ahead).
+      [at(hour + HOUR_MS, hour + 2 * HOUR_MS), 'items.0.hour_to'],
+      [at(hour - 8 * 24 * HOUR_MS, hour - 8 * 24 * HOUR_MS + HOUR_MS), 'items.0.hour_from'],
+    ];
+    for (const [agg, path] of window) {
+      const { res, body } = await post('/v1/aggregates', aggregatesBatch(V, [agg]));
+      expect(res.status, path).toBe(400);
+      expect(body.error).toMatchObject({ code: 'invalid_timestamp', details: [{ path }] });
+    }
+    // A merged range of 24 whole hours is fine.
+    expect((await post('/v1/aggregates', aggregatesBatch(V, [at(hour - 24 * HOUR_MS, hour)]))).res.status).toBe(202);
+  });
+
+  it('413 for more than 24 aggregates in one batch; nothing stored for any refusal above', async () => {
+    const before = await listKeys(testEnv.TELEMETRY, `aggregates/${V}/`);
+    const { res, body } = await post('/v1/aggregates', aggregatesBatch(V, Array.from({ length: AGGREGATE.per_batch + 1 }, valid)));
+    expect(res.status).toBe(413);
+    expect(body.error).toMatchObject({ code: 'too_many_items', details: [{ path: 'items' }] });
+    expect(await listKeys(testEnv.TELEMETRY, `aggregates/${V}/`)).toEqual(before);
   });
 });
 
@@ -219,19 +337,35 @@ describe('limits', () => {
     for (const d of body.error.details!) expect(d.message.length).toBeGreaterThan(0);
   });
 
-  it('rejects text and video ids without consent "text", and feedback without it', async () => {
-    const stats = samplesBatch(V, [{ label: 'positive', score: 0.9, text: 'hello' }, { label: 'positive', score: 0.9, video_id: 'dQw4w9WgXcQ' }]);
-    const { res, body } = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(stats) });
+  it('rejects samples without text or without consent "text", and feedback without it', async () => {
+    const noText = samplesBatch(V, [{ label: 'positive', score: 0.9, text: undefined }]);
+    const { res, body } = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(noText) });
     expect(res.status).toBe(400);
-    expect(body.error.details!.map((d) => d.path).sort()).toEqual(['items.0.text', 'items.1.video_id']);
+    expect(body.error.details!.map((d) => d.path)).toEqual(['items.0.text']);
+    const stats = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(samplesBatch(V, [{ video_id: 'dQw4w9WgXcQ' }], { consent: 'stats' })) });
+    expect(stats.res.status).toBe(400);
+    expect(stats.body.error.details!.map((d) => d.path)).toEqual(['consent']);
     const fb = await callJson<Err>('/v1/feedback', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(feedbackBatch([{}], { consent: 'stats' })) });
     expect(fb.res.status).toBe(400);
     expect(fb.body.error.details!.map((d) => d.path)).toContain('consent');
   });
 
-  it('400 for timestamps outside the accepted window and for unpublished model versions', async () => {
+  it('400 for a time finer than an hour (never rounded, never stored)', async () => {
     const now = Date.now();
-    const old = samplesBatch(V, [{ label: 'positive', score: 0.9, ts: now - 8 * 24 * 3_600_000 }, { label: 'positive', score: 0.9, ts: now + 3_600_000 }]);
+    const fine = samplesBatch(V, [{ ts: hourFloor(now) }, { ts: hourFloor(now) + 1 }, { ts: now - (now % 1000) + 1 }]);
+    const { res, body } = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(fine) });
+    expect(res.status).toBe(400);
+    expect(body.error).toMatchObject({ code: 'validation_failed', details: [{ path: 'items.1.ts', message: expect.stringMatching(/start of an hour/) }, { path: 'items.2.ts' }] });
+    const fbBatch = feedbackBatch([{ ts: hourFloor(now) + 60_000 }]);
+    const fb = await callJson<Err>('/v1/feedback', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(fbBatch) });
+    expect(fb.res.status).toBe(400);
+    expect(fb.body.error.details!.map((d) => d.path)).toEqual(['items.0.ts']);
+    expect((await listKeys(testEnv.TELEMETRY)).filter((k) => k.includes(fine.batch_id) || k.includes(fbBatch.batch_id))).toEqual([]);
+  });
+
+  it('400 for timestamps outside the accepted window and for unpublished model versions', async () => {
+    const now = hourFloor(Date.now());
+    const old = samplesBatch(V, [{ label: 'positive', score: 0.9, ts: now - 8 * 24 * 3_600_000 }, { label: 'positive', score: 0.9, ts: now + 2 * 3_600_000 }]);
     const { res, body } = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(old) });
     expect(res.status).toBe(400);
     expect(body.error.code).toBe('invalid_timestamp');

@@ -1,6 +1,8 @@
 /**
  * The operator dashboard: one self-contained HTML page (inline CSS and SVG, no scripts, no remote
- * assets) with label shares over time, sample volume, and drift distances against thresholds.
+ * assets) with label shares over time, comment volume, and drift distances against thresholds.
+ * Everything on it comes from the on-device hourly aggregates (consent "stats"): counts over at
+ * least ten comments each, never a comment.
  */
 import { LABELS } from '../../core/labels.js';
 import type { DriftReport, HourSummary } from '../drift/aggregate.js';
@@ -59,7 +61,7 @@ export function renderDashboard(d: DashboardData): string {
   });
   const volumes = hourKeys.map((h) => byHour.get(h)?.n ?? 0);
   const volumeChart = barChart(volumes, '#3b6fd6', {
-    title: `Samples per hour (total ${volumes.reduce((a, b) => a + b, 0)})`,
+    title: `Comments per hour, from on-device aggregates (total ${volumes.reduce((a, b) => a + b, 0)})`,
     xLabels,
     yMax: Math.max(10, ...volumes),
     yFormat: (v) => v.toFixed(0),
@@ -102,7 +104,7 @@ export function renderDashboard(d: DashboardData): string {
     .filter((h) => byHour.has(h))
     .map((h) => {
       const s = byHour.get(h)!;
-      return `<tr><td>${esc(h)}</td><td>${s.n}</td>${s.label_counts.map((c) => `<td>${fmt(s.n ? c / s.n : null)}</td>`).join('')}</tr>`;
+      return `<tr><td>${esc(h)}</td><td>${s.n}</td><td>${s.aggregates ?? 0}</td>${s.label_counts.map((c) => `<td>${fmt(s.n ? c / s.n : null)}</td>`).join('')}</tr>`;
     })
     .join('');
 
@@ -117,15 +119,15 @@ ${
   d.version === null
     ? '<section><p>No model version yet: publish one and promote it (<code>npm run publish-model</code>).</p></section>'
     : `<section><h2 style="margin:0 0 6px">Model ${esc(d.version)}: <span class="badge" style="background:${VERDICT_COLORS[verdict] ?? '#7a7f87'}">${esc(verdict)}</span></h2>
-<p class="muted">${latest ? `Latest report ${esc(latest.generated_at)}, window ${esc(latest.window.from)} → ${esc(latest.window.to)} (${latest.window.hours} h), ${latest.n} samples; reference: ${esc(latest.reference?.source ?? 'none')} (n=${latest.reference?.n ?? 0}).` : 'No drift report yet: the hourly job writes one.'}</p>
+<p class="muted">${latest ? `Latest report ${esc(latest.generated_at)}, window ${esc(latest.window.from)} → ${esc(latest.window.to)} (${latest.window.hours} h), ${latest.n} comments in aggregates; reference: ${esc(latest.reference?.source ?? 'none')} (n=${latest.reference?.n ?? 0}).` : 'No drift report yet: the hourly job writes one.'}</p>
 ${testRows ? `<table><tr><th>test</th><th>value</th><th>threshold</th><th>verdict</th></tr>${testRows}</table>` : ''}
 ${latest && latest.skipped.length ? `<p class="muted">Skipped: ${latest.skipped.map((s) => `${esc(s.test)} (${esc(s.reason)})`).join('; ')}</p>` : ''}</section>
 <section>${sharesChart}</section>
 <section>${volumeChart}</section>
 <section><h3 style="margin:4px 0">Drift distances per report (${reports.length} reports)</h3><div class="grid">${testCharts.map((s) => `<div>${s}</div>`).join('')}</div></section>
-<section><details><summary>Hourly numbers</summary><table><tr><th>hour (UTC)</th><th>n</th>${LABELS.map((l) => `<th>${esc(l)}</th>`).join('')}</tr>${dataRows}</table></details></section>`
+<section><details><summary>Hourly numbers</summary><table><tr><th>hour (UTC)</th><th>comments</th><th>aggregates</th>${LABELS.map((l) => `<th>${esc(l)}</th>`).join('')}</tr>${dataRows}</table></details></section>`
 }
-<p class="muted">Generated ${esc(new Date(d.nowMs).toISOString())}. Aggregates only: no sample text is shown here. JSON: <code>/v1/drift</code>, <code>/v1/drift/history</code>; metrics: <code>/metrics</code>.</p>
+<p class="muted">Generated ${esc(new Date(d.nowMs).toISOString())}. Aggregates only: no comment text is shown here. JSON: <code>/v1/drift</code>, <code>/v1/drift/history</code>; metrics: <code>/metrics</code>.</p>
 </main></body></html>`;
 }
 

@@ -1,78 +1,82 @@
 /**
- * Pure drift aggregation: NDJSON samples → hourly summaries → window totals → drift report.
+ * Pure drift aggregation: stored on-device aggregates → hourly summaries → window totals → drift
+ * report.
  *
  * No Workers or Node APIs: the worker, the tests and bench/backend.ts all run this same code.
- * Summaries hold counts only, so the cost of a report grows with the number of hourly summaries
- * in the window (each a fixed ~300 numbers), never with the number of samples behind them.
+ * Drift reads only what consent "stats" sends: hourly aggregates (core/wire.ts), each already a set
+ * of counts over at least ten comments. A summary is their sum for the hour they arrived in, so
+ * the cost of a report grows with the number of hourly summaries in the window (each a fixed
+ * ~300 numbers), never with the number of comments or clients behind them.
  */
 import {
-  CONFIDENCE_EDGES,
   DEFAULT_THRESHOLDS,
-  binIndex,
   compareDistributions,
   normalizeCounts,
+  rebin,
   type DriftResult,
   type DriftThresholds,
   type OverallVerdict,
 } from '../../core/drift.js';
-import { LABELS, labelIndex } from '../../core/labels.js';
+import { LABELS } from '../../core/labels.js';
 import type { Reference } from '../../core/manifest.js';
 import { TOKEN_BUCKETS } from '../../core/token-buckets.js';
+import { AGGREGATE_CONFIDENCE_EDGES, AggregateItemSchema } from '../../core/wire.js';
 
 /** Distinct languages kept per summary; the rest are counted as "other" (bounded object size). */
 export const MAX_LANGUAGES = 64;
 
+/** Version 2: summaries of aggregates (10 confidence bins); version 1 summed per-comment samples. */
+export const SUMMARY_SCHEMA = 2;
+
 export interface HourSummary {
-  schema: 1;
+  schema: typeof SUMMARY_SCHEMA;
   model_version: string;
-  /** `YYYY-MM-DDTHH` (UTC) of the samples' arrival. */
+  /** `YYYY-MM-DDTHH` (UTC) the aggregates arrived in. */
   hour: string;
+  /** Comments counted by the aggregates. */
   n: number;
+  /** Aggregates summed (each from one install, over ≥ 10 comments). */
+  aggregates: number;
   label_counts: number[];
   confidence: { edges: number[]; counts: number[] };
-  /** Per bucket: how many samples contained a token in it; `n` = samples that carried tokens. */
+  /** Per bucket: how many comments contained a token in it; `n` = comments that carried tokens. */
   tokens: { buckets: number; counts: number[]; n: number };
   languages: Record<string, number>;
-  consent: { stats: number; text: number };
-  /** Lines that could not be read (never expected: the worker wrote them). */
+  /** Lines that could not be read (never expected: the worker validated and wrote them). */
   invalid_lines: number;
   /** What was folded: number of batch objects and a digest of their keys and etags. */
   source: { objects: number; digest: string };
   folded_at: string;
 }
 
-/** Histogram edges a version's summaries use: its reference's edges, else the core default. */
-export function edgesFor(reference: Reference | undefined): number[] {
-  return reference ? [...reference.confidence_hist.edges] : [...CONFIDENCE_EDGES];
+/** Histogram edges of every summary: the aggregates' (the reference is re-binned onto them). */
+export function summaryEdges(): number[] {
+  return [...AGGREGATE_CONFIDENCE_EDGES];
 }
 
-export function emptySummary(modelVersion: string, hour: string, edges: readonly number[]): HourSummary {
+export function emptySummary(modelVersion: string, hour: string, edges: readonly number[] = AGGREGATE_CONFIDENCE_EDGES): HourSummary {
   return {
-    schema: 1,
+    schema: SUMMARY_SCHEMA,
     model_version: modelVersion,
     hour,
     n: 0,
+    aggregates: 0,
     label_counts: LABELS.map(() => 0),
     confidence: { edges: [...edges], counts: new Array<number>(edges.length - 1).fill(0) },
     tokens: { buckets: TOKEN_BUCKETS, counts: new Array<number>(TOKEN_BUCKETS).fill(0), n: 0 },
     languages: {},
-    consent: { stats: 0, text: 0 },
     invalid_lines: 0,
     source: { objects: 0, digest: '' },
     folded_at: '',
   };
 }
 
-interface SampleLine {
-  label?: unknown;
-  score?: unknown;
-  lang?: unknown;
-  tokens?: unknown;
-  consent?: unknown;
-}
+/** The aggregate fields of a stored line (the line also names its batch and versions). */
+const AggregateLineSchema = AggregateItemSchema;
+const AGGREGATE_FIELDS = ['hour_from', 'hour_to', 'n', 'label_counts', 'confidence_counts', 'languages', 'token_n', 'token_counts'] as const;
 
-/** Adds every sample line of one NDJSON object to `summary` (mutates it). */
-export function foldNdjson(summary: HourSummary, ndjson: string): void {
+/** Adds every aggregate line of one stored NDJSON object to `summary` (mutates it). */
+export function foldAggregates(summary: HourSummary, ndjson: string): void {
   let start = 0;
   while (start < ndjson.length) {
     let end = ndjson.indexOf('\n', start);
@@ -80,33 +84,31 @@ export function foldNdjson(summary: HourSummary, ndjson: string): void {
     const line = ndjson.slice(start, end);
     start = end + 1;
     if (line.trim() === '') continue;
-    let s: SampleLine;
+    let raw: Record<string, unknown>;
     try {
-      s = JSON.parse(line) as SampleLine;
+      raw = JSON.parse(line) as Record<string, unknown>;
     } catch {
       summary.invalid_lines++;
       continue;
     }
-    const li = typeof s.label === 'string' ? labelIndex(s.label) : -1;
-    if (li < 0 || typeof s.score !== 'number') {
+    // Stored JSON is re-validated, not cast: a line that would not pass the wire schema is
+    // counted as invalid instead of skewing the sums.
+    const parsed = AggregateLineSchema.safeParse(typeof raw === 'object' && raw !== null ? Object.fromEntries(AGGREGATE_FIELDS.map((k) => [k, raw[k]])) : raw);
+    if (!parsed.success || parsed.data.confidence_counts.length !== summary.confidence.counts.length) {
       summary.invalid_lines++;
       continue;
     }
-    summary.n++;
-    summary.label_counts[li]!++;
-    const bin = binIndex(s.score, summary.confidence.edges);
-    if (bin >= 0) summary.confidence.counts[bin]!++;
-    if (Array.isArray(s.tokens) && s.tokens.length > 0) {
-      summary.tokens.n++;
-      for (const t of s.tokens) {
-        if (typeof t === 'number' && Number.isInteger(t) && t >= 0 && t < summary.tokens.buckets) summary.tokens.counts[t]!++;
-      }
+    const a = parsed.data;
+    summary.n += a.n;
+    summary.aggregates++;
+    a.label_counts.forEach((c, i) => (summary.label_counts[i]! += c));
+    a.confidence_counts.forEach((c, i) => (summary.confidence.counts[i]! += c));
+    a.token_counts.forEach((c, i) => (summary.tokens.counts[i]! += c));
+    summary.tokens.n += a.token_n;
+    for (const [lang, c] of Object.entries(a.languages)) {
+      const key = Object.hasOwn(summary.languages, lang) || Object.keys(summary.languages).length < MAX_LANGUAGES ? lang : 'other';
+      summary.languages[key] = (summary.languages[key] ?? 0) + c;
     }
-    const lang = typeof s.lang === 'string' ? s.lang : 'und';
-    if (lang in summary.languages || Object.keys(summary.languages).length < MAX_LANGUAGES) summary.languages[lang] = (summary.languages[lang] ?? 0) + 1;
-    else summary.languages.other = (summary.languages.other ?? 0) + 1;
-    if (s.consent === 'text') summary.consent.text++;
-    else summary.consent.stats++;
   }
 }
 
@@ -136,7 +138,8 @@ export function sumSummaries(summaries: readonly HourSummary[], edges: readonly 
   };
   for (const s of summaries) {
     const sameEdges = s.confidence.edges.length === edges.length && s.confidence.edges.every((e, i) => e === edges[i]);
-    if (!sameEdges || s.tokens.counts.length !== TOKEN_BUCKETS) {
+    // Version-1 summaries (per-comment samples, 50 bins) fall out here, like any other mismatch.
+    if (s.schema !== SUMMARY_SCHEMA || !sameEdges || s.tokens.counts.length !== TOKEN_BUCKETS) {
       totals.skipped_summaries++;
       continue;
     }
@@ -154,7 +157,8 @@ export function sumSummaries(summaries: readonly HourSummary[], edges: readonly 
 export type ReportVerdict = OverallVerdict | 'no_reference';
 
 export interface DriftReport {
-  schema: 1;
+  /** 2: computed from on-device aggregates (10 confidence bins); 1 was per-comment samples. */
+  schema: 2;
   model_version: string;
   generated_at: string;
   window: { hours: number; from: string; to: string };
@@ -169,8 +173,11 @@ export interface DriftReport {
   current: {
     label_counts: number[];
     label_shares: number[];
+    /** On the aggregates' edges (`confidence_edges`). */
     confidence_counts: number[];
+    confidence_edges: number[];
     mean_confidence: number | null;
+    /** Comments in the window that carried hashed tokens. */
     token_samples: number;
     languages: Record<string, number>;
   };
@@ -198,14 +205,14 @@ function meanConfidence(counts: readonly number[], edges: readonly number[]): nu
 export function buildReport(input: ReportInput): DriftReport {
   const thresholds: DriftThresholds = { ...DEFAULT_THRESHOLDS, ...input.thresholds };
   const ref = input.reference;
-  const edges = edgesFor(ref);
+  const edges = summaryEdges();
   const totals = sumSummaries(input.summaries, edges);
   const skipped: DriftReport['skipped'] = [];
   if (totals.skipped_summaries > 0) {
     skipped.push({ test: 'summaries', reason: `${totals.skipped_summaries} hourly summaries use other histogram edges and were left out` });
   }
   const base = {
-    schema: 1 as const,
+    schema: 2 as const,
     model_version: input.modelVersion,
     generated_at: new Date(input.generatedAt).toISOString(),
     window: { hours: input.window.hours, from: new Date(input.window.fromMs).toISOString(), to: new Date(input.window.toMs).toISOString() },
@@ -216,6 +223,7 @@ export function buildReport(input: ReportInput): DriftReport {
       label_counts: totals.label_counts,
       label_shares: normalizeCounts(totals.label_counts),
       confidence_counts: totals.confidence_counts,
+      confidence_edges: edges,
       mean_confidence: meanConfidence(totals.confidence_counts, edges),
       token_samples: totals.token_n,
       languages: totals.languages,
@@ -232,16 +240,25 @@ export function buildReport(input: ReportInput): DriftReport {
   let tokenCurrent: readonly number[] = totals.token_counts;
   let tokenReference: readonly number[] = ref.token_hist.counts;
   if (ref.token_hist.counts.length !== TOKEN_BUCKETS) {
-    skipped.push({ test: 'tokens_js', reason: `reference has ${ref.token_hist.counts.length} token buckets, samples use ${TOKEN_BUCKETS}` });
+    skipped.push({ test: 'tokens_js', reason: `reference has ${ref.token_hist.counts.length} token buckets, aggregates use ${TOKEN_BUCKETS}` });
     tokenReference = tokenCurrent = new Array<number>(TOKEN_BUCKETS).fill(1);
   } else if (totals.token_n === 0) {
-    skipped.push({ test: 'tokens_js', reason: 'no samples in the window carried hashed tokens' });
+    skipped.push({ test: 'tokens_js', reason: 'no comments in the window carried hashed tokens' });
     tokenCurrent = tokenReference;
+  }
+  // The reference histogram (50 bins at training time) is merged onto the aggregates' 10 bins.
+  // Edges that cannot be merged exactly leave the confidence tests nothing to compare, as above.
+  let confidenceReference: readonly number[] | null = rebin(ref.confidence_hist.counts, ref.confidence_hist.edges, edges);
+  if (confidenceReference === null) {
+    for (const test of ['confidence_psi', 'confidence_wasserstein', 'confidence_ks']) {
+      skipped.push({ test, reason: `the reference's confidence edges cannot be merged onto the aggregates' ${edges.length - 1} bins` });
+    }
+    confidenceReference = totals.confidence_counts;
   }
   const result = compareDistributions(
     {
       labels: { reference: ref.label_shares, current: totals.label_counts },
-      confidence: { reference: ref.confidence_hist.counts, current: totals.confidence_counts, edges },
+      confidence: { reference: confidenceReference, current: totals.confidence_counts, edges },
       tokens: { reference: tokenReference, current: tokenCurrent },
     },
     thresholds,

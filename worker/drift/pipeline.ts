@@ -1,21 +1,22 @@
 /**
- * The hourly drift job and the R2 side of drift: fold partitions into summaries, build and store
- * reports, record alerts, call the webhook.
+ * The hourly drift job and the R2 side of drift: fold partitions of on-device aggregates into
+ * summaries, build and store reports, record alerts, call the webhook. Per-comment samples (consent
+ * "text") are retraining data and never enter drift: every install that scores comments under
+ * either consent sends aggregates, so counting samples too would count those comments twice.
  *
  * Idempotent by construction: a summary is keyed by (version, hour) and records a digest of the
  * partition it folded (keys + etags). Re-running overwrites it with the same counts; an hour whose
  * partition changed since (a late retry, see telemetry/ingest.ts) is re-folded from scratch, so
- * samples are never counted twice or missed. Reports are keyed by the hour their window ends, so a
+ * aggregates are never counted twice or missed. Reports are keyed by the hour their window ends, so a
  * re-run in the same hour overwrites its report and cannot raise a second alert.
  */
-import type { Reference } from '../../core/manifest.js';
 import { loadConfig, type Config, type Env } from '../env.js';
 import { sha256Hex } from '../lib/hash.js';
 import { HOUR_MS, hourKey, hourStart, hoursBetween, keys, listAll, listPrefixes, mapLimit, type HourKey } from '../lib/keys.js';
 import { compactMetrics, metrics } from '../lib/metrics.js';
 import { getChannel, listChannels } from '../registry/channels.js';
 import { getPublished } from '../registry/store.js';
-import { buildReport, edgesFor, emptySummary, foldNdjson, type DriftReport, type HourSummary } from './aggregate.js';
+import { buildReport, emptySummary, foldAggregates, type DriftReport, type HourSummary } from './aggregate.js';
 
 /** An hour is folded once it ended at least this long ago (in-flight writes land first). */
 export const FOLD_GRACE_MS = 2 * 60_000;
@@ -62,7 +63,6 @@ export async function loadSummaries(bucket: R2Bucket, version: string, fromMs: n
 export async function foldHours(
   bucket: R2Bucket,
   version: string,
-  reference: Reference | undefined,
   fromMs: number,
   toMs: number,
   now: number,
@@ -77,16 +77,15 @@ export async function foldHours(
   });
   for (const o of listed) existing.set(o.key, o.customMetadata?.digest ?? '');
 
-  const edges = edgesFor(reference);
   const folded: HourKey[] = [];
   for (const hour of hours) {
-    const objects = await listAll(bucket, keys.partitionPrefix('samples', version, hour));
+    const objects = await listAll(bucket, keys.partitionPrefix('aggregates', version, hour));
     if (objects.length === 0) continue;
     const digest = await partitionDigest(objects);
     if (existing.get(keys.summary(version, hour)) === digest) continue;
-    const summary = emptySummary(version, hour, edges);
+    const summary = emptySummary(version, hour);
     const texts = await mapLimit(objects, 8, async (o) => (await bucket.get(o.key))?.text() ?? null);
-    for (const t of texts) if (t !== null) foldNdjson(summary, t);
+    for (const t of texts) if (t !== null) foldAggregates(summary, t);
     summary.source = { objects: objects.length, digest };
     summary.folded_at = new Date(now).toISOString();
     await bucket.put(keys.summary(version, hour), JSON.stringify(summary), {
@@ -209,13 +208,13 @@ export interface CronResult {
   metrics_folded: number;
 }
 
-/** The hourly job: fold, report, alert for every version with samples or on a channel; compact metrics. */
+/** The hourly job: fold, report, alert for every version with aggregates or on a channel; compact metrics. */
 export async function runHourly(env: Env, now: number): Promise<CronResult> {
   const config = loadConfig(env);
   const window = reportWindow(now, config.driftWindowHours, config.driftIncludeCurrentHour);
-  const [sampleVersions, channels] = await Promise.all([listPrefixes(env.TELEMETRY, keys.kindPrefix('samples')), listChannels(env.MODELS)]);
+  const [aggregateVersions, channels] = await Promise.all([listPrefixes(env.TELEMETRY, keys.kindPrefix('aggregates')), listChannels(env.MODELS)]);
   const onChannel = new Set(channels.map((c) => c.version));
-  const versions = [...new Set([...sampleVersions, ...onChannel])].sort();
+  const versions = [...new Set([...aggregateVersions, ...onChannel])].sort();
   const result: CronResult = {
     now: new Date(now).toISOString(),
     window: { from: new Date(window.fromMs).toISOString(), to: new Date(window.toMs).toISOString() },
@@ -230,11 +229,11 @@ export async function runHourly(env: Env, now: number): Promise<CronResult> {
         result.skipped.push({ model_version: version, reason: 'not a published version' });
         continue;
       }
-      const folded = await foldHours(env.TELEMETRY, version, published.manifest.reference, window.fromMs, window.toMs, now, config.driftIncludeCurrentHour);
+      const folded = await foldHours(env.TELEMETRY, version, window.fromMs, window.toMs, now, config.driftIncludeCurrentHour);
       metrics.inc('ytsent_summaries_folded_total', {}, folded.length);
       const summaries = await loadSummaries(env.TELEMETRY, version, window.fromMs, window.toMs);
       if (summaries.length === 0 && !onChannel.has(version)) {
-        result.skipped.push({ model_version: version, reason: 'no samples in the window and not on a channel' });
+        result.skipped.push({ model_version: version, reason: 'no aggregates in the window and not on a channel' });
         continue;
       }
       const report = buildReport({

@@ -10,13 +10,14 @@
  *
  * TELEMETRY bucket:
  *   claims/<kind>/<batch_id>.json                                   idempotency record of a batch
- *   <kind>/<model_version>/dt=YYYY-MM-DD/hh=HH/<batch_id>.ndjson    kind = samples | feedback
- *   summaries/<model_version>/<YYYY-MM-DDTHH>.json                  hourly fold of samples
+ *   <kind>/<model_version>/dt=YYYY-MM-DD/hh=HH/<batch_id>.ndjson    kind = aggregates | samples | feedback
+ *   summaries/<model_version>/<YYYY-MM-DDTHH>.json                  hourly fold of aggregates
  *   drift/<model_version>/latest.json | history/<hour>.json | alerts/<hour>.json
  *   metrics/totals.json, metrics/deltas/<ms>-<rand>.json            persisted counters
  */
 
-export type TelemetryKind = 'samples' | 'feedback';
+import type { TelemetryKind } from '../../core/wire.js';
+export type { TelemetryKind } from '../../core/wire.js';
 
 export const keys = {
   blob: (sha256: string) => `blobs/sha256/${sha256}`,

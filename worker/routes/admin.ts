@@ -1,6 +1,6 @@
 /**
  * Operator routes (admin token):
- *   GET  /v1/admin/export?kind=samples|feedback&model_version=&from=&to=   stored NDJSON, streamed
+ *   GET  /v1/admin/export?kind=aggregates|samples|feedback&model_version=&from=&to=   stored NDJSON, streamed
  *   POST /v1/admin/drift/run                                               run the hourly job now
  */
 import { Hono } from 'hono';
@@ -25,7 +25,9 @@ function hourQuery(value: string | undefined, name: string, fallback: number): n
 
 adminRoutes.get('/v1/admin/export', async (c) => {
   const kind = c.req.query('kind') ?? 'samples';
-  if (kind !== 'samples' && kind !== 'feedback') throw badRequest('invalid_query', 'kind must be samples or feedback', [{ path: 'kind', message: 'samples | feedback' }]);
+  if (kind !== 'aggregates' && kind !== 'samples' && kind !== 'feedback') {
+    throw badRequest('invalid_query', 'kind must be aggregates, samples or feedback', [{ path: 'kind', message: 'aggregates | samples | feedback' }]);
+  }
   const version = versionParam(c.req.query('model_version'), 'model_version');
   const now = Date.now();
   const fromMs = hourQuery(c.req.query('from'), 'from', Math.floor(now / HOUR_MS) * HOUR_MS - 24 * HOUR_MS);

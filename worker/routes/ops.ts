@@ -26,14 +26,14 @@ const HELP: Record<string, [type: 'counter' | 'gauge', help: string]> = {
   ytsent_scrubbed_total: ['counter', 'Identifiers replaced by the server-side scrubber, by kind of telemetry and of identifier.'],
   ytsent_model_bytes_served_total: ['counter', 'Model file bytes sent (200 and 206 responses).'],
   ytsent_models_published_total: ['counter', 'Model versions published.'],
-  ytsent_summaries_folded_total: ['counter', 'Hourly sample summaries written by the drift job.'],
+  ytsent_summaries_folded_total: ['counter', 'Hourly summaries of on-device aggregates written by the drift job.'],
   ytsent_cron_runs_total: ['counter', 'Runs of the hourly drift job.'],
   ytsent_drift_alerts_total: ['counter', 'Drift alerts recorded (one per model version and hour in drift).'],
   ytsent_drift_webhook_total: ['counter', 'Drift webhook deliveries by outcome.'],
   ytsent_drift_status: ['gauge', 'Latest drift verdict per model version (1 for the current verdict, 0 for the others).'],
   ytsent_drift_value: ['gauge', 'Latest drift test value per model version and test (KS: the p-value).'],
   ytsent_drift_threshold: ['gauge', 'Threshold of each drift test.'],
-  ytsent_drift_window_samples: ['gauge', 'Samples in the latest drift report window per model version.'],
+  ytsent_drift_window_samples: ['gauge', 'Comments counted by the aggregates in the latest drift report window, per model version.'],
   ytsent_drift_report_timestamp_seconds: ['gauge', 'When the latest drift report per model version was generated.'],
 };
 

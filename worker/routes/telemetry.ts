@@ -1,5 +1,6 @@
 /**
- * Opt-in telemetry: POST /v1/samples and POST /v1/feedback.
+ * Opt-in telemetry: POST /v1/aggregates (consent "stats": on-device hourly aggregates, the only
+ * input of drift), POST /v1/samples and POST /v1/feedback (consent "text": scrubbed per-comment rows).
  *
  * Checks in order (first failure answers): 415 content type → 413 declared/actual body size →
  * 400 UTF-8/JSON → 413 item count / text size → 400 schema (incl. consent rules) → 429 per-client
@@ -7,7 +8,7 @@
  * 202 {accepted, duplicate:false} for a new batch; 200 {duplicate:true} for a batch already stored.
  */
 import { Hono, type Context } from 'hono';
-import { LIMITS, type FeedbackBatch, type SamplesBatch } from '../../core/wire.js';
+import { LIMITS } from '../../core/wire.js';
 import type { AppEnv } from '../app.js';
 import { loadConfig } from '../env.js';
 import { readJson } from '../lib/body.js';
@@ -15,7 +16,7 @@ import { ApiError } from '../lib/errors.js';
 import type { TelemetryKind } from '../lib/keys.js';
 import { metrics } from '../lib/metrics.js';
 import { getPublished } from '../registry/store.js';
-import { checkSizeLimits, checkTimestamps, encodeBatch, parseBatch, storeBatch } from '../telemetry/ingest.js';
+import { checkSizeLimits, checkTimestamps, encodeBatch, parseBatch, storeBatch, type AnyBatch } from '../telemetry/ingest.js';
 
 export const telemetryRoutes = new Hono<AppEnv>();
 
@@ -60,8 +61,8 @@ async function ingest(c: Context<AppEnv>, kind: TelemetryKind): Promise<Response
     const value = await readJson(c.req.raw, LIMITS.body_bytes);
     const rawItems = typeof value === 'object' && value !== null ? (value as { items?: unknown }).items : undefined;
     items = Array.isArray(rawItems) ? rawItems.length : 0;
-    checkSizeLimits(value);
-    const batch: SamplesBatch | FeedbackBatch = parseBatch(kind, value);
+    checkSizeLimits(value, kind);
+    const batch: AnyBatch = parseBatch(kind, value);
 
     if (!(await withinRateLimit(c.env.CLIENT_RATE_LIMITER, `${kind}:${batch.client_id}`))) {
       throw new ApiError(429, 'rate_limited', `too many batches from this client; retry in ${config.rateLimitPeriodS} s`, undefined, {
@@ -69,7 +70,7 @@ async function ingest(c: Context<AppEnv>, kind: TelemetryKind): Promise<Response
       });
     }
     const now = Date.now();
-    checkTimestamps(batch, now, config);
+    checkTimestamps(kind, batch, now, config);
     await requirePublished(c.env.MODELS, batch.model_version, now);
 
     const encoded = encodeBatch(kind, batch, now);
@@ -95,5 +96,6 @@ async function ingest(c: Context<AppEnv>, kind: TelemetryKind): Promise<Response
   }
 }
 
+telemetryRoutes.post('/v1/aggregates', (c) => ingest(c, 'aggregates'));
 telemetryRoutes.post('/v1/samples', (c) => ingest(c, 'samples'));
 telemetryRoutes.post('/v1/feedback', (c) => ingest(c, 'feedback'));

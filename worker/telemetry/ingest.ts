@@ -2,6 +2,11 @@
  * Telemetry ingest: validation beyond the schema (sizes as 413, timestamps, known model version),
  * server-side scrubbing, NDJSON encoding and exactly-once storage per batch_id.
  *
+ * Three kinds: `aggregates` (consent "stats": on-device hourly counts over ≥ 10 comments, the only
+ * thing drift reads), `samples` and `feedback` (consent "text": scrubbed per-comment rows for
+ * retraining). No stored time is finer than an hour: item times arrive hour-aligned (the schema
+ * refuses anything else) and the receive time is kept as its hour only (docs/PRIVACY.md).
+ *
  * Exactly once, also under concurrent duplicates and retries that arrive hours later:
  * 1. A claim `claims/<kind>/<batch_id>.json` is created with a create-only conditional put. It
  *    fixes the batch's partition key (the hour the batch was first received) and the sha256 of its
@@ -14,11 +19,15 @@
  */
 import { scrub, type ScrubKind } from '../../core/scrub.js';
 import {
+  AggregatesBatchSchema,
   FeedbackBatchSchema,
+  KIND_MAX_ITEMS,
   LIMITS,
   SamplesBatchSchema,
+  hourFloor,
   issuesOf,
   textTooLong,
+  type AggregatesBatch,
   type FeedbackBatch,
   type IngestResponse,
   type SamplesBatch,
@@ -27,6 +36,8 @@ import type { Config } from '../env.js';
 import { ApiError, type ErrorDetail } from '../lib/errors.js';
 import { sha256Hex } from '../lib/hash.js';
 import { hourKey, keys, type HourKey, type TelemetryKind } from '../lib/keys.js';
+
+export type AnyBatch = SamplesBatch | FeedbackBatch | AggregatesBatch;
 
 export interface Claim {
   batch_id: string;
@@ -38,14 +49,13 @@ export interface Claim {
 }
 
 /** 413s for what the schema would only call invalid: too many items, a text over 2 KB. */
-export function checkSizeLimits(value: unknown): void {
+export function checkSizeLimits(value: unknown, kind: TelemetryKind = 'samples'): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
   const items = (value as { items?: unknown }).items;
   if (!Array.isArray(items)) return;
-  if (items.length > LIMITS.items_per_batch) {
-    throw new ApiError(413, 'too_many_items', `a batch holds at most ${LIMITS.items_per_batch} items, got ${items.length}`, [
-      { path: 'items', message: `at most ${LIMITS.items_per_batch} items` },
-    ]);
+  const max = KIND_MAX_ITEMS[kind];
+  if (items.length > max) {
+    throw new ApiError(413, 'too_many_items', `a batch holds at most ${max} items, got ${items.length}`, [{ path: 'items', message: `at most ${max} items` }]);
   }
   const details: ErrorDetail[] = [];
   items.forEach((item: unknown, i) => {
@@ -55,22 +65,39 @@ export function checkSizeLimits(value: unknown): void {
   if (details.length > 0) throw new ApiError(413, 'text_too_long', `text is limited to ${LIMITS.text_bytes} UTF-8 bytes per item`, details);
 }
 
+const SCHEMAS = { samples: SamplesBatchSchema, feedback: FeedbackBatchSchema, aggregates: AggregatesBatchSchema } as const;
+
 export function parseBatch(kind: 'samples', value: unknown): SamplesBatch;
 export function parseBatch(kind: 'feedback', value: unknown): FeedbackBatch;
-export function parseBatch(kind: TelemetryKind, value: unknown): SamplesBatch | FeedbackBatch;
-export function parseBatch(kind: TelemetryKind, value: unknown): SamplesBatch | FeedbackBatch {
-  const result = (kind === 'samples' ? SamplesBatchSchema : FeedbackBatchSchema).safeParse(value);
+export function parseBatch(kind: 'aggregates', value: unknown): AggregatesBatch;
+export function parseBatch(kind: TelemetryKind, value: unknown): AnyBatch;
+export function parseBatch(kind: TelemetryKind, value: unknown): AnyBatch {
+  const result = SCHEMAS[kind].safeParse(value);
   if (!result.success) throw new ApiError(400, 'validation_failed', 'the batch does not match the schema', issuesOf(result.error));
   return result.data;
 }
 
-/** Items must be recent (within the configured age) and not from the future (clock skew allowed). */
-export function checkTimestamps(batch: SamplesBatch | FeedbackBatch, now: number, config: Config): void {
+/**
+ * Item times must be recent (within the configured age) and not from the future (clock skew
+ * allowed). An aggregate's whole range counts: it must start within the age and have ended (its
+ * comments are all in the past, so a range still in progress is refused).
+ */
+export function checkTimestamps(kind: TelemetryKind, batch: AnyBatch, now: number, config: Config): void {
   const details: ErrorDetail[] = [];
-  batch.items.forEach((item, i) => {
-    if (item.ts < now - config.sampleMaxAgeMs) details.push({ path: `items.${i}.ts`, message: `older than ${config.sampleMaxAgeMs / 3_600_000} hours` });
-    else if (item.ts > now + config.sampleMaxFutureMs) details.push({ path: `items.${i}.ts`, message: 'in the future' });
-  });
+  const oldest = now - config.sampleMaxAgeMs;
+  const newest = now + config.sampleMaxFutureMs;
+  const hours = config.sampleMaxAgeMs / 3_600_000;
+  if (kind === 'aggregates') {
+    (batch as AggregatesBatch).items.forEach((item, i) => {
+      if (item.hour_from < oldest) details.push({ path: `items.${i}.hour_from`, message: `older than ${hours} hours` });
+      if (item.hour_to > newest) details.push({ path: `items.${i}.hour_to`, message: 'the range has not ended yet' });
+    });
+  } else {
+    (batch as SamplesBatch | FeedbackBatch).items.forEach((item, i) => {
+      if (item.ts < oldest) details.push({ path: `items.${i}.ts`, message: `older than ${hours} hours` });
+      else if (item.ts > newest) details.push({ path: `items.${i}.ts`, message: 'in the future' });
+    });
+  }
   if (details.length > 0) throw new ApiError(400, 'invalid_timestamp', 'item timestamps are outside the accepted window', details);
 }
 
@@ -91,13 +118,35 @@ function scrubInto(text: string, counts: Record<ScrubKind, number>): string {
 /**
  * One NDJSON line per item, fields in a fixed order (so a retried batch encodes to the same bytes).
  * Never stored: client_id (only used for rate limiting) and anything the schema did not accept.
+ * The receive time is kept to the hour (`received_at`, samples and feedback; an aggregate's
+ * partition is that hour).
  */
-export function encodeBatch(kind: TelemetryKind, batch: SamplesBatch | FeedbackBatch, receivedAt: number): Encoded {
+export function encodeBatch(kind: TelemetryKind, batch: AnyBatch, receivedAt: number): Encoded {
   const scrubbed = SCRUB_ZERO();
-  const received_at = new Date(receivedAt).toISOString();
+  const received_at = new Date(hourFloor(receivedAt)).toISOString();
   const extension_version = batch.extension_version === undefined ? undefined : scrubInto(batch.extension_version, scrubbed);
   const lines: string[] = [];
-  if (kind === 'samples') {
+  if (kind === 'aggregates') {
+    for (const item of (batch as AggregatesBatch).items) {
+      lines.push(
+        JSON.stringify({
+          batch_id: batch.batch_id,
+          model_version: batch.model_version,
+          extension_version,
+          consent: 'stats',
+          hour_from: item.hour_from,
+          hour_to: item.hour_to,
+          n: item.n,
+          label_counts: item.label_counts,
+          confidence_counts: item.confidence_counts,
+          // Sorted, so the same counts always encode to the same bytes.
+          languages: Object.fromEntries(Object.entries(item.languages).sort(([a], [b]) => (a < b ? -1 : 1))),
+          token_n: item.token_n,
+          token_counts: item.token_counts,
+        }),
+      );
+    }
+  } else if (kind === 'samples') {
     for (const item of (batch as SamplesBatch).items) {
       lines.push(
         JSON.stringify({
@@ -110,9 +159,8 @@ export function encodeBatch(kind: TelemetryKind, batch: SamplesBatch | FeedbackB
           score: item.score,
           probs: item.probs,
           lang: item.lang,
-          tokens: item.tokens,
           ts: item.ts,
-          text: item.text === undefined ? undefined : scrubInto(item.text, scrubbed),
+          text: scrubInto(item.text, scrubbed),
           video_id: item.video_id,
         }),
       );
@@ -143,7 +191,7 @@ export function encodeBatch(kind: TelemetryKind, batch: SamplesBatch | FeedbackB
  * The partition-key time of a batch is NOT part of its content hash: a retry an hour later encodes
  * to different `received_at` values, so the hash covers everything else.
  */
-async function contentHash(kind: TelemetryKind, batch: SamplesBatch | FeedbackBatch): Promise<string> {
+async function contentHash(kind: TelemetryKind, batch: AnyBatch): Promise<string> {
   return sha256Hex(encodeBatch(kind, batch, 0).ndjson);
 }
 
@@ -155,7 +203,7 @@ export interface StoreResult extends IngestResponse {
 export async function storeBatch(
   bucket: R2Bucket,
   kind: TelemetryKind,
-  batch: SamplesBatch | FeedbackBatch,
+  batch: AnyBatch,
   encoded: Encoded,
   now: number,
 ): Promise<StoreResult> {
@@ -168,7 +216,7 @@ export async function storeBatch(
     key: keys.batch(kind, batch.model_version, hour, batch.batch_id),
     sha256,
     items: encoded.items,
-    received_at: new Date(now).toISOString(),
+    received_at: new Date(hourFloor(now)).toISOString(),
   };
   const claimed = await bucket.put(claimKey, JSON.stringify(claim), {
     onlyIf: { etagDoesNotMatch: '*' },

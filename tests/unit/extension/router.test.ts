@@ -111,7 +111,6 @@ describe('service worker router', () => {
     expect(text.example.uploads[1].body.items.some((i: { text?: string }) => i.text === 'a new comment, mail [email]')).toBe(true);
     // Previewing changes nothing.
     expect((await bg('get-status')).settings).toMatchObject({ consent_stats: false, consent_text: false });
-  });
 
     // With something queued: the exact request bodies, in send order, and what is still counted.
     await bg('update-settings', { consent_text: true });
@@ -125,6 +124,7 @@ describe('service worker router', () => {
     const rows = (await db().queue.toArray()).map((r) => r.item);
     expect(queued.queued.batches[0].body.items).toEqual(rows);
     await bg('update-settings', { consent_stats: false, consent_text: false });
+  });
 
   it('feedback is queued only under the text consent', async () => {
     expect(await bg('feedback', { video_id: null, text: 'meh', predicted: 'neutral', corrected: 'negative' })).toEqual({ queued: false });
