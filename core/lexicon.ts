@@ -103,7 +103,7 @@ export function rankedEmoji(): Array<[string, readonly [number, number, number]]
 
 /** The hand-curated slang and Hinglish entries with their valence, for training. */
 export function slangWords(): Array<[string, number]> {
-  return Object.entries((lexicons.slang ?? {}) as Record<string, number>);
+  return [...Object.entries((lexicons.slang ?? {}) as Record<string, number>), ...slangNormalizer3];
 }
 
 /** Emoji the ranking lacks, with their keyword-derived valence class, for training. */

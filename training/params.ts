@@ -59,6 +59,8 @@ export const ParamsSchema = z.object({
       contrast: z.number().int().nonnegative(),
       used_to: z.number().int().nonnegative(),
       typos: z.number().int().nonnegative(),
+      /** Comments with a video time stamp or a link added (the label stays): see preprocess.ts augment. */
+      context: z.number().int().nonnegative().default(0),
     }),
   }),
   /** Loss weight of each training source (before class balancing within the source). */
@@ -100,6 +102,11 @@ export const ParamsSchema = z.object({
      */
     objective: z.object({
       floors: z.partialRecord(ObjectiveMetric, z.number().min(0).max(1)),
+      /**
+       * Per-language UMSAB validation floors: their shortfall is penalized like a source's, but they
+       * stay out of the mean (the UMSAB mean is already one of the floors).
+       */
+      language_floors: z.record(z.string(), z.number().min(0).max(1)).default({}),
       shortfall_penalty: z.number().nonnegative(),
     }),
     defaults: HyperParams,

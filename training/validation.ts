@@ -52,7 +52,8 @@ export function metricValue(scores: Record<string, SplitScores>, metric: Objecti
 }
 
 /**
- * The selection objective: mean of the metrics minus `shortfall_penalty` × Σ max(0, floor − metric).
+ * The selection objective: mean of the metrics minus `shortfall_penalty` × Σ max(0, floor − metric),
+ * the sum running over the metric floors and the per-language UMSAB floors.
  * A trial that buys a better average by dropping one source below its floor scores worse than a
  * balanced one.
  */
@@ -66,6 +67,12 @@ export function objectiveValue(scores: Record<string, SplitScores>, objective: P
     shortfall += Math.max(0, floor - v);
   }
   const mean = sum / entries.length;
+  const byLang = scores.umsab_val?.by_lang;
+  for (const [lang, floor] of Object.entries(objective.language_floors ?? {})) {
+    const s = byLang?.[lang];
+    if (!s) throw new Error(`objective language floor ${lang}: umsab_val has no rows in that language`);
+    shortfall += Math.max(0, floor - s.macro_f1);
+  }
   return { value: mean - objective.shortfall_penalty * shortfall, mean, shortfall };
 }
 

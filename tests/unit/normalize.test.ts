@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Mark, normalize, TokenKind } from '../../core/normalize.js';
+import { Mark, normalize, TokenKind, type NormalizerVersion } from '../../core/normalize.js';
 
-const tokens = (text: string, version: 1 | 2 = 1): string[] => {
+const tokens = (text: string, version: NormalizerVersion = 1): string[] => {
   const n = normalize(text, version);
   return n.tokens.map((t, i) => (n.negated[i] ? `${t}_NEG` : t));
 };

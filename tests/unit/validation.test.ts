@@ -14,12 +14,24 @@ describe('scores and objective', () => {
   });
 
   it('penalizes a source below its floor more than it rewards the average', () => {
-    const objective = { floors: { 'youtube_val.macro_f1': 0.7, 'goemotions_dev.macro_f1': 0.66 }, shortfall_penalty: 3 } as const;
+    const objective = { floors: { 'youtube_val.macro_f1': 0.7, 'goemotions_dev.macro_f1': 0.66 }, language_floors: {}, shortfall_penalty: 3 } as const;
     const balanced = objectiveValue({ youtube_val: { n: 1, accuracy: 0, macro_recall: 0, macro_f1: 0.71 }, goemotions_dev: { n: 1, accuracy: 0, macro_recall: 0, macro_f1: 0.67 } }, objective);
     const lopsided = objectiveValue({ youtube_val: { n: 1, accuracy: 0, macro_recall: 0, macro_f1: 0.8 }, goemotions_dev: { n: 1, accuracy: 0, macro_recall: 0, macro_f1: 0.62 } }, objective);
     expect(lopsided.mean).toBeGreaterThan(balanced.mean);
     expect(lopsided.value).toBeLessThan(balanced.value);
     expect(lopsided.shortfall).toBeCloseTo(0.04);
+  });
+
+  it('penalizes a UMSAB language below its floor without counting it in the mean', () => {
+    const objective = { floors: { 'umsab_val.macro_f1': 0.56 }, language_floors: { de: 0.596, hi: 0.371 }, shortfall_penalty: 3 } as const;
+    const umsab = (de: number, hi: number) => ({ umsab_val: { n: 2, accuracy: 0, macro_recall: 0, macro_f1: 0.6, by_lang: { de: { n: 1, accuracy: 0, macro_recall: 0, macro_f1: de }, hi: { n: 1, accuracy: 0, macro_recall: 0, macro_f1: hi } } } });
+    const above = objectiveValue(umsab(0.6, 0.4), objective);
+    const belowDe = objectiveValue(umsab(0.58, 0.4), objective);
+    expect(above).toEqual({ value: 0.6, mean: 0.6, shortfall: 0 });
+    expect(belowDe.mean).toBe(0.6);
+    expect(belowDe.shortfall).toBeCloseTo(0.016);
+    expect(belowDe.value).toBeCloseTo(0.6 - 3 * 0.016);
+    expect(() => objectiveValue(umsab(0.6, 0.4), { ...objective, language_floors: { pt: 0.5 } })).toThrow(/pt/);
   });
 });
 

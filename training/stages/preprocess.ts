@@ -145,7 +145,11 @@ const words = (t: string): number => t.split(/\s+/).filter(Boolean).length;
  *   so good" → "this channel used to be so good"), says it no longer is: negative (soft target, as
  *   the edit can also read as nostalgia);
  * - typos: a polar comment with two adjacent letters swapped in one or two of its longer words keeps
- *   its label, so a misspelt sentiment word still counts through its character n-grams.
+ *   its label, so a misspelt sentiment word still counts through its character n-grams;
+ * - context: a comment of any label with a video time stamp put before it, after it or inside it
+ *   ("the drop at 2:31 gave me chills"), or a link after it, keeps its label: in the public sets time
+ *   stamps and links come mostly with neutral comments, and the model must not learn that a time
+ *   stamp makes praise or criticism neutral.
  */
 export function augment(rows: readonly TrainRow[], cfg: Params['data']['augment'], seed: number): TrainRow[] {
   const random = rng(seed ^ 0xa9);
@@ -191,6 +195,26 @@ export function augment(rows: readonly TrainRow[], cfg: Params['data']['augment'
       tokens[i] = w.slice(0, at) + w[at + 1] + w[at] + w.slice(at + 2);
     }
     out.push({ text: tokens.join(''), label: r.label, source: 'augmented', lang: 'en' });
+  }
+  const anyLabel = shuffleInPlace(english.filter((r) => words(r.text) <= 25 && !/\d:\d\d|https?:/.test(r.text)), random);
+  const stamp = (): string => {
+    const hours = random() < 0.2 ? `${1 + Math.floor(random() * 2)}:` : '';
+    const minutes = Math.floor(random() * 60);
+    return `${hours}${hours ? String(minutes).padStart(2, '0') : minutes}:${String(Math.floor(random() * 60)).padStart(2, '0')}`;
+  };
+  const VIDEO_ID = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-';
+  const link = (): string => (random() < 0.5 ? 'https://youtu.be/' + Array.from({ length: 11 }, () => VIDEO_ID[Math.floor(random() * VIDEO_ID.length)]).join('') : 'https://www.example.com/item/' + Math.floor(random() * 1e6));
+  for (const r of anyLabel.slice(0, cfg.context)) {
+    const text = r.text.trim();
+    const parts = text.split(' ');
+    const where = Math.floor(random() * 5);
+    const edited =
+      where === 0 ? `${stamp()} ${text}`
+      : where === 1 ? `${text} ${stamp()}`
+      : where === 2 && parts.length >= 3 ? [...parts.slice(0, 2), `at ${stamp()}`, ...parts.slice(2)].join(' ')
+      : where === 3 ? `${text}\n${link()}`
+      : `${text} ${link()}`;
+    out.push({ text: edited, label: r.label, source: 'augmented', lang: 'en', ...(r.soft ? { soft: r.soft } : {}) });
   }
   return out;
 }
