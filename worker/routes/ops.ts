@@ -23,7 +23,7 @@ const HELP: Record<string, [type: 'counter' | 'gauge', help: string]> = {
   ytsent_samples_accepted_total: ['counter', 'Telemetry items stored, by kind.'],
   ytsent_batches_rejected_total: ['counter', 'Telemetry batches rejected, by kind and reason (the error code).'],
   ytsent_samples_rejected_total: ['counter', 'Items in rejected telemetry batches (when the body had an items array), by kind and reason.'],
-  ytsent_scrubbed_total: ['counter', 'Identifiers replaced by the server-side scrubber, by kind of telemetry and of identifier.'],
+  ytsent_scrubbed_total: ['counter', 'Identifiers replaced by the server-side scrubber, by kind of telemetry and of identifier (email, url, handle, phone, card, iban).'],
   ytsent_model_bytes_served_total: ['counter', 'Model file bytes sent (200 and 206 responses).'],
   ytsent_models_published_total: ['counter', 'Model versions published.'],
   ytsent_summaries_folded_total: ['counter', 'Hourly summaries of on-device aggregates written by the drift job.'],

@@ -17,7 +17,7 @@
  * the claim without data and writes the data itself, to the claimed key, create-only: a batch can
  * only ever exist at one key, once.
  */
-import { scrub, type ScrubKind } from '../../core/scrub.js';
+import { emptyScrubCounts, scrub, type ScrubKind } from '../../core/scrub.js';
 import {
   AggregatesBatchSchema,
   FeedbackBatchSchema,
@@ -107,7 +107,7 @@ export interface Encoded {
   scrubbed: Record<ScrubKind, number>;
 }
 
-const SCRUB_ZERO = (): Record<ScrubKind, number> => ({ email: 0, url: 0, handle: 0, phone: 0 });
+const SCRUB_ZERO = emptyScrubCounts;
 
 function scrubInto(text: string, counts: Record<ScrubKind, number>): string {
   const r = scrub(text);
