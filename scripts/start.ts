@@ -133,8 +133,9 @@ ytsent is running
   local R2      .wrangler/state
 
 Next:
-  - load the extension, enable telemetry in its options, browse YouTube; samples arrive at ${u}/v1/samples
-  - fold samples into drift now (the hourly cron, run on demand; the current hour is included locally):
+  - load the extension, enable telemetry in its options, browse YouTube; hourly aggregates arrive at
+    ${u}/v1/aggregates once an hour with 10+ comments has ended, text samples at ${u}/v1/samples
+  - fold aggregates into drift now (the hourly cron, run on demand; the current hour is included locally):
       curl '${u}/__scheduled?cron=5+*+*+*+*'   then open ${u}/dashboard
   - publish another model:  npm run publish-model -- models/<version> --channel stable
   - stop: Ctrl-C

@@ -109,7 +109,7 @@ async function main(): Promise<void> {
       status.telemetry.consent === null
         ? 'Off: nothing leaves this browser'
         : status.telemetry.consent === 'stats'
-          ? `Anonymous statistics (${status.telemetry.queued} queued)`
+          ? `Anonymous hourly statistics (${status.telemetry.queued} queued)`
           : `Statistics and scrubbed comment text (${status.telemetry.queued} queued)`;
   }
   if (!summary || !summary.video_id) {

@@ -68,7 +68,7 @@ describe('/metrics', () => {
     expect([...after.keys()].some((k) => k.includes('10.9.9'))).toBe(false);
   });
 
-  it('counts accepted samples and rejected batches by reason', async () => {
+  it('counts accepted items and batches by kind, and rejected batches by reason', async () => {
     const before = await scrape();
     await sendItems(V, driftedPopulation(120));
     await (await postJson('/v1/samples', '{not json')).arrayBuffer();
@@ -79,8 +79,11 @@ describe('/metrics', () => {
     await (await postJson('/v1/samples', dup)).arrayBuffer();
     const after = await scrape();
     const d = (k: string) => (after.get(k) ?? 0) - (before.get(k) ?? 0);
-    expect(d('ytsent_samples_accepted_total{kind="samples"}')).toBe(121);
-    expect(d('ytsent_batches_total{kind="samples",outcome="accepted"}')).toBe(3);
+    // 120 comments as two on-device aggregates (100 + 20); one text sample, sent twice.
+    expect(d('ytsent_samples_accepted_total{kind="aggregates"}')).toBe(2);
+    expect(d('ytsent_batches_total{kind="aggregates",outcome="accepted"}')).toBe(2);
+    expect(d('ytsent_samples_accepted_total{kind="samples"}')).toBe(1);
+    expect(d('ytsent_batches_total{kind="samples",outcome="accepted"}')).toBe(1);
     expect(d('ytsent_batches_total{kind="samples",outcome="duplicate"}')).toBe(1);
     expect(d('ytsent_batches_rejected_total{kind="samples",reason="invalid_json"}')).toBe(1);
     expect(d('ytsent_batches_rejected_total{kind="samples",reason="validation_failed"}')).toBe(1);
@@ -120,7 +123,8 @@ describe('/metrics', () => {
     const m = await scrape();
     expect(m.get(`ytsent_drift_status{model_version="${V}",verdict="drift"}`)).toBe(1);
     expect(m.get(`ytsent_drift_status{model_version="${V}",verdict="ok"}`)).toBe(0);
-    expect(m.get(`ytsent_drift_window_samples{model_version="${V}"}`)).toBe(321);
+    // The comments of the aggregates only (120 + 200); the text sample is not drift input.
+    expect(m.get(`ytsent_drift_window_samples{model_version="${V}"}`)).toBe(320);
     expect(m.get(`ytsent_drift_value{model_version="${V}",test="labels_js"}`)).toBeGreaterThan(0.1);
     expect(m.get('ytsent_drift_threshold{test="labels_js"}')).toBe(0.1);
     expect(m.get('ytsent_cron_runs_total')).toBeGreaterThanOrEqual(1);
@@ -141,7 +145,7 @@ describe('/dashboard', () => {
     expect(html).not.toMatch(/(?:src|href)=["']?(?:https?:)?\/\//i);
     expect(html).toContain(`Model ${V}`);
     expect(html).toContain('Label shares per hour');
-    expect(html).toContain('Samples per hour (total 321)');
+    expect(html).toContain('Comments per hour, from on-device aggregates (total 320)');
     expect(html).toContain('Jensen-Shannon distance, labels');
     expect(html).toContain('threshold 0.1');
     expect(html).toContain('>drift<');
