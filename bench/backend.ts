@@ -22,6 +22,7 @@ import { addToAggregate, emptyAggregate } from '../core/aggregates.js';
 import { AGGREGATE, hourFloor, type AggregateItem } from '../core/wire.js';
 import { buildReport, emptySummary, foldAggregates, type HourSummary } from '../worker/drift/aggregate.js';
 import { publishModel } from '../scripts/publish-model.js';
+import { testSecrets } from '../scripts/dev-secrets.js';
 import { startWranglerDev } from '../scripts/wrangler-dev.js';
 import { machine, median, percentile, table, writeResults } from './stats.js';
 import { readFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ const BATCHES = 200; // × AGGREGATE.per_batch aggregates per run
 const IN_FLIGHT = 16;
 const RUN_LIMIT_MS = 20_000;
 const DOWNLOADS = 20;
-const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+const SECRETS = testSecrets('bench');
 const HOUR_MS = 3_600_000;
 
 /** Deterministic generator (mulberry32). */
@@ -133,9 +134,9 @@ function driftComputation() {
 
 async function backendRuns(modelDir: string) {
   const manifest = parseManifest(JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')));
-  const dev = await startWranglerDev({ vars: { ADMIN_TOKEN, METRICS_FLUSH_MS: '2000', DRIFT_INCLUDE_CURRENT_HOUR: 'true' } });
+  const dev = await startWranglerDev({ vars: { ...SECRETS, METRICS_FLUSH_MS: '2000', DRIFT_INCLUDE_CURRENT_HOUR: 'true' } });
   try {
-    await publishModel({ dir: modelDir, url: dev.url, token: ADMIN_TOKEN, channel: 'stable', log: () => {} });
+    await publishModel({ dir: modelDir, url: dev.url, publishToken: SECRETS.ADMIN_PUBLISH_TOKEN, promoteToken: SECRETS.ADMIN_PROMOTE_TOKEN, channel: 'stable', log: () => {} });
     const rand = rng(11);
 
     // 1. Ingest.
@@ -172,7 +173,7 @@ async function backendRuns(modelDir: string) {
     // object of the hour; a second run finds the partition unchanged and only reports.
     const job = async () => {
       const t = performance.now();
-      const res = await fetch(`${dev.url}/v1/admin/drift/run`, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const res = await fetch(`${dev.url}/v1/admin/drift/run`, { method: 'POST', headers: { Authorization: `Bearer ${SECRETS.ADMIN_PROMOTE_TOKEN}` } });
       const body = (await res.json()) as { versions: Array<{ n: number; folded_hours: string[] }> };
       if (res.status !== 200) throw new Error(`drift run: HTTP ${res.status}`);
       return { ms: performance.now() - t, n: body.versions[0]?.n ?? 0, folded_hours: body.versions[0]?.folded_hours.length ?? 0 };

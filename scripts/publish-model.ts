@@ -1,7 +1,8 @@
 /**
  * Publish a model bundle to the registry and (optionally) promote it on a channel.
  *
- *   npm run publish-model -- models/<version> [--channel stable] [--url http://127.0.0.1:8787] [--token T]
+ *   npm run publish-model -- models/<version> [--channel stable] [--url http://127.0.0.1:8787]
+ *                            [--token-file FILE] [--promote-token-file FILE]
  *
  * 1. Verifies the bundle locally: manifest schema (core's parseManifest), every file's size and sha256.
  * 2. PUT /v1/models/<version> with manifest.json; uploads the files the server says it lacks; PUT again
@@ -9,20 +10,27 @@
  * 3. POST /v1/channels/<channel> {version}.
  *
  * Idempotent: re-publishing the identical bundle reports "already published" and succeeds; a different
- * bundle under a published version fails (versions are immutable). The token comes from --token,
- * $ADMIN_TOKEN, or ADMIN_TOKEN in the repository's .dev.vars.
+ * bundle under a published version fails (versions are immutable).
+ *
+ * Two tokens, one per step (worker/env.ts): ADMIN_PUBLISH_TOKEN uploads, ADMIN_PROMOTE_TOKEN moves
+ * the channel. Each comes from its file option, else its environment variable, else the
+ * repository's .dev.vars; never from the command line (shell history, `ps`): `--token` is refused.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseManifest, type ModelManifest } from '../core/manifest.js';
+import { readDevVars, readTokenFile } from './dev-secrets.js';
 
 export interface PublishOptions {
   /** Bundle directory holding manifest.json and the files it lists. */
   dir: string;
   url: string;
-  token: string;
+  /** ADMIN_PUBLISH_TOKEN: uploads the manifest and files. */
+  publishToken: string;
+  /** ADMIN_PROMOTE_TOKEN: needed with `channel`. */
+  promoteToken?: string;
   /** Channel to promote the version on; none = publish only. */
   channel?: string;
   log?: (line: string) => void;
@@ -68,14 +76,9 @@ export async function verifyBundle(dir: string): Promise<{ manifest: ModelManife
   return { manifest, manifestBytes };
 }
 
-/** The admin token from .dev.vars (KEY=VALUE lines, optional quotes), or null. */
-export function tokenFromDevVars(path: string): string | null {
-  if (!existsSync(path)) return null;
-  for (const line of readFileSync(path, 'utf8').split(/\r?\n/)) {
-    const m = /^\s*ADMIN_TOKEN\s*=\s*(.*?)\s*$/.exec(line);
-    if (m) return m[1]!.replace(/^(['"])(.*)\1$/, '$2') || null;
-  }
-  return null;
+/** A secret from .dev.vars (KEY=VALUE lines, optional quotes), or null. */
+export function tokenFromDevVars(path: string, name: string): string | null {
+  return readDevVars(path).get(name) || null;
 }
 
 interface ApiAnswer {
@@ -118,7 +121,8 @@ function errorText(a: ApiAnswer): string {
 export async function publishModel(options: PublishOptions): Promise<PublishResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const base = options.url.replace(/\/+$/, '');
-  const auth = { Authorization: `Bearer ${options.token}` };
+  if (options.channel && !options.promoteToken) throw new PublishError(`promoting on ${options.channel} needs the promote token (ADMIN_PROMOTE_TOKEN)`);
+  const auth = { Authorization: `Bearer ${options.publishToken}` };
   const { manifest, manifestBytes } = await verifyBundle(options.dir);
   const version = manifest.version;
   log(`bundle ${options.dir}: ${manifest.name} ${version}, ${manifest.files.length} file(s) verified`);
@@ -131,7 +135,7 @@ export async function publishModel(options: PublishOptions): Promise<PublishResu
   if (answer.status === 409) {
     throw new PublishError(`version ${version} is already published with a different manifest; versions are immutable: bump the version (${errorText(answer)})`);
   }
-  if (answer.status === 401 || answer.status === 503) throw new PublishError(`registry refused the admin token: ${errorText(answer)}`);
+  if (answer.status === 401) throw new PublishError(`registry refused the publish token: ${errorText(answer)}`);
   if (answer.status === 202) {
     const missing = (answer.body.missing as Array<{ path: string; bytes: number }>) ?? [];
     for (const f of missing) {
@@ -163,7 +167,7 @@ export async function publishModel(options: PublishOptions): Promise<PublishResu
   if (options.channel) {
     const promoted = await call(`${base}/v1/channels/${options.channel}`, () => ({
       method: 'POST',
-      headers: { ...auth, 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${options.promoteToken}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ version }),
     }));
     if (promoted.status !== 200) throw new PublishError(`promoting ${version} on ${options.channel} failed: HTTP ${promoted.status} ${errorText(promoted)}`);
@@ -174,31 +178,49 @@ export async function publishModel(options: PublishOptions): Promise<PublishResu
   return result;
 }
 
+/**
+ * A token for the CLI: `--<file option>`, else the environment variable `name`, else `name` in the
+ * repository's .dev.vars (written by `npm start`).
+ */
+function cliToken(name: string, file: string | undefined, repoRoot: string): string | null {
+  if (file) return readTokenFile(file);
+  return process.env[name] || tokenFromDevVars(join(repoRoot, '.dev.vars'), name);
+}
+
 async function main(): Promise<void> {
+  const usage =
+    'usage: npm run publish-model -- models/<version> [--channel stable] [--url URL] [--token-file FILE] [--promote-token-file FILE]\n' +
+    'tokens: --token-file or $ADMIN_PUBLISH_TOKEN (publishing), --promote-token-file or $ADMIN_PROMOTE_TOKEN (with --channel); else .dev.vars';
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
       channel: { type: 'string' },
       url: { type: 'string', default: 'http://127.0.0.1:8787' },
+      'token-file': { type: 'string' },
+      'promote-token-file': { type: 'string' },
+      // Parsed only to refuse it with a clear message.
       token: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.token !== undefined) {
+    console.error('publish-model: --token is not accepted: a token on the command line ends up in shell history and in `ps` output. Use --token-file FILE or $ADMIN_PUBLISH_TOKEN.');
+    process.exit(2);
+  }
   if (values.help || positionals.length !== 1) {
-    console.log('usage: npm run publish-model -- models/<version> [--channel stable] [--url URL] [--token TOKEN]');
+    console.log(usage);
     process.exit(values.help ? 0 : 2);
   }
   const repoRoot = resolve(import.meta.dirname, '..');
-  const token = values.token ?? process.env.ADMIN_TOKEN ?? tokenFromDevVars(join(repoRoot, '.dev.vars'));
-  if (!token) {
-    console.error('no admin token: pass --token, set ADMIN_TOKEN, or run `npm start` once to create .dev.vars');
-    process.exit(2);
-  }
   try {
-    await publishModel({ dir: resolve(positionals[0]!), url: values.url!, token, channel: values.channel });
+    const publishToken = cliToken('ADMIN_PUBLISH_TOKEN', values['token-file'], repoRoot);
+    if (!publishToken) throw new PublishError('no publish token: use --token-file FILE, set ADMIN_PUBLISH_TOKEN, or run `npm start` once to create .dev.vars');
+    const promoteToken = values.channel ? cliToken('ADMIN_PROMOTE_TOKEN', values['promote-token-file'], repoRoot) : null;
+    if (values.channel && !promoteToken) throw new PublishError('no promote token for --channel: use --promote-token-file FILE, set ADMIN_PROMOTE_TOKEN, or run `npm start` once');
+    await publishModel({ dir: resolve(positionals[0]!), url: values.url!, publishToken, promoteToken: promoteToken ?? undefined, channel: values.channel });
   } catch (e) {
     console.error(`publish-model: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
+    process.exit(e instanceof PublishError ? 1 : 2);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole product on this machine.
  *
- * 1. `.dev.vars` with a random ADMIN_TOKEN if there is none (never committed; mode 0600).
+ * 1. `.dev.vars` with the Worker's secrets (a token per operator role, the voter-id pepper), random
+ *    ones added where missing (never committed; mode 0600; scripts/dev-secrets.ts).
  * 2. `wrangler dev` on 127.0.0.1:8787 with local R2 persisted under .wrangler/state.
  * 3. Publishes the newest committed model under models/ and promotes it to `stable` (idempotent:
  *    a restart finds it published and current).
@@ -13,28 +14,17 @@
  * environment is passed to the Worker (e.g. chrome-extension://<id>) for CORS.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultModelDir } from '../node-runtime/bundle.js';
-import { publishModel, tokenFromDevVars } from './publish-model.js';
+import { ensureDevVars } from './dev-secrets.js';
+import { publishModel } from './publish-model.js';
 import { REPO_ROOT, startWranglerDev, type WranglerDev } from './wrangler-dev.js';
 
 const DEV_VARS = join(REPO_ROOT, '.dev.vars');
 const STATE_DIR = join(REPO_ROOT, '.wrangler', 'state');
 
-/** The admin token from .dev.vars, creating the file (or the entry) with a random one if missing. */
-export function ensureDevVars(path = DEV_VARS): { token: string; created: boolean } {
-  const existing = tokenFromDevVars(path);
-  if (existing) return { token: existing, created: false };
-  const token = randomBytes(32).toString('base64url');
-  const line = `# Local secrets for wrangler dev (git-ignored). Admin API: Authorization: Bearer <ADMIN_TOKEN>\nADMIN_TOKEN=${token}\n`;
-  if (existsSync(path)) appendFileSync(path, `\n${line}`);
-  else writeFileSync(path, line, { mode: 0o600 });
-  chmodSync(path, 0o600);
-  return { token, created: true };
-}
 
 function run(command: string, args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolvePromise, reject) => {
@@ -65,8 +55,8 @@ async function main(): Promise<void> {
   const port = Number(values.port);
   const say = (line = '') => process.stdout.write(`${line}\n`);
 
-  const { token, created } = ensureDevVars();
-  say(created ? `created .dev.vars with a new random ADMIN_TOKEN` : `using ADMIN_TOKEN from .dev.vars`);
+  const { secrets, created } = ensureDevVars(DEV_VARS);
+  say(created.length > 0 ? `added random ${created.join(', ')} to .dev.vars` : 'using the secrets in .dev.vars');
 
   let dev: WranglerDev | null = null;
   let stopping = false;
@@ -102,7 +92,14 @@ async function main(): Promise<void> {
   let modelLine = 'no model under models/ (run `npm run train`)';
   try {
     const dir = defaultModelDir();
-    const result = await publishModel({ dir, url: dev.url, token, channel: 'stable', log: (l) => say(`  ${l}`) });
+    const result = await publishModel({
+      dir,
+      url: dev.url,
+      publishToken: secrets.ADMIN_PUBLISH_TOKEN,
+      promoteToken: secrets.ADMIN_PROMOTE_TOKEN,
+      channel: 'stable',
+      log: (l) => say(`  ${l}`),
+    });
     modelLine = `${result.version} on channel stable (${relative(REPO_ROOT, dir)})`;
   } catch (e) {
     say(`  publishing the committed model failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -124,12 +121,12 @@ async function main(): Promise<void> {
 ytsent is running
   API           ${u}            (docs/API.md)
   health        ${u}/health
-  dashboard     ${u}/dashboard
-  metrics       ${u}/metrics
+  dashboard     ${u}/dashboard      (user: anything, password: READ_TOKEN)
+  metrics       ${u}/metrics        (Authorization: Bearer READ_TOKEN)
   drift report  ${u}/v1/drift
   model         ${modelLine}
   extension     ${extensionLine}
-  admin token   .dev.vars (ADMIN_TOKEN); send it as "Authorization: Bearer <token>"
+  tokens        .dev.vars: ADMIN_PUBLISH_TOKEN, ADMIN_PROMOTE_TOKEN, READ_TOKEN, sent as "Authorization: Bearer <token>"
   local R2      .wrangler/state
 
 Next:

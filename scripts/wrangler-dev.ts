@@ -8,9 +8,11 @@
  * - Started in its own process group (`detached`), so `stop()` signals wrangler *and* the workerd
  *   processes it spawned, waits until the whole group is gone, and escalates to SIGKILL if needed.
  *   An exit hook kills the group too if the parent process ends without calling `stop()`.
+ * - A Worker that answers 500 `misconfigured` (a secret missing or too short, see worker/env.ts)
+ *   fails the start at once, with the reason the Worker logged, instead of after the ready timeout.
  *
  * @example
- * const dev = await startWranglerDev({ vars: { ADMIN_TOKEN: 'x'.repeat(32) } });
+ * const dev = await startWranglerDev({ vars: { ...testSecrets('example') } });
  * const health = await fetch(`${dev.url}/health`).then((r) => r.json());
  * await dev.stop();
  */
@@ -110,6 +112,11 @@ function installExitHook(): void {
   });
 }
 
+/** The Worker answered 500 `misconfigured` (its logged reason is in the message). */
+export class MisconfiguredError extends Error {
+  override name = 'MisconfiguredError';
+}
+
 /** Starts `wrangler dev` and resolves once GET /health answers 200. */
 export async function startWranglerDev(options: WranglerDevOptions = {}): Promise<WranglerDev> {
   const host = options.host ?? '127.0.0.1';
@@ -195,9 +202,19 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
     }
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
+      const text = await res.text();
       if (res.status === 200) break;
-    } catch {
+      if (res.status === 500 && text.includes('"misconfigured"')) {
+        // Give the Worker's log line (the reason) a moment to arrive, then report it.
+        await sleep(300);
+        await stop();
+        // Wrangler colours its error lines even with NO_COLOR: strip the escape sequences.
+        const plain = lines.map((l) => l.replace(/\x1b\[[0-9;]*m/g, ''));
+        const reasons = [...new Set(plain.filter((l) => /configuration error/i.test(l)))];
+        throw new MisconfiguredError(`wrangler dev started, but the Worker is misconfigured:\n${reasons.join('\n') || plain.slice(-20).join('\n')}`);
+      }
+    } catch (e) {
+      if (e instanceof MisconfiguredError) throw e;
       // not listening yet
     }
     if (Date.now() > deadline) {

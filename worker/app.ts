@@ -1,10 +1,11 @@
 /**
- * The Hono application: middleware (request metrics, CORS, errors) and the route modules.
- * Routes and their contract: docs/API.md.
+ * The Hono application: middleware (request metrics, security headers, configuration check, CORS,
+ * errors) and the route modules. Routes and their contract: docs/API.md.
  */
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { matchedRoutes } from 'hono/route';
+import { secureHeaders } from 'hono/secure-headers';
 import { loadConfig, ConfigError, type Env } from './env.js';
 import { cors } from './lib/cors.js';
 import { ApiError, errorResponse } from './lib/errors.js';
@@ -46,6 +47,23 @@ export function createApp(): Hono<AppEnv> {
       // No execution context (app.request() in a unit test) or bad config: counts stay buffered.
     }
   });
+  // Every response, errors and 404s included. The API serves JSON and model bytes: nothing may
+  // run, frame or load anything. `overwrite: false` keeps what a route sets itself (the
+  // dashboard's CSP allows its inline styles and data: images).
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
+      xFrameOptions: 'DENY',
+      overwrite: false,
+    }),
+  );
+  // A broken configuration fails every request (health checks included) rather than some of them
+  // later: the operator finds out at the first request, clients learn nothing about it.
+  app.use('*', async (c, next) => {
+    loadConfig(c.env);
+    await next();
+  });
   app.use('*', cors);
 
   app.route('/', opsRoutes);
@@ -60,10 +78,12 @@ export function createApp(): Hono<AppEnv> {
   app.onError((err, c) => {
     if (err instanceof ApiError) return errorResponse(err.status, err.code, err.message, err.details, err.headers);
     if (err instanceof ConfigError) {
-      console.error('configuration error', err.message);
-      return errorResponse(500, 'misconfigured', err.message);
+      // The reason names secrets and vars: the log gets it, the client a generic answer.
+      console.error(`configuration error: ${err.message}`);
+      return errorResponse(500, 'misconfigured', 'the server is misconfigured; the operator can find the reason in its logs');
     }
-    if (err instanceof HTTPException) return errorResponse(err.status, 'http_error', err.message || 'request failed');
+    // Hono middleware (bearer-auth) throws its finished response.
+    if (err instanceof HTTPException) return err.res ?? errorResponse(err.status, 'http_error', err.message || 'request failed');
     // Unexpected: log everything, reveal nothing.
     console.error(`unhandled error on ${c.req.method} ${c.req.url}`, err);
     return errorResponse(500, 'internal', 'internal error');

@@ -1,8 +1,10 @@
 /**
- * Bindings (wrangler.toml) and the typed view of the string vars.
+ * Bindings (wrangler.toml) and the typed view of the string vars and secrets.
  *
  * Vars arrive as strings; {@link loadConfig} parses them once per isolate and env object and fails
- * loudly on nonsense (a misconfigured deployment should not quietly run with defaults).
+ * loudly on nonsense (a misconfigured deployment should not quietly run with defaults): every
+ * route then answers 500 `misconfigured` with a generic message, and the reason goes to the log
+ * only (it names secrets and their lengths, which are nobody else's business).
  */
 import { DEFAULT_THRESHOLDS } from '../core/drift.js';
 
@@ -11,10 +13,23 @@ export interface Env {
   MODELS: R2Bucket;
   /** Opt-in telemetry and everything derived from it. */
   TELEMETRY: R2Bucket;
-  /** Per-client_id rate limit on telemetry batches. */
+  /** Per-client_id rate limit on telemetry batches (checked once the body is parsed). */
   CLIENT_RATE_LIMITER: RateLimit;
-  /** Bearer token for admin routes (Wrangler secret; `.dev.vars` locally). */
-  ADMIN_TOKEN?: string;
+  /** Per connecting IP (IPv6: per /64) rate limit on telemetry batches (checked before the body is read). */
+  IP_RATE_LIMITER: RateLimit;
+  // Secrets (`wrangler secret put`; `.dev.vars` locally), each at least MIN_SECRET_LENGTH characters.
+  /** Bearer token for uploading model versions (PUT /v1/models/...). */
+  ADMIN_PUBLISH_TOKEN?: string;
+  /** Bearer token for moving channels (promote, rollback) and running the drift job on demand. */
+  ADMIN_PROMOTE_TOKEN?: string;
+  /** Bearer token for reading operator data: exports, corrections, metrics, dashboard, drift history and alerts. */
+  READ_TOKEN?: string;
+  /** Key of the HMAC that turns a client id (and a network) into a per-text voter id; never stored. */
+  CLIENT_ID_PEPPER?: string;
+  /** Key of the HMAC-SHA256 signature on drift webhook requests (required when DRIFT_WEBHOOK_URL is set). */
+  DRIFT_WEBHOOK_SECRET?: string;
+  /** Distinct clients (and networks) that must agree before a correction counts toward retraining. */
+  CORRECTION_MIN_CLIENTS?: string;
   ALLOWED_ORIGINS?: string;
   RATE_LIMIT_PERIOD_S?: string;
   DRIFT_WINDOW_HOURS?: string;
@@ -39,7 +54,24 @@ export interface Config {
   sampleMaxAgeMs: number;
   sampleMaxFutureMs: number;
   metricsFlushMs: number;
+  /** One token per role, so a leaked publishing token cannot also move channels or read data. */
+  tokens: Record<TokenRole, string>;
+  clientIdPepper: string;
+  webhookSecret: string | null;
+  correctionMinClients: number;
 }
+
+export type TokenRole = 'publish' | 'promote' | 'read';
+
+/** Shortest accepted secret: 32 characters (a random 24-byte base64url string is exactly that). */
+export const MIN_SECRET_LENGTH = 32;
+
+/** The secret that guards each role (names as in wrangler secrets and `.dev.vars`). */
+export const TOKEN_VARS = {
+  publish: 'ADMIN_PUBLISH_TOKEN',
+  promote: 'ADMIN_PROMOTE_TOKEN',
+  read: 'READ_TOKEN',
+} as const satisfies Record<TokenRole, keyof Env>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -59,6 +91,15 @@ function intVar(env: Env, name: keyof Env, fallback: number, min: number, max: n
   const value = Number(raw.trim());
   if (value < min || value > max) throw new ConfigError(`${String(name)} must be in [${min}, ${max}], got ${value}`);
   return value;
+}
+
+function secretVar(env: Env, name: keyof Env): string {
+  const raw = env[name];
+  if (typeof raw !== 'string' || raw.trim() === '') throw new ConfigError(`secret ${String(name)} is not set`);
+  // Secrets are used exactly as given; surrounding whitespace is almost always a copy-paste slip.
+  if (raw !== raw.trim()) throw new ConfigError(`secret ${String(name)} has leading or trailing whitespace`);
+  if (raw.length < MIN_SECRET_LENGTH) throw new ConfigError(`secret ${String(name)} is shorter than ${MIN_SECRET_LENGTH} characters`);
+  return raw;
 }
 
 const cache = new WeakMap<Env, Config>();
@@ -81,6 +122,13 @@ export function loadConfig(env: Env): Config {
   if (webhook && !/^https?:\/\//.test(webhook)) throw new ConfigError('DRIFT_WEBHOOK_URL must be an http(s) URL');
   const channel = (env.DEFAULT_CHANNEL ?? '').trim() || 'stable';
   if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(channel)) throw new ConfigError('DEFAULT_CHANNEL must be a channel name');
+  const tokens = {
+    publish: secretVar(env, TOKEN_VARS.publish),
+    promote: secretVar(env, TOKEN_VARS.promote),
+    read: secretVar(env, TOKEN_VARS.read),
+  };
+  // One value in two roles would quietly undo the separation.
+  if (new Set(Object.values(tokens)).size !== 3) throw new ConfigError(`${Object.values(TOKEN_VARS).join(', ')} must be three different values`);
   const config: Config = {
     allowedOrigins: new Set(origins),
     rateLimitPeriodS: intVar(env, 'RATE_LIMIT_PERIOD_S', 60, 1, 3600),
@@ -92,6 +140,11 @@ export function loadConfig(env: Env): Config {
     sampleMaxAgeMs: intVar(env, 'SAMPLE_MAX_AGE_HOURS', 168, 1, 24 * 365) * 3_600_000,
     sampleMaxFutureMs: intVar(env, 'SAMPLE_MAX_FUTURE_S', 600, 0, 86_400) * 1000,
     metricsFlushMs: intVar(env, 'METRICS_FLUSH_MS', 2000, 0, 20_000),
+    tokens,
+    clientIdPepper: secretVar(env, 'CLIENT_ID_PEPPER'),
+    // An unsigned webhook could be forged by anyone who learns its URL: no URL without a secret.
+    webhookSecret: webhook ? secretVar(env, 'DRIFT_WEBHOOK_SECRET') : null,
+    correctionMinClients: intVar(env, 'CORRECTION_MIN_CLIENTS', 3, 1, 1000),
   };
   cache.set(env, config);
   return config;

@@ -4,6 +4,7 @@
 import { createApp } from './app.js';
 import type { Env } from './env.js';
 import { runHourly } from './drift/pipeline.js';
+import { driftResponses } from './lib/response-cache.js';
 
 export type { Env } from './env.js';
 
@@ -16,11 +17,14 @@ export default {
     // scheduled for (and tests can fire a chosen hour).
     ctx.waitUntil(
       runHourly(env, controller.scheduledTime).then(
-        (r) =>
+        (r) => {
+          // New reports: answers cached by this isolate are out of date.
+          driftResponses.clear();
           console.log(
             `drift job ${r.now}: ${r.versions.map((v) => `${v.model_version}=${v.report.verdict}(n=${v.report.n}, folded ${v.folded_hours.length})`).join(', ') || 'no versions'}` +
               (r.skipped.length ? `; skipped ${r.skipped.map((s) => `${s.model_version} (${s.reason})`).join(', ')}` : ''),
-          ),
+          );
+        },
         (e: unknown) => {
           console.error('drift job failed', e);
           throw e;

@@ -3,11 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultModelDir } from '../../node-runtime/bundle.js';
+import { testSecrets } from '../../scripts/dev-secrets.js';
 import { publishModel } from '../../scripts/publish-model.js';
 import { freePort, startWranglerDev, type WranglerDev } from '../../scripts/wrangler-dev.js';
 import { launchWithExtension, type ExtensionBrowser } from './browser.js';
 
-export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef0123';
+/** The Worker's secrets for the end-to-end backend (passed to wrangler dev as vars). */
+export const SECRETS = testSecrets('e2e');
 
 export interface Backend {
   url: string;
@@ -25,7 +27,7 @@ export interface Backend {
 export async function startBackend(): Promise<Backend> {
   const persistTo = mkdtempSync(join(tmpdir(), 'ytsent-e2e-r2-'));
   const port = await freePort();
-  const start = () => startWranglerDev({ port, persistTo, vars: { ADMIN_TOKEN } });
+  const start = () => startWranglerDev({ port, persistTo, vars: { ...SECRETS } });
   let dev = await start();
   const backend: Backend = {
     url: dev.url,
@@ -40,10 +42,10 @@ export async function startBackend(): Promise<Backend> {
       dev = await start();
     },
     async publish(dir, channel = 'stable') {
-      await publishModel({ dir, url: dev.url, token: ADMIN_TOKEN, channel, log: () => {} });
+      await publishModel({ dir, url: dev.url, publishToken: SECRETS.ADMIN_PUBLISH_TOKEN, promoteToken: SECRETS.ADMIN_PROMOTE_TOKEN, channel, log: () => {} });
     },
     async exported(kind, modelVersion) {
-      const res = await fetch(`${dev.url}/v1/admin/export?kind=${kind}&model_version=${modelVersion}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const res = await fetch(`${dev.url}/v1/admin/export?kind=${kind}&model_version=${modelVersion}`, { headers: { Authorization: `Bearer ${SECRETS.READ_TOKEN}` } });
       if (!res.ok) throw new Error(`export: HTTP ${res.status} ${await res.text()}`);
       return (await res.text())
         .split('\n')

@@ -15,8 +15,13 @@ import { TOKEN_BUCKETS } from '../../core/token-buckets.js';
 import worker from '../../worker/index.js';
 import type { Env } from '../../worker/env.js';
 
-/** Same values as the bindings in vitest.config.mts. */
-export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+/** Same values as the bindings in vitest.config.mts: one token per role. */
+export const TOKENS = {
+  publish: 'test-publish-token-0123456789abcdef',
+  promote: 'test-promote-token-0123456789abcdef',
+  read: 'test-read-token-0123456789abcdef0123',
+} as const;
+export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789abcdef';
 export const ALLOWED_ORIGIN = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop';
 export const BASE = 'http://ytsent.test';
 
@@ -32,15 +37,18 @@ export const pendingContexts: Array<Promise<void>> = [];
  * its own ExecutionContext. (Going through `exports.default.fetch` gets slower with every request
  * in this pool version, about quadratically: a 1,200-request fuzz run would take minutes.)
  */
-export async function call(path: string, init: RequestInit = {}): Promise<Response> {
+export async function call(path: string, init: RequestInit = {}, e: Env = testEnv): Promise<Response> {
   const ctx = createExecutionContext();
   // What an HTTP client sends for a body of known length (a directly constructed Request has none).
   const headers = new Headers(init.headers);
+  // What Cloudflare adds: a fresh address per request unless the test sets one, so the per-network
+  // rate limit only applies where a test means it to.
+  if (!headers.has('cf-connecting-ip')) headers.set('cf-connecting-ip', nextAddress());
   const body = init.body;
   if (!headers.has('content-length') && (typeof body === 'string' || body instanceof Uint8Array || body instanceof ArrayBuffer)) {
     headers.set('content-length', String(typeof body === 'string' ? new TextEncoder().encode(body).byteLength : body.byteLength));
   }
-  const res = await worker.fetch(new Request(BASE + path, { ...init, headers }), testEnv, ctx);
+  const res = await worker.fetch(new Request(BASE + path, { ...init, headers }), e, ctx);
   pendingContexts.push(waitOnExecutionContext(ctx));
   return res;
 }
@@ -51,7 +59,18 @@ export async function callJson<T = Record<string, unknown>>(path: string, init: 
   return { res, body: (text ? JSON.parse(text) : null) as T };
 }
 
-export const admin = (extra: Record<string, string> = {}): Record<string, string> => ({ Authorization: `Bearer ${ADMIN_TOKEN}`, ...extra });
+let addressCounter = 0;
+/** A distinct IPv4 address per call (198.18.0.0/15, the benchmarking range). */
+export function nextAddress(): string {
+  addressCounter++;
+  return `198.${18 + ((addressCounter >> 16) & 1)}.${(addressCounter >> 8) & 0xff}.${addressCounter & 0xff}`;
+}
+
+/** Authorization headers for one role's token (plus `extra`). */
+export const auth = (role: keyof typeof TOKENS, extra: Record<string, string> = {}): Record<string, string> => ({ Authorization: `Bearer ${TOKENS[role]}`, ...extra });
+export const publisher = (extra: Record<string, string> = {}) => auth('publish', extra);
+export const promoter = (extra: Record<string, string> = {}) => auth('promote', extra);
+export const reader = (extra: Record<string, string> = {}) => auth('read', extra);
 
 export function postJson(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return call(path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
@@ -173,11 +192,11 @@ export async function makeBundle(
   return { version, manifest, manifestText: JSON.stringify(manifest, null, 2) + '\n', files };
 }
 
-export function putManifest(bundle: Bundle, text = bundle.manifestText, headers: Record<string, string> = admin()): Promise<Response> {
+export function putManifest(bundle: Bundle, text = bundle.manifestText, headers: Record<string, string> = publisher()): Promise<Response> {
   return call(`/v1/models/${bundle.version}`, { method: 'PUT', headers: { 'Content-Type': 'application/json', ...headers }, body: text });
 }
 
-export function putFile(version: string, path: string, bytes: Uint8Array, headers: Record<string, string> = admin()): Promise<Response> {
+export function putFile(version: string, path: string, bytes: Uint8Array, headers: Record<string, string> = publisher()): Promise<Response> {
   return call(`/v1/models/${version}/files/${path}`, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream', ...headers }, body: bytes });
 }
 
@@ -195,7 +214,7 @@ export async function publish(bundle: Bundle, channel?: string): Promise<Respons
   }
   const final = first.status === 202 ? await putManifest(bundle) : first;
   if (channel) {
-    const p = await postJson(`/v1/channels/${channel}`, { version: bundle.version }, admin());
+    const p = await postJson(`/v1/channels/${channel}`, { version: bundle.version }, promoter());
     if (p.status !== 200) throw new Error(`promote: ${p.status} ${await p.text()}`);
   }
   return final;
@@ -297,4 +316,14 @@ export function currentHourKey(now = Date.now()): string {
 export async function awayFromHourEnd(marginMs = 30_000): Promise<void> {
   const left = HOUR_MS - (Date.now() % HOUR_MS);
   if (left < marginMs) await new Promise((r) => setTimeout(r, left + 1000));
+}
+
+/**
+ * Waits, if needed, until at least `marginMs` remain in the current minute: miniflare's rate
+ * limiter counts in fixed windows of wall-clock minutes, so a burst that straddles a boundary
+ * would start counting afresh halfway.
+ */
+export async function awayFromMinuteEnd(marginMs = 5000): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < marginMs) await new Promise((r) => setTimeout(r, left + 50));
 }

@@ -12,6 +12,7 @@ import {
   nextHourPlus5,
   postJson,
   publish,
+  reader,
   driftedPopulation,
   runCron,
   samplesBatch,
@@ -39,7 +40,7 @@ function parseExposition(text: string): Map<string, number> {
 }
 
 async function scrape(): Promise<Map<string, number>> {
-  const res = await call('/metrics');
+  const res = await call('/metrics', { headers: reader() });
   expect(res.status).toBe(200);
   expect(res.headers.get('Content-Type')).toBe('text/plain; version=0.0.4; charset=utf-8');
   return parseExposition(await res.text());
@@ -135,7 +136,7 @@ describe('/metrics', () => {
 
 describe('/dashboard', () => {
   it('renders a self-contained page with the three charts and no scripts or remote resources', async () => {
-    const res = await call('/dashboard');
+    const res = await call('/dashboard', { headers: reader() });
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Type')).toContain('text/html');
     expect(res.headers.get('Content-Security-Policy')).toContain("default-src 'none'");
@@ -153,9 +154,11 @@ describe('/dashboard', () => {
   });
 
   it('validates its query and escapes what it prints', async () => {
-    expect((await call('/dashboard?hours=0')).status).toBe(400);
-    expect((await call('/dashboard?model_version=<script>')).status).toBe(400);
-    const other = await call('/dashboard?model_version=10.0.1-rc.1&hours=6');
+    expect((await call('/dashboard?hours=0', { headers: reader() })).status).toBe(400);
+    // At most a week of hours (each one is a summary and a report read from R2).
+    expect((await call('/dashboard?hours=169', { headers: reader() })).status).toBe(400);
+    expect((await call('/dashboard?model_version=<script>', { headers: reader() })).status).toBe(400);
+    const other = await call('/dashboard?model_version=10.0.1-rc.1&hours=6', { headers: reader() });
     expect(other.status).toBe(200);
     expect(await other.text()).toContain('No drift report yet');
   });

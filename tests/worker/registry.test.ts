@@ -1,18 +1,18 @@
 /**
- * Model registry and distribution in workerd with miniflare's R2: the publish protocol, auth,
+ * Model registry and distribution in workerd with miniflare's R2: the publish protocol,
  * immutability, digest/size verification, conditional and range requests, channels.
  */
 import { describe, expect, it } from 'vitest';
 import {
-  ADMIN_TOKEN,
-  admin,
   call,
   callJson,
   listKeys,
   makeBundle,
   postJson,
+  promoter,
   pseudoRandomBytes,
   publish,
+  publisher,
   putFile,
   putManifest,
   sha256Hex,
@@ -21,45 +21,12 @@ import {
 
 type Err = { error: { code: string; message: string; details?: Array<{ path: string; message: string }> } };
 
-describe('admin auth', () => {
-  it('rejects a missing, malformed or wrong token with 401 and WWW-Authenticate, storing nothing', async () => {
-    const bundle = await makeBundle('9.0.0');
-    const cases: Array<Record<string, string>> = [{}, { Authorization: 'Basic dXNlcjpwYXNz' }, { Authorization: 'Bearer' }, { Authorization: `Bearer ${ADMIN_TOKEN}x` }, { Authorization: `Bearer ${ADMIN_TOKEN.slice(0, -1)}` }];
-    for (const headers of cases) {
-      const res = await putManifest(bundle, bundle.manifestText, headers);
-      expect(res.status).toBe(401);
-      expect(res.headers.get('WWW-Authenticate')).toMatch(/^Bearer realm="ytsent-admin"/);
-      const body = (await res.json()) as Err;
-      expect(body.error.code).toBe('unauthorized');
-    }
-    for (const [path, init] of [
-      ['/v1/models/9.0.0/files/model.onnx', { method: 'PUT', body: bundle.files['model.onnx'] }],
-      ['/v1/channels/stable', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"version":"9.0.0"}' }],
-      ['/v1/channels/stable/rollback', { method: 'POST' }],
-      ['/v1/admin/export?model_version=9.0.0', {}],
-      ['/v1/admin/drift/run', { method: 'POST' }],
-    ] as const) {
-      const res = await call(path, init as RequestInit);
-      expect(res.status, path).toBe(401);
-      await res.arrayBuffer();
-    }
-    expect(await listKeys(testEnv.MODELS)).toEqual([]);
-  });
-
-  it('accepts the token case-insensitively on the scheme only', async () => {
-    const res = await callJson('/v1/admin/drift/run', { method: 'POST', headers: { Authorization: `bearer ${ADMIN_TOKEN}` } });
-    expect(res.res.status).toBe(200);
-    const wrongCase = await call('/v1/admin/drift/run', { method: 'POST', headers: { Authorization: `Bearer ${ADMIN_TOKEN.toUpperCase()}` } });
-    expect(wrongCase.status).toBe(401);
-  });
-});
-
 describe('publishing', () => {
   it('keeps a version invisible until every file is verified, then publishes it atomically', async () => {
     const bundle = await makeBundle('1.0.0', { files: { 'model.onnx': pseudoRandomBytes(10_000, 3), 'extra/vocab.txt': new TextEncoder().encode('a\nb\n') } });
     const first = await callJson<{ status: string; missing: Array<{ path: string; sha256: string; bytes: number; upload_url: string }> }>('/v1/models/1.0.0', {
       method: 'PUT',
-      headers: admin({ 'Content-Type': 'application/json' }),
+      headers: publisher({ 'Content-Type': 'application/json' }),
       body: bundle.manifestText,
     });
     expect(first.res.status).toBe(202);
@@ -74,18 +41,18 @@ describe('publishing', () => {
 
     expect((await putFile('1.0.0', 'model.onnx', bundle.files['model.onnx']!)).status).toBe(201);
     // Still one file missing: a second PUT stays pending and lists only that file.
-    const second = await callJson<{ missing: Array<{ path: string }> }>('/v1/models/1.0.0', { method: 'PUT', headers: admin({ 'Content-Type': 'application/json' }), body: bundle.manifestText });
+    const second = await callJson<{ missing: Array<{ path: string }> }>('/v1/models/1.0.0', { method: 'PUT', headers: publisher({ 'Content-Type': 'application/json' }), body: bundle.manifestText });
     expect(second.res.status).toBe(202);
     expect(second.body.missing.map((m) => m.path)).toEqual(['extra/vocab.txt']);
     expect((await call('/v1/models/1.0.0/manifest.json')).status).toBe(404);
 
-    const up = await callJson('/v1/models/1.0.0/files/extra/vocab.txt', { method: 'PUT', headers: admin(), body: bundle.files['extra/vocab.txt'] });
+    const up = await callJson('/v1/models/1.0.0/files/extra/vocab.txt', { method: 'PUT', headers: publisher(), body: bundle.files['extra/vocab.txt'] });
     expect(up.res.status).toBe(201);
     expect(up.body).toMatchObject({ status: 'stored', path: 'extra/vocab.txt', bytes: 4 });
 
     const done = await callJson<{ status: string; already_published: boolean; manifest_sha256: string }>('/v1/models/1.0.0', {
       method: 'PUT',
-      headers: admin({ 'Content-Type': 'application/json' }),
+      headers: publisher({ 'Content-Type': 'application/json' }),
       body: bundle.manifestText,
     });
     expect(done.res.status).toBe(201);
@@ -109,7 +76,7 @@ describe('publishing', () => {
     expect((await publish(bundle)).status).toBe(201);
     const again = await callJson<{ status: string; already_published: boolean }>('/v1/models/1.1.0', {
       method: 'PUT',
-      headers: admin({ 'Content-Type': 'application/json' }),
+      headers: publisher({ 'Content-Type': 'application/json' }),
       body: bundle.manifestText,
     });
     expect(again.res.status).toBe(200);
@@ -119,7 +86,7 @@ describe('publishing', () => {
     expect((await putManifest(bundle, reordered)).status).toBe(200);
 
     const changed = await makeBundle('1.1.0', { name: 'something-else' });
-    const conflict = await callJson<Err>('/v1/models/1.1.0', { method: 'PUT', headers: admin({ 'Content-Type': 'application/json' }), body: changed.manifestText });
+    const conflict = await callJson<Err>('/v1/models/1.1.0', { method: 'PUT', headers: publisher({ 'Content-Type': 'application/json' }), body: changed.manifestText });
     expect(conflict.res.status).toBe(409);
     expect(conflict.body.error.code).toBe('version_exists');
     // The published manifest is untouched.
@@ -162,7 +129,7 @@ describe('publishing', () => {
         c.close();
       },
     });
-    const chunked = await call('/v1/models/1.2.0/files/model.onnx', { method: 'PUT', headers: admin(), body: streamed, duplex: 'half' } as RequestInit);
+    const chunked = await call('/v1/models/1.2.0/files/model.onnx', { method: 'PUT', headers: publisher(), body: streamed, duplex: 'half' } as RequestInit);
     expect(chunked.status).toBe(411);
     expect(((await chunked.json()) as Err).error.code).toBe('length_required');
 
@@ -181,19 +148,19 @@ describe('publishing', () => {
     const bundle = await makeBundle('1.3.0');
     const blobsBefore = await listKeys(testEnv.MODELS, 'blobs/');
     const noFiles = { ...bundle.manifest, files: undefined, labels: ['a', 'b', 'c'] };
-    const invalid = await callJson<Err>('/v1/models/1.3.0', { method: 'PUT', headers: admin({ 'Content-Type': 'application/json' }), body: JSON.stringify(noFiles) });
+    const invalid = await callJson<Err>('/v1/models/1.3.0', { method: 'PUT', headers: publisher({ 'Content-Type': 'application/json' }), body: JSON.stringify(noFiles) });
     expect(invalid.res.status).toBe(400);
     expect(invalid.body.error.code).toBe('invalid_manifest');
     const paths = invalid.body.error.details!.map((d) => d.path);
     expect(paths).toContain('files');
     expect(paths.some((p) => p.startsWith('labels'))).toBe(true);
 
-    const mismatch = await callJson<Err>('/v1/models/1.3.1', { method: 'PUT', headers: admin({ 'Content-Type': 'application/json' }), body: bundle.manifestText });
+    const mismatch = await callJson<Err>('/v1/models/1.3.1', { method: 'PUT', headers: publisher({ 'Content-Type': 'application/json' }), body: bundle.manifestText });
     expect(mismatch.res.status).toBe(400);
     expect(mismatch.body.error).toMatchObject({ code: 'version_mismatch', details: [{ path: 'version' }] });
 
-    expect((await putManifest(bundle, bundle.manifestText, admin({ 'Content-Type': 'text/plain' }))).status).toBe(415);
-    expect((await call('/v1/models/not-a-version', { method: 'PUT', headers: admin({ 'Content-Type': 'application/json' }), body: '{}' })).status).toBe(400);
+    expect((await putManifest(bundle, bundle.manifestText, publisher({ 'Content-Type': 'text/plain' }))).status).toBe(415);
+    expect((await call('/v1/models/not-a-version', { method: 'PUT', headers: publisher({ 'Content-Type': 'application/json' }), body: '{}' })).status).toBe(400);
 
     const noPending = await putFile('1.3.0', 'model.onnx', bundle.files['model.onnx']!);
     expect(noPending.status).toBe(404);
@@ -329,23 +296,23 @@ describe('channels', () => {
     for (const b of [v1, v2, v3]) expect((await publish(b)).status).toBe(201);
 
     expect((await call('/v1/channels/beta')).status).toBe(404);
-    const unknown = await postJson('/v1/channels/beta', { version: '5.9.9' }, admin());
+    const unknown = await postJson('/v1/channels/beta', { version: '5.9.9' }, promoter());
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as Err).error.code).toBe('unknown_version');
-    const invalid = await postJson('/v1/channels/beta', { version: 'latest' }, admin());
+    const invalid = await postJson('/v1/channels/beta', { version: 'latest' }, promoter());
     expect(invalid.status).toBe(400);
     expect(((await invalid.json()) as Err).error.details![0]!.path).toBe('version');
-    expect((await postJson('/v1/channels/Not_Valid', { version: '5.0.0' }, admin())).status).toBe(400);
+    expect((await postJson('/v1/channels/Not_Valid', { version: '5.0.0' }, promoter())).status).toBe(400);
 
     const p1 = await callJson<{ version: string; changed: boolean; previous: string | null }>('/v1/channels/beta', {
       method: 'POST',
-      headers: admin({ 'Content-Type': 'application/json' }),
+      headers: promoter({ 'Content-Type': 'application/json' }),
       body: JSON.stringify({ version: '5.0.0' }),
     });
     expect(p1.res.status).toBe(200);
     expect(p1.body).toMatchObject({ version: '5.0.0', changed: true, previous: null });
     // Promoting the current version again is a no-op.
-    const same = await callJson<{ changed: boolean }>('/v1/channels/beta', { method: 'POST', headers: admin({ 'Content-Type': 'application/json' }), body: '{"version":"5.0.0"}' });
+    const same = await callJson<{ changed: boolean }>('/v1/channels/beta', { method: 'POST', headers: promoter({ 'Content-Type': 'application/json' }), body: '{"version":"5.0.0"}' });
     expect(same.body.changed).toBe(false);
 
     const current = await call('/v1/channels/beta');
@@ -357,22 +324,22 @@ describe('channels', () => {
     expect(await current.text()).toBe(v1.manifestText);
     expect((await call('/v1/channels/beta', { headers: { 'If-None-Match': etag } })).status).toBe(304);
 
-    await postJson('/v1/channels/beta', { version: '5.1.0' }, admin());
-    await postJson('/v1/channels/beta', { version: '5.2.0' }, admin());
+    await postJson('/v1/channels/beta', { version: '5.1.0' }, promoter());
+    await postJson('/v1/channels/beta', { version: '5.2.0' }, promoter());
     const afterPromote = await call('/v1/channels/beta', { headers: { 'If-None-Match': etag } });
     expect(afterPromote.status).toBe(200);
     expect(afterPromote.headers.get('X-Model-Version')).toBe('5.2.0');
     await afterPromote.arrayBuffer();
 
-    const rb = await callJson<{ version: string; previous: string }>('/v1/channels/beta/rollback', { method: 'POST', headers: admin() });
+    const rb = await callJson<{ version: string; previous: string }>('/v1/channels/beta/rollback', { method: 'POST', headers: promoter() });
     expect(rb.res.status).toBe(200);
     expect(rb.body).toMatchObject({ version: '5.1.0', previous: '5.2.0' });
-    const rb2 = await callJson<{ version: string }>('/v1/channels/beta/rollback', { method: 'POST', headers: admin() });
+    const rb2 = await callJson<{ version: string }>('/v1/channels/beta/rollback', { method: 'POST', headers: promoter() });
     expect(rb2.body.version).toBe('5.0.0');
-    const rb3 = await callJson<Err>('/v1/channels/beta/rollback', { method: 'POST', headers: admin() });
+    const rb3 = await callJson<Err>('/v1/channels/beta/rollback', { method: 'POST', headers: promoter() });
     expect(rb3.res.status).toBe(409);
     expect(rb3.body.error.code).toBe('nothing_to_roll_back');
-    expect((await call('/v1/channels/nope/rollback', { method: 'POST', headers: admin() })).status).toBe(404);
+    expect((await call('/v1/channels/nope/rollback', { method: 'POST', headers: promoter() })).status).toBe(404);
 
     const history = await callJson<{ version: string; stack: string[]; history: Array<{ action: string; from: string | null; to: string }> }>('/v1/channels/beta/history');
     expect(history.body.version).toBe('5.0.0');
@@ -392,7 +359,7 @@ describe('channels', () => {
   it('loses no change when admins promote concurrently', async () => {
     const versions = ['6.0.0', '6.0.1', '6.0.2', '6.0.3', '6.0.4', '6.0.5'];
     for (const v of versions) expect((await publish(await makeBundle(v))).status).toBe(201);
-    const results = await Promise.all(versions.map((v) => postJson('/v1/channels/race', { version: v }, admin())));
+    const results = await Promise.all(versions.map((v) => postJson('/v1/channels/race', { version: v }, promoter())));
     expect(results.map((r) => r.status)).toEqual(versions.map(() => 200));
     const history = await callJson<{ version: string; history: Array<{ to: string; from: string | null }> }>('/v1/channels/race/history');
     expect(history.body.history).toHaveLength(versions.length);
@@ -403,7 +370,7 @@ describe('channels', () => {
   });
 
   it('reports the default channel version on /health', async () => {
-    await postJson('/v1/channels/stable', { version: '5.1.0' }, admin());
+    await postJson('/v1/channels/stable', { version: '5.1.0' }, promoter());
     const { res, body } = await callJson<{ status: string; model_version: string; uptime_s: number }>('/health');
     expect(res.status).toBe(200);
     expect(body).toMatchObject({ status: 'ok', model_version: '5.1.0' });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishModel } from '../../scripts/publish-model.js';
 import { startWranglerDev, type WranglerDev } from '../../scripts/wrangler-dev.js';
-import { ADMIN_TOKEN, awayFromHourEnd, committedModel } from './helpers.js';
+import { SECRETS, awayFromHourEnd, committedModel } from './helpers.js';
 
 const BATCHES = 240;
 const RESENT = 80;
@@ -18,8 +18,8 @@ let version = '';
 beforeAll(async () => {
   const model = committedModel();
   version = model.manifest.version;
-  dev = await startWranglerDev({ vars: { ADMIN_TOKEN } });
-  await publishModel({ dir: model.dir, url: dev.url, token: ADMIN_TOKEN, channel: 'stable', log: () => {} });
+  dev = await startWranglerDev({ vars: { ...SECRETS } });
+  await publishModel({ dir: model.dir, url: dev.url, publishToken: SECRETS.ADMIN_PUBLISH_TOKEN, promoteToken: SECRETS.ADMIN_PROMOTE_TOKEN, channel: 'stable', log: () => {} });
 });
 
 afterAll(async () => {
@@ -84,7 +84,7 @@ describe('concurrent ingest', () => {
     expect(accepted).toBe(sent);
 
     // Everything stored, read back through the admin export.
-    const res = await fetch(`${dev.url}/v1/admin/export?kind=samples&model_version=${version}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const res = await fetch(`${dev.url}/v1/admin/export?kind=samples&model_version=${version}`, { headers: { Authorization: `Bearer ${SECRETS.READ_TOKEN}` } });
     expect(res.status).toBe(200);
     const lines = (await res.text())
       .split('\n')
@@ -101,7 +101,7 @@ describe('concurrent ingest', () => {
 
     // And the metrics agree (increments of other isolates are persisted within METRICS_FLUSH_MS).
     await new Promise((r) => setTimeout(r, 2500));
-    const settled = await (await fetch(`${dev.url}/metrics`)).text();
+    const settled = await (await fetch(`${dev.url}/metrics`, { headers: { Authorization: `Bearer ${SECRETS.READ_TOKEN}` } })).text();
     const settledValue = (series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, (c) => `\\${c}`)} (\\d+)$`, 'm').exec(settled)?.[1] ?? NaN);
     expect(settledValue('ytsent_samples_accepted_total{kind="samples"}')).toBe(accepted);
     expect(settledValue('ytsent_batches_total{kind="samples",outcome="accepted"}')).toBe(BATCHES);

@@ -3,8 +3,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { defaultModelDir } from '../../node-runtime/bundle.js';
 import { parseManifest, type ModelManifest } from '../../core/manifest.js';
 import { LABELS } from '../../core/labels.js';
+import { testSecrets } from '../../scripts/dev-secrets.js';
 
-export const ADMIN_TOKEN = 'wrangler-test-admin-token-0123456789';
+/** The Worker's secrets for these tests (passed to wrangler dev as vars). */
+export const SECRETS = testSecrets('wrangler-test');
 export const HOUR_MS = 3_600_000;
 
 /** The newest committed bundle under models/ (what `npm start` publishes). */

@@ -12,7 +12,7 @@ import type { ModelManifest } from '../../core/manifest.js';
 import type { DriftReport } from '../../worker/drift/aggregate.js';
 import { PublishError, publishModel } from '../../scripts/publish-model.js';
 import { groupAlive, startWranglerDev, type WranglerDev } from '../../scripts/wrangler-dev.js';
-import { ADMIN_TOKEN, alive, awayFromHourEnd, committedModel, descendants, itemsLikeReference } from './helpers.js';
+import { SECRETS, alive, awayFromHourEnd, committedModel, descendants, itemsLikeReference } from './helpers.js';
 
 let dev: WranglerDev;
 let model: { dir: string; manifest: ModelManifest };
@@ -21,7 +21,7 @@ beforeAll(async () => {
   model = committedModel();
   // DRIFT_INCLUDE_CURRENT_HOUR: /__scheduled in wrangler dev always runs at the real clock, when the
   // hour the samples arrived in is still in progress.
-  dev = await startWranglerDev({ vars: { ADMIN_TOKEN, METRICS_FLUSH_MS: '0', DRIFT_INCLUDE_CURRENT_HOUR: 'true' } });
+  dev = await startWranglerDev({ vars: { ...SECRETS, METRICS_FLUSH_MS: '0', DRIFT_INCLUDE_CURRENT_HOUR: 'true' } });
 });
 
 afterAll(async () => {
@@ -38,9 +38,9 @@ describe('wrangler dev end to end', () => {
 
   it('publishes and promotes the committed model, idempotently', async () => {
     const logs: string[] = [];
-    const first = await publishModel({ dir: model.dir, url: dev.url, token: ADMIN_TOKEN, channel: 'stable', log: (l) => logs.push(l) });
+    const first = await publishModel({ dir: model.dir, url: dev.url, publishToken: SECRETS.ADMIN_PUBLISH_TOKEN, promoteToken: SECRETS.ADMIN_PROMOTE_TOKEN, channel: 'stable', log: (l) => logs.push(l) });
     expect(first).toMatchObject({ version: model.manifest.version, status: 'published', uploaded: model.manifest.files.map((f) => f.path), channel: { name: 'stable', changed: true } });
-    const again = await publishModel({ dir: model.dir, url: dev.url, token: ADMIN_TOKEN, channel: 'stable', log: (l) => logs.push(l) });
+    const again = await publishModel({ dir: model.dir, url: dev.url, publishToken: SECRETS.ADMIN_PUBLISH_TOKEN, promoteToken: SECRETS.ADMIN_PROMOTE_TOKEN, channel: 'stable', log: (l) => logs.push(l) });
     expect(again).toMatchObject({ status: 'already_published', uploaded: [], channel: { changed: false } });
     expect(logs.join('\n')).toContain('already published');
 
@@ -51,14 +51,18 @@ describe('wrangler dev end to end', () => {
       const manifest = JSON.parse(readFileSync(join(tampered, 'manifest.json'), 'utf8')) as Record<string, unknown>;
       manifest.description = 'a different build under the same version';
       writeFileSync(join(tampered, 'manifest.json'), JSON.stringify(manifest, null, 2));
-      await expect(publishModel({ dir: tampered, url: dev.url, token: ADMIN_TOKEN, log: () => {} })).rejects.toThrow(/already published with a different manifest/);
+      await expect(publishModel({ dir: tampered, url: dev.url, publishToken: SECRETS.ADMIN_PUBLISH_TOKEN, log: () => {} })).rejects.toThrow(/already published with a different manifest/);
       // A bundle whose file does not match its manifest never leaves the machine.
       writeFileSync(join(tampered, model.manifest.model.file), 'corrupted');
-      await expect(publishModel({ dir: tampered, url: dev.url, token: ADMIN_TOKEN, log: () => {} })).rejects.toBeInstanceOf(PublishError);
+      await expect(publishModel({ dir: tampered, url: dev.url, publishToken: SECRETS.ADMIN_PUBLISH_TOKEN, log: () => {} })).rejects.toBeInstanceOf(PublishError);
     } finally {
       rmSync(tampered, { recursive: true, force: true });
     }
-    await expect(publishModel({ dir: model.dir, url: dev.url, token: 'wrong-token-0123456789', log: () => {} })).rejects.toThrow(/admin token/);
+    // Each token works for its own role only.
+    await expect(publishModel({ dir: model.dir, url: dev.url, publishToken: 'wrong-token-0123456789abcdef0123456789', log: () => {} })).rejects.toThrow(/refused the publish token/);
+    await expect(publishModel({ dir: model.dir, url: dev.url, publishToken: SECRETS.ADMIN_PROMOTE_TOKEN, log: () => {} })).rejects.toThrow(/refused the publish token/);
+    const promoteWithPublishToken = { dir: model.dir, url: dev.url, publishToken: SECRETS.ADMIN_PUBLISH_TOKEN, promoteToken: SECRETS.ADMIN_PUBLISH_TOKEN, channel: 'beta' };
+    await expect(publishModel({ ...promoteWithPublishToken, log: () => {} })).rejects.toThrow(/promoting .* on beta failed: HTTP 401 unauthorized/);
   });
 
   it('serves the model for download: bytes match the manifest sha256; ETag, 304 and Range work', async () => {
@@ -142,12 +146,16 @@ describe('wrangler dev end to end', () => {
     expect(report!.tests!.tokens_js.value).toBeLessThan(1e-9);
     expect(report!.tests!.confidence_psi.value).toBeLessThan(1e-9);
 
-    const history = (await (await fetch(`${dev.url}/v1/drift/history`)).json()) as { reports: unknown[] };
+    const read = { headers: { Authorization: `Bearer ${SECRETS.READ_TOKEN}` } };
+    expect((await fetch(`${dev.url}/v1/drift/history`)).status).toBe(401);
+    const history = (await (await fetch(`${dev.url}/v1/drift/history`, read)).json()) as { reports: unknown[] };
     expect(history.reports).toHaveLength(1);
-    const metrics = await (await fetch(`${dev.url}/metrics`)).text();
+    const metrics = await (await fetch(`${dev.url}/metrics`, read)).text();
     expect(metrics).toContain(`ytsent_samples_accepted_total{kind="samples"} ${items.length}`);
     expect(metrics).toContain(`ytsent_drift_status{model_version="${model.manifest.version}",verdict="ok"} 1`);
-    const dashboard = await fetch(`${dev.url}/dashboard`);
+    // The dashboard also takes the read token as an HTTP Basic password, so a browser can ask for it.
+    expect((await fetch(`${dev.url}/dashboard`)).headers.get('WWW-Authenticate')).toBe('Basic realm="ytsent-read"');
+    const dashboard = await fetch(`${dev.url}/dashboard`, { headers: { Authorization: `Basic ${btoa(`operator:${SECRETS.READ_TOKEN}`)}` } });
     expect(dashboard.status).toBe(200);
     expect(await dashboard.text()).toContain(`Samples per hour (total ${items.length})`);
   });

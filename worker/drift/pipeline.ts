@@ -14,6 +14,7 @@ import { loadConfig, type Config, type Env } from '../env.js';
 import { sha256Hex } from '../lib/hash.js';
 import { HOUR_MS, hourKey, hourStart, hoursBetween, keys, listAll, listPrefixes, mapLimit, type HourKey } from '../lib/keys.js';
 import { compactMetrics, metrics } from '../lib/metrics.js';
+import { WEBHOOK_SIGNATURE_HEADER, signWebhookBody, webhookFailure } from '../lib/webhook.js';
 import { getChannel, listChannels } from '../registry/channels.js';
 import { getPublished } from '../registry/store.js';
 import { buildReport, emptySummary, foldAggregates, type DriftReport, type HourSummary } from './aggregate.js';
@@ -121,29 +122,32 @@ export interface AlertRecord {
   verdict: 'drift';
   n: number;
   failing: string[];
-  webhook: { attempted: boolean; ok?: boolean; status?: number; error?: string };
+  /** `error` is a category (timeout | network), never exception text. */
+  webhook: { attempted: boolean; ok?: boolean; status?: number; error?: 'timeout' | 'network' };
 }
 
 function failingTests(report: DriftReport): string[] {
   return report.tests ? Object.entries(report.tests).filter(([, t]) => t.verdict === 'drift').map(([name]) => name) : [];
 }
 
-async function callWebhook(url: string, report: DriftReport, failing: string[]): Promise<AlertRecord['webhook']> {
+async function callWebhook(url: string, secret: string, report: DriftReport, failing: string[]): Promise<AlertRecord['webhook']> {
+  // Signed over these exact bytes (lib/webhook.ts): a receiver can tell our alerts from forgeries.
+  const body = JSON.stringify({
+    event: 'model_drift',
+    model_version: report.model_version,
+    verdict: report.verdict,
+    generated_at: report.generated_at,
+    window: report.window,
+    n: report.n,
+    failing,
+    tests: report.tests,
+    report: `/v1/drift?model_version=${encodeURIComponent(report.model_version)}`,
+  });
   try {
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'User-Agent': 'ytsent-drift/1' },
-      body: JSON.stringify({
-        event: 'model_drift',
-        model_version: report.model_version,
-        verdict: report.verdict,
-        generated_at: report.generated_at,
-        window: report.window,
-        n: report.n,
-        failing,
-        tests: report.tests,
-        report: `/v1/drift?model_version=${encodeURIComponent(report.model_version)}`,
-      }),
+      headers: { 'Content-Type': 'application/json', 'User-Agent': 'ytsent-drift/1', [WEBHOOK_SIGNATURE_HEADER]: await signWebhookBody(secret, body) },
+      body,
       signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
     });
     // Drain the body so the connection is released.
@@ -151,8 +155,9 @@ async function callWebhook(url: string, report: DriftReport, failing: string[]):
     if (!res.ok) console.warn(`drift webhook answered ${res.status}`);
     return { attempted: true, ok: res.ok, status: res.status };
   } catch (e) {
+    // The exception's text goes to the log only: alerts are served to API clients.
     console.warn('drift webhook failed (not fatal)', e);
-    return { attempted: true, ok: false, error: e instanceof Error ? e.message : String(e) };
+    return { attempted: true, ok: false, error: webhookFailure(e) };
   }
 }
 
@@ -193,7 +198,7 @@ export async function storeReport(bucket: R2Bucket, config: Config, report: Drif
   metrics.inc('ytsent_drift_alerts_total', { model_version: version });
   // Notify on entering drift, not every hour it persists (the alert history keeps every hour).
   if (config.webhookUrl && previousVerdict !== 'drift') {
-    alert.webhook = await callWebhook(config.webhookUrl, report, failing);
+    alert.webhook = await callWebhook(config.webhookUrl, config.webhookSecret!, report, failing);
     metrics.inc('ytsent_drift_webhook_total', { outcome: alert.webhook.ok ? 'ok' : 'failed' });
     await bucket.put(keys.driftAlert(version, hour), JSON.stringify(alert), { httpMetadata: { contentType: 'application/json' } });
   }
@@ -249,7 +254,8 @@ export async function runHourly(env: Env, now: number): Promise<CronResult> {
     } catch (e) {
       // One broken version must not stop the others' reports.
       console.error(`drift run failed for ${version}`, e);
-      result.skipped.push({ model_version: version, reason: `error: ${e instanceof Error ? e.message : String(e)}` });
+      // The cause is logged above; the result is returned to API clients.
+      result.skipped.push({ model_version: version, reason: 'error (see the Worker log)' });
     }
   }
   metrics.inc('ytsent_cron_runs_total');

@@ -1,15 +1,19 @@
 /**
- * Admin authentication: `Authorization: Bearer <ADMIN_TOKEN>`.
+ * Operator authentication: `Authorization: Bearer <token>`, one token per role (worker/env.ts
+ * TOKEN_VARS): publishing model versions, moving channels, reading operator data. A token is
+ * accepted for its own role only, so a leaked publishing token cannot also promote, and a
+ * dashboard viewer's token can neither.
  *
- * Both sides are hashed to SHA-256 first so the comparison always runs on 32 equal-length bytes:
- * `timingSafeEqual` then leaks neither the token's content nor its length through timing.
+ * Hono's bearer-auth middleware parses the header; the comparison hashes both sides to SHA-256
+ * first so `timingSafeEqual` always runs on 32 equal-length bytes and leaks neither the token's
+ * content nor its length through timing. Failures answer in the API's error shape.
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { basicAuth } from 'hono/basic-auth';
+import { bearerAuth } from 'hono/bearer-auth';
 import type { AppEnv } from '../app.js';
-import { ApiError } from './errors.js';
-
-/** Shortest token accepted as configured: anything shorter is a deployment mistake. */
-export const MIN_TOKEN_LENGTH = 16;
+import { loadConfig, type TokenRole } from '../env.js';
+import { errorResponse } from './errors.js';
 
 const encoder = new TextEncoder();
 
@@ -23,23 +27,52 @@ export async function tokensEqual(given: string, expected: string): Promise<bool
   return crypto.subtle.timingSafeEqual(a, b);
 }
 
-function unauthorized(message: string, error: 'invalid_request' | 'invalid_token'): ApiError {
-  return new ApiError(401, 'unauthorized', message, undefined, {
-    'WWW-Authenticate': `Bearer realm="ytsent-admin", error="${error}"`,
+const middlewares = new Map<TokenRole, MiddlewareHandler<AppEnv>>();
+
+/**
+ * Middleware: 401 (with `WWW-Authenticate: Bearer realm="ytsent-<role>"`) unless the request carries
+ * the token of `role`. A malformed header is a 401 too (RFC 6750 allows 400; clients handle one
+ * status more simply).
+ *
+ * @example
+ * channelRoutes.post('/v1/channels/:channel', requireToken('promote'), handler);
+ */
+export function requireToken(role: TokenRole): MiddlewareHandler<AppEnv> {
+  const hit = middlewares.get(role);
+  if (hit) return hit;
+  const realm = `ytsent-${role}`;
+  const refuse = (message: string, error: 'invalid_request' | 'invalid_token') => ({
+    wwwAuthenticateHeader: `Bearer realm="${realm}", error="${error}"`,
+    message: () => errorResponse(401, 'unauthorized', message),
   });
+  const middleware = bearerAuth({
+    realm,
+    noAuthenticationHeader: {
+      wwwAuthenticateHeader: `Bearer realm="${realm}"`,
+      message: () => errorResponse(401, 'unauthorized', `missing Authorization: Bearer <${role} token>`),
+    },
+    invalidAuthenticationHeader: refuse('Authorization must be "Bearer <token>"', 'invalid_request'),
+    invalidToken: refuse(`invalid ${role} token`, 'invalid_token'),
+    // loadConfig throws ConfigError (500 misconfigured) when a token is unset or too short.
+    verifyToken: (token: string, c: Context) => tokensEqual(token, loadConfig((c as Context<AppEnv>).env).tokens[role]),
+  }) as MiddlewareHandler<AppEnv>;
+  middlewares.set(role, middleware);
+  return middleware;
 }
 
-/** Middleware: 401 unless the request carries the admin bearer token. */
-export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const expected = c.env.ADMIN_TOKEN ?? '';
-  if (expected.length < MIN_TOKEN_LENGTH) {
-    // Fail closed, and say why: an unset secret must not read as "wrong token" to the operator.
-    throw new ApiError(503, 'admin_not_configured', `ADMIN_TOKEN is not set (or shorter than ${MIN_TOKEN_LENGTH} characters)`);
-  }
-  const header = c.req.header('authorization');
-  if (!header) throw unauthorized('missing Authorization: Bearer <token>', 'invalid_request');
-  const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);
-  if (!match) throw unauthorized('Authorization must be "Bearer <token>"', 'invalid_request');
-  if (!(await tokensEqual(match[1]!, expected))) throw unauthorized('invalid admin token', 'invalid_token');
-  await next();
+const basicRead = basicAuth({
+  realm: 'ytsent-read',
+  verifyUser: (_user: string, password: string, c: Context) => tokensEqual(password, loadConfig((c as Context<AppEnv>).env).tokens.read),
+  invalidUserMessage: { error: { code: 'unauthorized', message: 'the read token is required (as a Bearer token, or as the password of HTTP Basic authentication)' } },
+}) as MiddlewareHandler<AppEnv>;
+
+/**
+ * Middleware for pages opened in a browser (the dashboard), which cannot attach a bearer token by
+ * itself: `Authorization: Bearer <read token>` as everywhere, or HTTP Basic credentials whose
+ * password is the read token (any user name). Without credentials the answer is a Basic challenge,
+ * so the browser asks for them.
+ */
+export const requireReadTokenOrBasic: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (/^bearer(?:\s|$)/i.test(c.req.header('authorization') ?? '')) return requireToken('read')(c, next);
+  return basicRead(c, next);
 };

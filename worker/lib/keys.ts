@@ -14,6 +14,7 @@
  *   summaries/<model_version>/<YYYY-MM-DDTHH>.json                  hourly fold of aggregates
  *   drift/<model_version>/latest.json | history/<hour>.json | alerts/<hour>.json
  *   metrics/totals.json, metrics/deltas/<ms>-<rand>.json            persisted counters
+ *   votes/<text_hash>/<voter>.json                                  one client's correction of one text
  */
 
 import type { TelemetryKind } from '../../core/wire.js';
@@ -41,6 +42,9 @@ export const keys = {
   driftAlert: (version: string, hour: HourKey) => `drift/${version}/alerts/${hour}.json`,
   driftAlertPrefix: (version: string) => `drift/${version}/alerts/`,
   driftPrefix: 'drift/',
+
+  vote: (textHash: string, voter: string) => `votes/${textHash}/${voter}.json`,
+  votePrefix: 'votes/',
 
   metricsTotals: 'metrics/totals.json',
   metricsDeltaPrefix: 'metrics/deltas/',

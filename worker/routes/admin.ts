@@ -1,18 +1,21 @@
 /**
- * Operator routes (admin token):
- *   GET  /v1/admin/export?kind=aggregates|samples|feedback&model_version=&from=&to=   stored NDJSON, streamed
- *   POST /v1/admin/drift/run                                               run the hourly job now
+ * Operator routes:
+ *   GET  /v1/admin/export?kind=aggregates|samples|feedback&model_version=&from=&to=   (read token) stored NDJSON, streamed
+ *   GET  /v1/admin/export?kind=corrections&min_clients=                     (read token) agreed corrections, NDJSON
+ *   POST /v1/admin/drift/run                                               (promote token) run the hourly job now
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../app.js';
-import { requireAdmin } from '../lib/auth.js';
+import { loadConfig } from '../env.js';
+import { requireToken } from '../lib/auth.js';
 import { badRequest } from '../lib/errors.js';
 import { HOUR_MS, hourKey, hourStart, hoursBetween, isHourKey, keys, listAll, type TelemetryKind } from '../lib/keys.js';
 import { runHourly } from '../drift/pipeline.js';
-import { versionParam } from './params.js';
+import { driftResponses } from '../lib/response-cache.js';
+import { tallyCorrections } from '../telemetry/votes.js';
+import { intQuery, versionParam } from './params.js';
 
 export const adminRoutes = new Hono<AppEnv>();
-adminRoutes.use('/v1/admin/*', requireAdmin);
 
 /** Longest export range: a month of hourly partitions. */
 const MAX_EXPORT_HOURS = 24 * 31;
@@ -23,10 +26,27 @@ function hourQuery(value: string | undefined, name: string, fallback: number): n
   return hourStart(value);
 }
 
-adminRoutes.get('/v1/admin/export', async (c) => {
+adminRoutes.get('/v1/admin/export', requireToken('read'), async (c) => {
   const kind = c.req.query('kind') ?? 'samples';
-  if (kind !== 'aggregates' && kind !== 'samples' && kind !== 'feedback') {
-    throw badRequest('invalid_query', 'kind must be aggregates, samples or feedback', [{ path: 'kind', message: 'aggregates | samples | feedback' }]);
+  if (kind !== 'aggregates' && kind !== 'samples' && kind !== 'feedback' && kind !== 'corrections') {
+    throw badRequest('invalid_query', 'kind must be aggregates, samples, feedback or corrections', [{ path: 'kind', message: 'aggregates | samples | feedback | corrections' }]);
+  }
+  if (kind === 'corrections') {
+    // Only texts that enough distinct clients on distinct networks agree on (telemetry/votes.ts);
+    // the totals travel in headers so the body stays one correction per line.
+    const minClients = intQuery(c.req.query('min_clients'), 'min_clients', loadConfig(c.env).correctionMinClients, 1, 1000);
+    const report = await tallyCorrections(c.env.TELEMETRY, minClients);
+    const body = report.corrections.map((r) => JSON.stringify(r) + '\n').join('');
+    return c.body(body, 200, {
+      'Content-Type': 'application/x-ndjson; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'Content-Disposition': `attachment; filename="corrections-min${minClients}.ndjson"`,
+      'X-Corrections-Min-Clients': String(minClients),
+      'X-Corrections-Texts': String(report.texts),
+      'X-Corrections-Agreed': String(report.agreed),
+      'X-Corrections-Conflicted': String(report.conflicted),
+      'X-Corrections-Below-Threshold': String(report.below_threshold),
+    });
   }
   const version = versionParam(c.req.query('model_version'), 'model_version');
   const now = Date.now();
@@ -66,8 +86,9 @@ adminRoutes.get('/v1/admin/export', async (c) => {
   });
 });
 
-adminRoutes.post('/v1/admin/drift/run', async (c) => {
+adminRoutes.post('/v1/admin/drift/run', requireToken('promote'), async (c) => {
   const result = await runHourly(c.env, Date.now());
+  driftResponses.clear();
   return c.json(
     {
       now: result.now,

@@ -1,18 +1,19 @@
 /**
- * Release channels:
+ * Release channels (changes need the promote token):
  *   GET  /v1/channels                       every channel and its current version
  *   GET  /v1/channels/:channel              current manifest (short cache, ETag, 304)
  *   GET  /v1/channels/:channel/history      rollback stack and change history
- *   POST /v1/channels/:channel              (admin) {"version"} → promote
- *   POST /v1/channels/:channel/rollback     (admin) back to the previous version
+ *   POST /v1/channels/:channel              (promote) {"version"} → promote
+ *   POST /v1/channels/:channel/rollback     (promote) back to the previous version
  */
 import { Hono } from 'hono';
 import { PromoteSchema, issuesOf } from '../../core/wire.js';
 import type { AppEnv } from '../app.js';
-import { requireAdmin } from '../lib/auth.js';
+import { requireToken } from '../lib/auth.js';
 import { readJson } from '../lib/body.js';
 import { ApiError } from '../lib/errors.js';
 import { ifNoneMatchHits } from '../lib/http.js';
+import { driftResponses } from '../lib/response-cache.js';
 import { getChannel, listChannels, promote, rollback, type ChannelState } from '../registry/channels.js';
 import { getPublished } from '../registry/store.js';
 import { channelParam } from './params.js';
@@ -50,19 +51,22 @@ channelRoutes.get('/v1/channels/:channel/history', async (c) => {
   });
 });
 
-channelRoutes.post('/v1/channels/:channel', requireAdmin, async (c) => {
+channelRoutes.post('/v1/channels/:channel', requireToken('promote'), async (c) => {
   const channel = channelParam(c.req.param('channel'));
   const parsed = PromoteSchema.safeParse(await readJson(c.req.raw, 4096));
   if (!parsed.success) throw new ApiError(400, 'validation_failed', 'body must be {"version": "<semver>"}', issuesOf(parsed.error));
   const { version } = parsed.data;
   if (!(await getPublished(c.env.MODELS, version))) throw new ApiError(404, 'unknown_version', `model version ${version} is not published`);
   const { state, changed } = await promote(c.env.MODELS, channel, version);
+  // Drift answers without a model_version follow the default channel.
+  if (changed) driftResponses.clear();
   return c.json({ ...view(state), changed, previous: changed ? (state.history[state.history.length - 1]?.from ?? null) : null }, 200);
 });
 
-channelRoutes.post('/v1/channels/:channel/rollback', requireAdmin, async (c) => {
+channelRoutes.post('/v1/channels/:channel/rollback', requireToken('promote'), async (c) => {
   const channel = channelParam(c.req.param('channel'));
   const { state } = await rollback(c.env.MODELS, channel);
+  driftResponses.clear();
   const last = state.history[state.history.length - 1]!;
   return c.json({ ...view(state), changed: true, previous: last.from }, 200);
 });

@@ -1,9 +1,14 @@
-/** GET /dashboard: self-contained HTML (see dashboard/render.ts). */
+/**
+ * GET /dashboard?model_version=&hours= (read token, also as a Basic password so a browser can ask
+ * for it): self-contained HTML (see dashboard/render.ts).
+ * Each view reads one summary and one report per hour shown, hence the token and the cap on hours.
+ */
 import { Hono } from 'hono';
 import type { AppEnv } from '../app.js';
 import { renderDashboard } from '../dashboard/render.js';
 import type { DriftReport } from '../drift/aggregate.js';
 import { defaultVersion, loadSummaries } from '../drift/pipeline.js';
+import { requireReadTokenOrBasic } from '../lib/auth.js';
 import { HOUR_MS, keys, listAll, mapLimit } from '../lib/keys.js';
 import { listChannels } from '../registry/channels.js';
 import { listPublished } from '../registry/store.js';
@@ -11,8 +16,11 @@ import { intQuery, versionParam } from './params.js';
 
 export const dashboardRoutes = new Hono<AppEnv>();
 
-dashboardRoutes.get('/dashboard', async (c) => {
-  const hours = intQuery(c.req.query('hours'), 'hours', 72, 1, 720);
+/** Longest view: a week of hours. */
+export const DASHBOARD_MAX_HOURS = 168;
+
+dashboardRoutes.get('/dashboard', requireReadTokenOrBasic, async (c) => {
+  const hours = intQuery(c.req.query('hours'), 'hours', 72, 1, DASHBOARD_MAX_HOURS);
   const q = c.req.query('model_version');
   const [models, channels, fallback] = await Promise.all([listPublished(c.env.MODELS), listChannels(c.env.MODELS), q ? null : defaultVersion(c.env)]);
   const version = q ? versionParam(q, 'model_version') : (fallback ?? models[0]?.version ?? null);

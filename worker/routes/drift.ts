@@ -1,19 +1,30 @@
 /**
  * Drift reports:
- *   GET /v1/drift?model_version=&window=    latest report (stored by the cron for the default
- *                                            window; computed from hourly summaries otherwise)
- *   GET /v1/drift/history?model_version=&limit=   stored reports, newest first
- *   GET /v1/drift/alerts?model_version=&limit=    recorded drift alerts, newest first
+ *   GET /v1/drift?model_version=&window=          latest report (stored by the cron for the default
+ *                                                  window; computed from hourly summaries otherwise)
+ *   GET /v1/drift/history?model_version=&limit=   (read token) stored reports, newest first
+ *   GET /v1/drift/alerts?model_version=&limit=    (read token) recorded drift alerts, newest first
+ *
+ * Each answer is kept for 60 s in the isolate (lib/response-cache.ts) and the parameters that
+ * decide how many R2 objects one request reads are capped: a window or a history of at most a week.
  */
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../app.js';
 import { loadConfig } from '../env.js';
+import { requireToken } from '../lib/auth.js';
 import { ApiError } from '../lib/errors.js';
 import { keys, listAll, mapLimit } from '../lib/keys.js';
+import { DRIFT_CACHE_TTL_S, driftResponses } from '../lib/response-cache.js';
 import type { DriftReport } from '../drift/aggregate.js';
 import { computeReport, defaultVersion } from '../drift/pipeline.js';
 import { getPublished } from '../registry/store.js';
 import { intQuery, versionParam } from './params.js';
+
+/** Upper bounds of the query parameters (hours of summaries, stored reports, alerts per request). */
+export const DRIFT_LIMITS = { window_hours: 168, history: 168, alerts: 100 } as const;
+
+const PUBLIC_CACHE = `public, max-age=${DRIFT_CACHE_TTL_S}`;
+const PRIVATE_CACHE = `private, max-age=${DRIFT_CACHE_TTL_S}`;
 
 export const driftRoutes = new Hono<AppEnv>();
 
@@ -25,18 +36,18 @@ async function versionQuery(c: Context<AppEnv>): Promise<string> {
   return v;
 }
 
-driftRoutes.get('/v1/drift', async (c) => {
+driftRoutes.get('/v1/drift', driftResponses.middleware(), async (c) => {
   const config = loadConfig(c.env);
   const version = await versionQuery(c);
-  const window = intQuery(c.req.query('window'), 'window', config.driftWindowHours, 1, 720, 'h');
+  const window = intQuery(c.req.query('window'), 'window', config.driftWindowHours, 1, DRIFT_LIMITS.window_hours, 'h');
   if (!(await getPublished(c.env.MODELS, version))) throw new ApiError(404, 'unknown_version', `model version ${version} is not published`);
   if (window === config.driftWindowHours) {
     const stored = await c.env.TELEMETRY.get(keys.driftLatest(version));
-    if (stored) return c.json({ source: 'stored', ...((await stored.json()) as DriftReport) }, 200, { 'Cache-Control': 'no-cache' });
+    if (stored) return c.json({ source: 'stored', ...((await stored.json()) as DriftReport) }, 200, { 'Cache-Control': PUBLIC_CACHE });
   }
   const report = await computeReport(c.env, version, window, Date.now());
   if (!report) throw new ApiError(404, 'unknown_version', `model version ${version} is not published`);
-  return c.json({ source: 'computed', ...report }, 200, { 'Cache-Control': 'no-cache' });
+  return c.json({ source: 'computed', ...report }, 200, { 'Cache-Control': PUBLIC_CACHE });
 });
 
 async function newest<T>(bucket: R2Bucket, prefix: string, limit: number): Promise<T[]> {
@@ -48,9 +59,9 @@ async function newest<T>(bucket: R2Bucket, prefix: string, limit: number): Promi
   return bodies.filter((b): b is Awaited<T> => b !== null) as T[];
 }
 
-driftRoutes.get('/v1/drift/history', async (c) => {
+driftRoutes.get('/v1/drift/history', requireToken('read'), driftResponses.middleware(), async (c) => {
   const version = await versionQuery(c);
-  const limit = intQuery(c.req.query('limit'), 'limit', 168, 1, 2000);
+  const limit = intQuery(c.req.query('limit'), 'limit', 48, 1, DRIFT_LIMITS.history);
   const reports = await newest<DriftReport>(c.env.TELEMETRY, keys.driftHistoryPrefix(version), limit);
   return c.json(
     {
@@ -66,12 +77,12 @@ driftRoutes.get('/v1/drift/history', async (c) => {
       })),
     },
     200,
-    { 'Cache-Control': 'no-cache' },
+    { 'Cache-Control': PRIVATE_CACHE },
   );
 });
 
-driftRoutes.get('/v1/drift/alerts', async (c) => {
+driftRoutes.get('/v1/drift/alerts', requireToken('read'), driftResponses.middleware(), async (c) => {
   const version = await versionQuery(c);
-  const limit = intQuery(c.req.query('limit'), 'limit', 100, 1, 2000);
-  return c.json({ model_version: version, alerts: await newest(c.env.TELEMETRY, keys.driftAlertPrefix(version), limit) }, 200, { 'Cache-Control': 'no-cache' });
+  const limit = intQuery(c.req.query('limit'), 'limit', 20, 1, DRIFT_LIMITS.alerts);
+  return c.json({ model_version: version, alerts: await newest(c.env.TELEMETRY, keys.driftAlertPrefix(version), limit) }, 200, { 'Cache-Control': PRIVATE_CACHE });
 });

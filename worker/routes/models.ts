@@ -1,15 +1,15 @@
 /**
  * Model registry and distribution:
  *   GET  /v1/models                              published versions (newest first) and their channels
- *   PUT  /v1/models/:version                     (admin) manifest → 202 pending | 201 published | 200 identical
- *   PUT  /v1/models/:version/files/<path>        (admin) upload one file of the pending manifest
+ *   PUT  /v1/models/:version                     (publish token) manifest → 202 pending | 201 published | 200 identical
+ *   PUT  /v1/models/:version/files/<path>        (publish token) upload one file of the pending manifest
  *   GET  /v1/models/:version/manifest.json       immutable
  *   GET  /v1/models/:version/files/<path>        immutable, ETag = sha256, 304, Range → 206/416
  */
 import { Hono, type Context } from 'hono';
 import { BundlePathSchema } from '../../core/manifest.js';
 import type { AppEnv } from '../app.js';
-import { requireAdmin } from '../lib/auth.js';
+import { requireToken } from '../lib/auth.js';
 import { declaredLength, parseJsonBytes, readBodyCapped, requireJsonContentType } from '../lib/body.js';
 import { ApiError, badRequest, errorResponse } from '../lib/errors.js';
 import { ifNoneMatchHits, ifRangeAllows, parseRange } from '../lib/http.js';
@@ -38,7 +38,7 @@ modelRoutes.get('/v1/models', async (c) => {
   );
 });
 
-modelRoutes.put('/v1/models/:version', requireAdmin, async (c) => {
+modelRoutes.put('/v1/models/:version', requireToken('publish'), async (c) => {
   const version = versionParam(c.req.param('version'));
   requireJsonContentType(c.req.raw);
   // Keep the exact bytes: the published manifest.json is served byte-for-byte as uploaded, so its
@@ -81,7 +81,7 @@ function filePathParam(c: Context<AppEnv>, version: string): string {
   return r.data;
 }
 
-modelRoutes.put('/v1/models/:version/files/*', requireAdmin, async (c) => {
+modelRoutes.put('/v1/models/:version/files/*', requireToken('publish'), async (c) => {
   const version = versionParam(c.req.param('version'));
   const path = filePathParam(c, version);
   try {

@@ -1,10 +1,13 @@
 /**
- * Operations: GET /health and GET /metrics (Prometheus text format 0.0.4).
+ * Operations: GET /health (public) and GET /metrics (read token; Prometheus text format 0.0.4).
+ * /metrics reads every persisted counter and each version's drift report from R2: behind a token
+ * so that nobody else can make the Worker do that on demand.
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../app.js';
 import type { DriftReport } from '../drift/aggregate.js';
 import { defaultVersion } from '../drift/pipeline.js';
+import { requireToken } from '../lib/auth.js';
 import { keys, listPrefixes, mapLimit } from '../lib/keys.js';
 import { compactMetrics, metricName, metrics, readCounters, seriesKey } from '../lib/metrics.js';
 
@@ -23,6 +26,7 @@ const HELP: Record<string, [type: 'counter' | 'gauge', help: string]> = {
   ytsent_samples_accepted_total: ['counter', 'Telemetry items stored, by kind.'],
   ytsent_batches_rejected_total: ['counter', 'Telemetry batches rejected, by kind and reason (the error code).'],
   ytsent_samples_rejected_total: ['counter', 'Items in rejected telemetry batches (when the body had an items array), by kind and reason.'],
+  ytsent_correction_votes_total: ['counter', 'Correction votes recorded (one per feedback item, distinct texts per batch).'],
   ytsent_scrubbed_total: ['counter', 'Identifiers replaced by the server-side scrubber, by kind of telemetry and of identifier (email, url, handle, phone, card, iban).'],
   ytsent_model_bytes_served_total: ['counter', 'Model file bytes sent (200 and 206 responses).'],
   ytsent_models_published_total: ['counter', 'Model versions published.'],
@@ -84,7 +88,7 @@ export function exposition(series: Record<string, number>): string {
   return lines.join('\n') + '\n';
 }
 
-opsRoutes.get('/metrics', async (c) => {
+opsRoutes.get('/metrics', requireToken('read'), async (c) => {
   const bucket = c.env.TELEMETRY;
   // This isolate's own increments become visible (persisted) before the read; other isolates'
   // arrive within METRICS_FLUSH_MS.

@@ -2,10 +2,12 @@
  * Opt-in telemetry: POST /v1/aggregates (consent "stats": on-device hourly aggregates, the only
  * input of drift), POST /v1/samples and POST /v1/feedback (consent "text": scrubbed per-comment rows).
  *
- * Checks in order (first failure answers): 415 content type → 413 declared/actual body size →
- * 400 UTF-8/JSON → 413 item count / text size → 400 schema (incl. consent rules) → 429 per-client
- * rate limit → 400 timestamps → 400 unknown model version → scrub → store exactly once.
- * 202 {accepted, duplicate:false} for a new batch; 200 {duplicate:true} for a batch already stored.
+ * Checks in order (first failure answers): 429 per-network rate limit (before the body is read,
+ * lib/rate-limit.ts) → 415 content type → 413 declared/actual body size → 400 UTF-8/JSON → 413 item
+ * count / text size → 400 schema (incl. consent rules) → 429 per-client rate limit → 400 timestamps
+ * → 400 unknown model version → scrub → store exactly once (→ feedback: one vote per item, see
+ * telemetry/votes.ts). 202 {accepted, duplicate:false} for a new batch; 200 {duplicate:true} for a
+ * batch already stored.
  */
 import { Hono, type Context } from 'hono';
 import { LIMITS } from '../../core/wire.js';
@@ -15,8 +17,10 @@ import { readJson } from '../lib/body.js';
 import { ApiError } from '../lib/errors.js';
 import type { TelemetryKind } from '../lib/keys.js';
 import { metrics } from '../lib/metrics.js';
+import { networkKey, networkRateLimit, rateLimited, withinLimit } from '../lib/rate-limit.js';
 import { getPublished } from '../registry/store.js';
 import { checkSizeLimits, checkTimestamps, encodeBatch, parseBatch, storeBatch, type AnyBatch } from '../telemetry/ingest.js';
+import { recordVotes, type Vote } from '../telemetry/votes.js';
 
 export const telemetryRoutes = new Hono<AppEnv>();
 
@@ -41,19 +45,6 @@ async function requirePublished(bucket: R2Bucket, version: string, now: number):
   throw new ApiError(400, 'unknown_model_version', `model version ${version} is not published`, [{ path: 'model_version', message: 'not a published model version' }]);
 }
 
-/**
- * The per-client limit. If the limiter itself fails, the batch goes through (logged): losing opt-in
- * telemetry to an infrastructure hiccup is worse than a brief window without a limit.
- */
-async function withinRateLimit(limiter: RateLimit, key: string): Promise<boolean> {
-  try {
-    return (await limiter.limit({ key })).success;
-  } catch (e) {
-    console.warn('rate limiter unavailable; allowing the batch', e);
-    return true;
-  }
-}
-
 async function ingest(c: Context<AppEnv>, kind: TelemetryKind): Promise<Response> {
   const config = loadConfig(c.env);
   let items = 0;
@@ -64,11 +55,7 @@ async function ingest(c: Context<AppEnv>, kind: TelemetryKind): Promise<Response
     checkSizeLimits(value, kind);
     const batch: AnyBatch = parseBatch(kind, value);
 
-    if (!(await withinRateLimit(c.env.CLIENT_RATE_LIMITER, `${kind}:${batch.client_id}`))) {
-      throw new ApiError(429, 'rate_limited', `too many batches from this client; retry in ${config.rateLimitPeriodS} s`, undefined, {
-        'Retry-After': String(config.rateLimitPeriodS),
-      });
-    }
+    if (!(await withinLimit(c.env.CLIENT_RATE_LIMITER, `${kind}:${batch.client_id}`))) throw rateLimited(config.rateLimitPeriodS, 'client');
     const now = Date.now();
     checkTimestamps(kind, batch, now, config);
     await requirePublished(c.env.MODELS, batch.model_version, now);
@@ -81,6 +68,12 @@ async function ingest(c: Context<AppEnv>, kind: TelemetryKind): Promise<Response
       metrics.inc('ytsent_batches_total', { kind, outcome: 'accepted' });
       metrics.inc('ytsent_samples_accepted_total', { kind }, result.accepted);
       for (const [scrubKind, n] of Object.entries(encoded.scrubbed)) metrics.inc('ytsent_scrubbed_total', { kind, what: scrubKind }, n);
+      if (kind === 'feedback') {
+        // The stored (scrubbed) lines, so a vote holds exactly the text the export would.
+        const votes = encoded.ndjson.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Vote);
+        const network = networkKey(c.req.header('cf-connecting-ip'));
+        metrics.inc('ytsent_correction_votes_total', {}, await recordVotes(c.env.TELEMETRY, config.clientIdPepper, { clientId: batch.client_id, network }, votes, now));
+      }
     }
     return c.json({ batch_id: result.batch_id, accepted: result.accepted, duplicate: result.duplicate }, result.duplicate ? 200 : 202, {
       'Cache-Control': 'no-store',
@@ -96,6 +89,7 @@ async function ingest(c: Context<AppEnv>, kind: TelemetryKind): Promise<Response
   }
 }
 
-telemetryRoutes.post('/v1/aggregates', (c) => ingest(c, 'aggregates'));
-telemetryRoutes.post('/v1/samples', (c) => ingest(c, 'samples'));
-telemetryRoutes.post('/v1/feedback', (c) => ingest(c, 'feedback'));
+// Every public write route takes networkRateLimit first, before anything reads the body.
+telemetryRoutes.post('/v1/aggregates', networkRateLimit, (c) => ingest(c, 'aggregates'));
+telemetryRoutes.post('/v1/samples', networkRateLimit, (c) => ingest(c, 'samples'));
+telemetryRoutes.post('/v1/feedback', networkRateLimit, (c) => ingest(c, 'feedback'));
