@@ -6,7 +6,7 @@ import { addToAggregate, aggregateState, emptyAggregate } from '../../core/aggre
 import { lowConfidenceThreshold } from '../../core/manifest.js';
 import { AGGREGATE, type Consent } from '../../core/wire.js';
 import { db, getCounters, getMeta } from '../lib/db.js';
-import { BackgroundRequestSchema, type BackgroundRequest, type Reply } from '../lib/messages.js';
+import { BackgroundRequestSchema, PAGE_REQUEST_TYPES, senderKind, type BackgroundRequest, type Reply } from '../lib/messages.js';
 import { activeModel, forgetActiveModel, rollback } from '../lib/model-store.js';
 import { getSettings, resetSettings, updateSettings } from '../lib/settings.js';
 import { aggregateComment, buildSampleItem, consentOf, planBatches, toBatch, type ScoredComment } from '../lib/telemetry-queue.js';
@@ -170,8 +170,17 @@ async function example(consent: Consent | null, now: number, id: string, extensi
 }
 
 /** chrome.runtime.onMessage listener; ignores messages for other contexts. */
-export function onMessage(message: unknown, _sender: chrome.runtime.MessageSender, sendResponse: (reply: Reply<unknown>) => void): boolean {
+export function onMessage(message: unknown, sender: chrome.runtime.MessageSender, sendResponse: (reply: Reply<unknown>) => void): boolean {
   if ((message as { target?: unknown } | null)?.target !== 'background') return false;
+  // Checked before the message is even parsed: a compromised page must not be able to change
+  // settings or consents, delete data or switch models, whatever it sends.
+  const from = senderKind(sender);
+  const type = (message as { type?: unknown }).type;
+  if (from === 'foreign' || (from === 'page' && !PAGE_REQUEST_TYPES.has(type as BackgroundRequest['type']))) {
+    const allowed = from === 'page' ? ` (web pages may only send ${[...PAGE_REQUEST_TYPES].join(', ')})` : '';
+    sendResponse({ ok: false, error: `refused: ${typeof type === 'string' ? type.slice(0, 40) : 'this request'} is only accepted from the extension's own pages${allowed}` });
+    return false;
+  }
   const parsed = BackgroundRequestSchema.safeParse(message);
   if (!parsed.success) {
     sendResponse({ ok: false, error: `bad request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });

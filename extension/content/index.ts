@@ -12,6 +12,7 @@
  */
 import type { Label } from '../../core/labels.js';
 import { languageName } from '../../core/langid.js';
+import { MESSAGE_LIMITS, truncateUtf8 } from '../lib/limits.js';
 import type { ScoredResult, ScoreResponse, VideoSummary } from '../lib/messages.js';
 import { send } from '../lib/send.js';
 import { Badge, SummaryBar, type BadgeState, type Filter, type SummaryCounts } from './ui.js';
@@ -39,8 +40,11 @@ interface Tracked {
   corrected?: Label;
 }
 
-/** Largest batch per message: big enough to amortise messaging, small enough to badge quickly. */
-const MAX_BATCH = 100;
+/**
+ * Largest batch per message: big enough to amortise messaging, small enough to badge quickly
+ * (and within what the service worker accepts).
+ */
+const MAX_BATCH = Math.min(100, MESSAGE_LIMITS.comments_per_request);
 /** Batches in flight at once: messaging and cache lookups of one overlap the inference of another. */
 const MAX_IN_FLIGHT = 4;
 /** Longest slice of reading comments before yielding to the page (ms). */
@@ -322,7 +326,8 @@ class CommentScorer {
       response = await send<ScoreResponse>({
         target: 'background',
         type: 'score',
-        data: { video_id: videoId, comments: batch.map((b, i) => ({ id: String(i), text: b.text })) },
+        // Within the service worker's limits (lib/limits.ts): it refuses longer texts outright.
+        data: { video_id: videoId, comments: batch.map((b, i) => ({ id: String(i), text: truncateUtf8(b.text) })) },
       });
     } catch (err) {
       // The service worker or the model is unavailable: keep the comments pending and retry.
@@ -409,7 +414,7 @@ class CommentScorer {
           const r = await send<{ queued: boolean }>({
             target: 'background',
             type: 'feedback',
-            data: { video_id: this.videoId, text: t.text, predicted: t.result!.label, corrected, score: t.result!.score },
+            data: { video_id: this.videoId, text: truncateUtf8(t.text), predicted: t.result!.label, corrected, score: t.result!.score },
           });
           if (this.tracked.get(el) === t) this.count(t, -1);
           t.corrected = corrected;

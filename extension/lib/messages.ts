@@ -6,9 +6,18 @@
 import { z } from 'zod';
 import type { LanguageGuess } from '../../core/langid.js';
 import { LabelSchema } from '../../core/wire.js';
+import { MESSAGE_LIMITS, textTooLong } from './limits.js';
 import { SettingsPatchSchema } from './settings.js';
 
 const VideoId = z.string().max(64).nullable();
+/** A comment text within MESSAGE_LIMITS (a giant string is refused before it is encoded). */
+const CommentText = z
+  .string()
+  .max(MESSAGE_LIMITS.text_bytes, { message: `longer than ${MESSAGE_LIMITS.text_bytes} UTF-8 bytes`, abort: true })
+  .refine((t) => !textTooLong(t), `longer than ${MESSAGE_LIMITS.text_bytes} UTF-8 bytes`);
+const Comments = z
+  .array(z.object({ id: z.string().max(200), text: CommentText }))
+  .max(MESSAGE_LIMITS.comments_per_request, `at most ${MESSAGE_LIMITS.comments_per_request} comments per request`);
 
 /** Content script, popup and options → service worker. */
 export const BackgroundRequestSchema = z.discriminatedUnion('type', [
@@ -17,13 +26,13 @@ export const BackgroundRequestSchema = z.discriminatedUnion('type', [
     type: z.literal('score'),
     data: z.object({
       video_id: VideoId,
-      comments: z.array(z.object({ id: z.string().max(200), text: z.string().max(20_000) })).max(500),
+      comments: Comments,
     }),
   }),
   z.object({
     target: z.literal('background'),
     type: z.literal('feedback'),
-    data: z.object({ video_id: VideoId, text: z.string().min(1).max(20_000), predicted: LabelSchema, corrected: LabelSchema, score: z.number().optional() }),
+    data: z.object({ video_id: VideoId, text: CommentText.min(1), predicted: LabelSchema, corrected: LabelSchema, score: z.number().optional() }),
   }),
   z.object({ target: z.literal('background'), type: z.literal('get-status'), data: z.object({}).optional() }),
   /** A page that will show comments: load the model now, so the first badges do not wait for it. */
@@ -36,6 +45,24 @@ export const BackgroundRequestSchema = z.discriminatedUnion('type', [
   z.object({ target: z.literal('background'), type: z.literal('delete-all-data'), data: z.object({}).optional() }),
 ]);
 export type BackgroundRequest = z.infer<typeof BackgroundRequestSchema>;
+
+/**
+ * What a web page context (a content script, running in a YouTube renderer that a compromised page
+ * could control) may ask the service worker for: scoring comments, warming the model up for them,
+ * and sending a correction the user made on a badge. Settings, consents, model changes, data
+ * deletion, telemetry uploads and previews are for the extension's own pages only.
+ */
+export const PAGE_REQUEST_TYPES: ReadonlySet<BackgroundRequest['type']> = new Set(['score', 'warm-up', 'feedback']);
+
+/**
+ * Who sent a message, as far as the browser vouches for it: one of the extension's own pages (the
+ * service worker, popup, options page, offscreen document: their URL is inside the extension), a
+ * web page context (a content script: the extension's id, but the page's URL), or anything else.
+ */
+export function senderKind(sender: chrome.runtime.MessageSender): 'extension' | 'page' | 'foreign' {
+  if (sender.id !== chrome.runtime.id) return 'foreign';
+  return typeof sender.url === 'string' && sender.url.startsWith(chrome.runtime.getURL('')) ? 'extension' : 'page';
+}
 
 export interface ScoredResult {
   id: string;
@@ -64,7 +91,11 @@ export const OffscreenRequestSchema = z.discriminatedUnion('type', [
     target: z.literal('offscreen'),
     type: z.literal('score'),
     // The offscreen document has no chrome.storage: the service worker passes the setting along.
-    data: z.object({ model_version: z.string(), texts: z.array(z.string()), execution: z.enum(['auto', 'wasm', 'webgpu']) }),
+    data: z.object({
+      model_version: z.string().max(64),
+      texts: z.array(CommentText).max(MESSAGE_LIMITS.comments_per_request, `at most ${MESSAGE_LIMITS.comments_per_request} texts per request`),
+      execution: z.enum(['auto', 'wasm', 'webgpu']),
+    }),
   }),
   z.object({
     target: z.literal('offscreen'),

@@ -1,13 +1,21 @@
-/** Offscreen document entry: answers the service worker's inference requests. */
+/**
+ * Offscreen document entry: answers the service worker's inference requests, and nobody else's.
+ * Content scripts can message every extension context too; a request from one (a web page
+ * context) is refused, as is any request over the size limits (lib/limits.ts).
+ */
 // First: starts compiling onnxruntime-web's WebAssembly before the rest of the code is evaluated.
 import './runtime.js';
-import { OffscreenRequestSchema, type OffscreenScoreResponse, type Reply, type VerifyResponse } from '../lib/messages.js';
+import { OffscreenRequestSchema, senderKind, type OffscreenScoreResponse, type Reply, type VerifyResponse } from '../lib/messages.js';
 import { Engine } from './engine.js';
 
 const engine = new Engine();
 
-chrome.runtime.onMessage.addListener((message: { target?: unknown }, _sender, sendResponse: (r: Reply<unknown>) => void) => {
+chrome.runtime.onMessage.addListener((message: { target?: unknown }, sender, sendResponse: (r: Reply<unknown>) => void) => {
   if (message?.target !== 'offscreen') return false;
+  if (senderKind(sender) !== 'extension') {
+    sendResponse({ ok: false, error: "refused: the offscreen document only answers the extension's own pages" });
+    return false;
+  }
   const parsed = OffscreenRequestSchema.safeParse(message);
   if (!parsed.success) {
     sendResponse({ ok: false, error: `bad offscreen request: ${parsed.error.message}` });

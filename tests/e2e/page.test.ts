@@ -215,3 +215,45 @@ describe('options', () => {
     await options.close();
   });
 });
+
+describe('message senders', () => {
+  /**
+   * Runs `expression` in the content script's own context on `p` (the extension's isolated world,
+   * found through CDP): exactly what a compromised YouTube renderer driving the content script
+   * could send.
+   */
+  async function inContentScript<T>(p: Page, expression: string): Promise<T> {
+    const cdp = await p.context().newCDPSession(p);
+    try {
+      const contexts: Array<{ id: number; origin: string; name: string; auxData?: { type?: string; isDefault?: boolean } }> = [];
+      cdp.on('Runtime.executionContextCreated', (e: { context: (typeof contexts)[number] }) => contexts.push(e.context));
+      await cdp.send('Runtime.enable');
+      const world = contexts.find((c) => c.auxData?.type === 'isolated' && c.origin === `chrome-extension://${b.extensionId}`);
+      if (!world) throw new Error(`no content-script world among ${JSON.stringify(contexts.map((c) => [c.name, c.origin, c.auxData?.type]))}`);
+      const { result, exceptionDetails } = (await cdp.send('Runtime.evaluate', { expression, contextId: world.id, awaitPromise: true, returnByValue: true })) as {
+        result: { value: T };
+        exceptionDetails?: { text: string; exception?: { description?: string } };
+      };
+      if (exceptionDetails) throw new Error(exceptionDetails.exception?.description ?? exceptionDetails.text);
+      return result.value;
+    } finally {
+      await cdp.detach();
+    }
+  }
+
+  it('refuses update-settings from a content script: settings stay as they were', async () => {
+    const before = (await b.background<{ settings: Record<string, unknown> }>('get-status')).settings;
+    const send = (message: unknown) => inContentScript<{ ok: boolean; error?: string; data?: unknown }>(page, `chrome.runtime.sendMessage(${JSON.stringify(message)})`);
+    // The channel itself works from there: scoring is what content scripts are for.
+    expect(await send({ target: 'background', type: 'score', data: { video_id: null, comments: [{ id: '0', text: 'what a great video' }] } })).toMatchObject({ ok: true });
+    const refused = await send({ target: 'background', type: 'update-settings', data: { consent_text: true, backend_url: 'http://127.0.0.1:1' } });
+    expect(refused).toEqual({ ok: false, error: "refused: update-settings is only accepted from the extension's own pages (web pages may only send score, warm-up, feedback)" });
+    for (const type of ['delete-all-data', 'rollback-model', 'telemetry-preview']) expect(await send({ target: 'background', type }), type).toMatchObject({ ok: false, error: expect.stringMatching(/^refused: /) });
+    // The offscreen document (open: the page's comments were scored) refuses it too.
+    expect(await send({ target: 'offscreen', type: 'status' })).toEqual({ ok: false, error: "refused: the offscreen document only answers the extension's own pages" });
+    expect((await b.background<{ settings: Record<string, unknown> }>('get-status')).settings).toEqual(before);
+    // The same change from the options page goes through.
+    expect(await b.background('update-settings', { consent_stats: true })).toMatchObject({ consent_stats: true });
+    await b.background('update-settings', { consent_stats: false });
+  });
+});

@@ -7,6 +7,21 @@ import 'fake-indexeddb/auto';
 
 type Listener = (changes: Record<string, { oldValue?: unknown; newValue?: unknown }>, area: string) => void;
 
+/** The fake extension's id: its pages live under chrome-extension://<id>/. */
+export const EXTENSION_ID = 'abcdefghijklmnopabcdefghijklmnop';
+
+type MessageListener = (message: unknown, sender: chrome.runtime.MessageSender, sendResponse: (reply: unknown) => void) => boolean | undefined;
+export const messageListeners: MessageListener[] = [];
+
+/** Senders as Chrome describes them: an extension page, and a content script in a YouTube tab. */
+export const SENDERS = {
+  options: { id: EXTENSION_ID, url: `chrome-extension://${EXTENSION_ID}/options/options.html`, tab: { id: 7 } as chrome.tabs.Tab },
+  popup: { id: EXTENSION_ID, url: `chrome-extension://${EXTENSION_ID}/popup/popup.html` },
+  serviceWorker: { id: EXTENSION_ID, url: `chrome-extension://${EXTENSION_ID}/service-worker-loader.js` },
+  contentScript: { id: EXTENSION_ID, url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', tab: { id: 3 } as chrome.tabs.Tab, frameId: 0, origin: 'https://www.youtube.com' },
+  otherExtension: { id: 'ponmlkjihgfedcbaponmlkjihgfedcba', url: 'chrome-extension://ponmlkjihgfedcbaponmlkjihgfedcba/page.html' },
+} satisfies Record<string, chrome.runtime.MessageSender>;
+
 export function installChromeFake(options: { grantedOrigins?: string[] } = {}): { storage: Map<string, unknown> } {
   const storage = new Map<string, unknown>();
   const listeners: Listener[] = [];
@@ -31,8 +46,11 @@ export function installChromeFake(options: { grantedOrigins?: string[] } = {}): 
       onChanged: { addListener: (l: Listener) => listeners.push(l) },
     },
     runtime: {
+      id: EXTENSION_ID,
       getManifest: () => ({ version: '0.1.0' }),
-      getURL: (path: string) => `chrome-extension://test/${path}`,
+      getURL: (path: string) => `chrome-extension://${EXTENSION_ID}/${path}`,
+      // Listeners a module registers on import (the offscreen document's), for tests to call.
+      onMessage: { addListener: (l: MessageListener) => messageListeners.push(l) },
     },
     permissions: {
       // Chrome match patterns without a port match every port.

@@ -3,7 +3,7 @@
  * patches and consents, the telemetry preview, and deleting all local data.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { installChromeFake } from './chrome-fake.js';
+import { SENDERS, installChromeFake } from './chrome-fake.js';
 import { offscreenCalls, toOffscreenInNode } from './offscreen-node.js';
 
 installChromeFake();
@@ -15,7 +15,8 @@ const { db } = await import('../../../extension/lib/db.js');
 type Reply = { ok: true; data: any } | { ok: false; error: string };
 function call(message: unknown): Promise<Reply> {
   return new Promise((resolve) => {
-    const async = onMessage(message, {} as chrome.runtime.MessageSender, resolve);
+    // As the options page sends them (page contexts: senders.test.ts).
+    const async = onMessage(message, SENDERS.options, resolve);
     if (!async && (message as { target?: string })?.target !== 'background') resolve({ ok: false, error: 'ignored' });
   });
 }
