@@ -179,31 +179,36 @@ describe('popup', () => {
 });
 
 describe('options', () => {
-  it('previews exactly what each consent would send, live, and deletes all local data', async () => {
+  it('previews exactly what the queue holds and what each consent would send, live, and deletes all local data', async () => {
     const options = await b.context.newPage();
     await options.goto(`chrome-extension://${b.extensionId}/options/options.html`);
-    await options.waitForFunction(() => document.querySelector('#preview')?.textContent?.includes('nothing is sent'));
+    await options.waitForFunction(() => document.querySelector('#preview-example')?.textContent?.includes('nothing is sent'));
+    expect(await options.textContent('#preview')).toBe('Nothing is waiting to be sent.');
     expect(await options.isChecked('#consent_stats')).toBe(false);
     expect(await options.isChecked('#consent_text')).toBe(false);
 
+    type Example = { consent: string; uploads: Array<{ endpoint: string; body: { consent: string; items: Array<Record<string, unknown>> } }> };
     await options.check('#consent_stats');
-    await options.waitForFunction(() => document.querySelector('#preview')!.textContent!.includes('"consent": "stats"'));
-    const stats = JSON.parse((await options.textContent('#preview'))!) as { items: Array<Record<string, unknown>> };
-    expect(stats.items.length).toBeGreaterThan(0);
-    for (const item of stats.items) {
-      expect(item).not.toHaveProperty('text');
-      expect(item).not.toHaveProperty('video_id');
+    await options.waitForFunction(() => document.querySelector('#preview-example')!.textContent!.includes('"consent": "stats"'));
+    const stats = JSON.parse((await options.textContent('#preview-example'))!) as Example;
+    // Statistics are one hourly aggregate: counts only, nothing per comment.
+    expect(stats.uploads.map((u) => u.endpoint)).toEqual(['/v1/aggregates']);
+    for (const item of stats.uploads[0]!.body.items) {
+      expect(Object.keys(item).sort()).toEqual(['confidence_counts', 'hour_from', 'hour_to', 'label_counts', 'languages', 'n', 'token_counts', 'token_n']);
     }
 
     await options.check('#consent_text');
-    await options.waitForFunction(() => document.querySelector('#preview')!.textContent!.includes('"consent": "text"'));
-    const text = JSON.parse((await options.textContent('#preview'))!) as { items: Array<{ text?: string }> };
-    expect(text.items.every((i) => typeof i.text === 'string')).toBe(true);
+    await options.waitForFunction(() => document.querySelector('#preview-example')!.textContent!.includes('"consent": "text"'));
+    const text = JSON.parse((await options.textContent('#preview-example'))!) as Example;
+    expect(text.uploads.map((u) => u.endpoint)).toEqual(['/v1/aggregates', '/v1/samples']);
+    expect(text.uploads[1]!.body.items.every((i) => typeof i.text === 'string' && (i.ts as number) % 3_600_000 === 0)).toBe(true);
     expect((await b.background<{ settings: { consent_text: boolean } }>('get-status')).settings.consent_text).toBe(true);
+    // Nothing was scored since: the queue itself is still empty, and the preview says so.
+    expect(await options.textContent('#preview')).toBe('Nothing is waiting to be sent.');
 
     // Statistics off turns both off: the text consent includes statistics.
     await options.uncheck('#consent_stats');
-    await options.waitForFunction(() => document.querySelector('#preview')!.textContent!.includes('nothing is sent'));
+    await options.waitForFunction(() => document.querySelector('#preview-example')!.textContent!.includes('nothing is sent'));
     expect(await options.isChecked('#consent_text')).toBe(false);
 
     options.once('dialog', (d) => void d.accept());

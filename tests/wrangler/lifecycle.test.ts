@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelManifest } from '../../core/manifest.js';
+import { addToAggregate, emptyAggregate } from '../../core/aggregates.js';
+import { AGGREGATE, HOUR_MS, hourFloor } from '../../core/wire.js';
 import type { DriftReport } from '../../worker/drift/aggregate.js';
 import { PublishError, publishModel } from '../../scripts/publish-model.js';
 import { groupAlive, startWranglerDev, type WranglerDev } from '../../scripts/wrangler-dev.js';
@@ -99,24 +101,34 @@ describe('wrangler dev end to end', () => {
     expect(((await telemetry.json()) as { error: { code: string } }).error.code).toBe('body_too_large');
   });
 
-  it('ingests samples, folds them on the scheduled event and reports no drift for reference-like data', async () => {
+  it('ingests hourly aggregates, folds them on the scheduled event and reports no drift for reference-like data', async () => {
     await awayFromHourEnd();
     const items = itemsLikeReference(model.manifest);
-    const batches: Array<Record<string, unknown>> = [];
+    // As installs send them: aggregates of the last ended hour, 100 comments each, 24 per batch.
+    const hour = hourFloor(Date.now()) - HOUR_MS;
+    const aggregates = [];
     for (let i = 0; i < items.length; i += 100) {
+      const agg = emptyAggregate(hour);
+      for (const x of items.slice(i, i + 100)) addToAggregate(agg, { label: x.label, confidence: x.score, lang: x.lang, tokens: x.tokens }, hour);
+      // The last one holds the remainder (31 comments for the committed model's 14,231).
+      expect(agg.n).toBeGreaterThanOrEqual(AGGREGATE.min_comments);
+      aggregates.push(agg);
+    }
+    const batches: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < aggregates.length; i += AGGREGATE.per_batch) {
       batches.push({
         batch_id: crypto.randomUUID(),
         client_id: `lifecycle-client-${String(batches.length % 16).padStart(4, '0')}`,
         model_version: model.manifest.version,
         consent: 'stats',
-        items: items.slice(i, i + 100),
+        items: aggregates.slice(i, i + AGGREGATE.per_batch),
       });
     }
     let accepted = 0;
     for (let i = 0; i < batches.length; i += 8) {
       const answers = await Promise.all(
         batches.slice(i, i + 8).map(async (b) => {
-          const res = await fetch(`${dev.url}/v1/samples`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(b) });
+          const res = await fetch(`${dev.url}/v1/aggregates`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(b) });
           const text = await res.text();
           expect(res.status, text).toBe(202);
           return (JSON.parse(text) as { accepted: number }).accepted;
@@ -124,7 +136,7 @@ describe('wrangler dev end to end', () => {
       );
       accepted += answers.reduce((a, b) => a + b, 0);
     }
-    expect(accepted).toBe(items.length);
+    expect(accepted).toBe(aggregates.length);
 
     const fired = await fetch(`${dev.url}/__scheduled?cron=${encodeURIComponent('5 * * * *')}`);
     expect(fired.status).toBe(200);
@@ -151,13 +163,13 @@ describe('wrangler dev end to end', () => {
     const history = (await (await fetch(`${dev.url}/v1/drift/history`, read)).json()) as { reports: unknown[] };
     expect(history.reports).toHaveLength(1);
     const metrics = await (await fetch(`${dev.url}/metrics`, read)).text();
-    expect(metrics).toContain(`ytsent_samples_accepted_total{kind="samples"} ${items.length}`);
+    expect(metrics).toContain(`ytsent_samples_accepted_total{kind="aggregates"} ${aggregates.length}`);
     expect(metrics).toContain(`ytsent_drift_status{model_version="${model.manifest.version}",verdict="ok"} 1`);
     // The dashboard also takes the read token as an HTTP Basic password, so a browser can ask for it.
     expect((await fetch(`${dev.url}/dashboard`)).headers.get('WWW-Authenticate')).toBe('Basic realm="ytsent-read"');
     const dashboard = await fetch(`${dev.url}/dashboard`, { headers: { Authorization: `Basic ${btoa(`operator:${SECRETS.READ_TOKEN}`)}` } });
     expect(dashboard.status).toBe(200);
-    expect(await dashboard.text()).toContain(`Samples per hour (total ${items.length})`);
+    expect(await dashboard.text()).toContain(`Comments per hour, from on-device aggregates (total ${items.length})`);
   });
 
   it('stops with no process left behind', async () => {
