@@ -2,12 +2,17 @@
  * Publish a model bundle to the registry and (optionally) promote it on a channel.
  *
  *   npm run publish-model -- models/<version> [--channel stable] [--url http://127.0.0.1:8787]
- *                            [--token-file FILE] [--promote-token-file FILE]
+ *                            [--key-file FILE] [--token-file FILE] [--promote-token-file FILE]
  *
  * 1. Verifies the bundle locally: manifest schema (core's parseManifest), every file's size and sha256.
- * 2. PUT /v1/models/<version> with manifest.json; uploads the files the server says it lacks; PUT again
- *    to publish (docs/API.md "Publishing a model").
- * 3. POST /v1/channels/<channel> {version}.
+ * 2. Signs the exact manifest.json bytes with the offline release key (core/release-signature.ts;
+ *    `npm run keygen` makes one): --key-file, else $YTSENT_RELEASE_KEY_FILE, else
+ *    ~/.ytsent/release-key.json. Extensions refuse a model whose signature does not verify against
+ *    the key pinned in their build (docs/RELEASES.md).
+ * 3. PUT /v1/models/<version> with manifest.json, then PUT /v1/models/<version>/manifest.sig with the
+ *    signature (before the version can be visible complete); uploads the files the server says it
+ *    lacks; PUT the manifest again to publish (docs/API.md "Publishing a model").
+ * 4. POST /v1/channels/<channel> {version}.
  *
  * Idempotent: re-publishing the identical bundle reports "already published" and succeeds; a different
  * bundle under a published version fails (versions are immutable).
@@ -18,9 +23,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseManifest, type ModelManifest } from '../core/manifest.js';
+import { encodeSignature, parseReleaseKey, signManifest, type ReleaseKeyFile } from '../core/release-signature.js';
 import { readDevVars, readTokenFile } from './dev-secrets.js';
 
 export interface PublishOptions {
@@ -33,7 +40,25 @@ export interface PublishOptions {
   promoteToken?: string;
   /** Channel to promote the version on; none = publish only. */
   channel?: string;
+  /**
+   * The release key that signs the manifest. Without one the version is published unsigned, and
+   * extensions refuse it: only library callers whose extension trusts no key may leave it out.
+   */
+  releaseKey?: ReleaseKeyFile;
   log?: (line: string) => void;
+}
+
+/** Where `npm run keygen` writes the release key unless told otherwise: outside any repository. */
+export const DEFAULT_RELEASE_KEY_FILE = join(homedir(), '.ytsent', 'release-key.json');
+
+/** Reads and checks a release key file (its public half must belong to its secret half). */
+export async function readReleaseKey(path: string): Promise<ReleaseKeyFile> {
+  if (!existsSync(path)) throw new PublishError(`release key ${path} does not exist: make one with \`npm run keygen\` (docs/RELEASES.md)`);
+  try {
+    return await parseReleaseKey(JSON.parse(readFileSync(path, 'utf8')));
+  } catch (e) {
+    throw new PublishError(`release key ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 export interface PublishResult {
@@ -41,6 +66,8 @@ export interface PublishResult {
   /** `published`: this call published it; `already_published`: it was, identically. */
   status: 'published' | 'already_published';
   uploaded: string[];
+  /** Id of the key that signed the manifest; null: published unsigned. */
+  signed_by: string | null;
   channel?: { name: string; changed: boolean; previous: string | null };
 }
 
@@ -136,6 +163,15 @@ export async function publishModel(options: PublishOptions): Promise<PublishResu
     throw new PublishError(`version ${version} is already published with a different manifest; versions are immutable: bump the version (${errorText(answer)})`);
   }
   if (answer.status === 401) throw new PublishError(`registry refused the publish token: ${errorText(answer)}`);
+  if (options.releaseKey && (answer.status === 200 || answer.status === 201 || answer.status === 202)) {
+    const signature = new TextDecoder().decode(encodeSignature(await signManifest(new Uint8Array(manifestBytes), options.releaseKey)));
+    const signed = await call(`${base}/v1/models/${version}/manifest.sig`, () => ({ method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' }, body: signature }));
+    if (signed.status === 409) throw new PublishError(`${version} is published with another signature (signed by another key?); versions are immutable: bump the version (${errorText(signed)})`);
+    if (signed.status !== 200 && signed.status !== 201) throw new PublishError(`storing the signature of ${version} failed: HTTP ${signed.status} ${errorText(signed)}`);
+    log(`signed ${version} with release key ${options.releaseKey.key_id}`);
+  } else if (!options.releaseKey) {
+    log(`${version} is not signed: extensions will refuse it (sign with a release key: npm run keygen)`);
+  }
   if (answer.status === 202) {
     const missing = (answer.body.missing as Array<{ path: string; bytes: number }>) ?? [];
     for (const f of missing) {
@@ -163,7 +199,7 @@ export async function publishModel(options: PublishOptions): Promise<PublishResu
     throw new PublishError(`publishing ${version} failed: HTTP ${answer.status} ${errorText(answer)}`);
   }
 
-  const result: PublishResult = { version, status, uploaded };
+  const result: PublishResult = { version, status, uploaded, signed_by: options.releaseKey?.key_id ?? null };
   if (options.channel) {
     const promoted = await call(`${base}/v1/channels/${options.channel}`, () => ({
       method: 'POST',
@@ -189,13 +225,15 @@ function cliToken(name: string, file: string | undefined, repoRoot: string): str
 
 async function main(): Promise<void> {
   const usage =
-    'usage: npm run publish-model -- models/<version> [--channel stable] [--url URL] [--token-file FILE] [--promote-token-file FILE]\n' +
+    'usage: npm run publish-model -- models/<version> [--channel stable] [--url URL] [--key-file FILE] [--token-file FILE] [--promote-token-file FILE]\n' +
+    `release key: --key-file or $YTSENT_RELEASE_KEY_FILE, else ${DEFAULT_RELEASE_KEY_FILE} (npm run keygen)\n` +
     'tokens: --token-file or $ADMIN_PUBLISH_TOKEN (publishing), --promote-token-file or $ADMIN_PROMOTE_TOKEN (with --channel); else .dev.vars';
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
       channel: { type: 'string' },
       url: { type: 'string', default: 'http://127.0.0.1:8787' },
+      'key-file': { type: 'string' },
       'token-file': { type: 'string' },
       'promote-token-file': { type: 'string' },
       // Parsed only to refuse it with a clear message.
@@ -217,7 +255,8 @@ async function main(): Promise<void> {
     if (!publishToken) throw new PublishError('no publish token: use --token-file FILE, set ADMIN_PUBLISH_TOKEN, or run `npm start` once to create .dev.vars');
     const promoteToken = values.channel ? cliToken('ADMIN_PROMOTE_TOKEN', values['promote-token-file'], repoRoot) : null;
     if (values.channel && !promoteToken) throw new PublishError('no promote token for --channel: use --promote-token-file FILE, set ADMIN_PROMOTE_TOKEN, or run `npm start` once');
-    await publishModel({ dir: resolve(positionals[0]!), url: values.url!, publishToken, promoteToken: promoteToken ?? undefined, channel: values.channel });
+    const releaseKey = await readReleaseKey(values['key-file'] ?? (process.env.YTSENT_RELEASE_KEY_FILE || DEFAULT_RELEASE_KEY_FILE));
+    await publishModel({ dir: resolve(positionals[0]!), url: values.url!, publishToken, promoteToken: promoteToken ?? undefined, channel: values.channel, releaseKey });
   } catch (e) {
     console.error(`publish-model: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(e instanceof PublishError ? 1 : 2);

@@ -1,8 +1,10 @@
 /**
  * Model registry and distribution in workerd with miniflare's R2: the publish protocol,
- * immutability, digest/size verification, conditional and range requests, channels.
+ * immutability, digest/size verification, conditional and range requests, channels, release
+ * signatures (stored and served; made here with keys generated per run).
  */
 import { describe, expect, it } from 'vitest';
+import { encodeSignature, generateReleaseKey, pinnedKeyOf, signManifest, verifyManifestSignature } from '../../core/release-signature.js';
 import {
   call,
   callJson,
@@ -375,5 +377,71 @@ describe('channels', () => {
     expect(res.status).toBe(200);
     expect(body).toMatchObject({ status: 'ok', model_version: '5.1.0' });
     expect(body.uptime_s).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('release signatures', () => {
+  const putSignature = (version: string, body: Uint8Array | string, headers: Record<string, string> = publisher()) =>
+    call(`/v1/models/${version}/manifest.sig`, { method: 'PUT', headers: { 'Content-Type': 'application/json', ...headers }, body });
+  const manifestBytes = async (version: string) => new Uint8Array(await (await call(`/v1/models/${version}/manifest.json`)).arrayBuffer());
+
+  it('stores the signature made with the offline key and serves it byte for byte; it verifies against what the registry serves', async () => {
+    const key = await generateReleaseKey();
+    const bundle = await makeBundle('7.0.0');
+    expect((await putManifest(bundle)).status).toBe(202);
+    const signature = encodeSignature(await signManifest(new TextEncoder().encode(bundle.manifestText), key));
+    const stored = await putSignature('7.0.0', signature);
+    expect(stored.status).toBe(201);
+    // Pending: nothing is served, the signature neither.
+    expect((await call('/v1/models/7.0.0/manifest.sig')).status).toBe(404);
+    expect((await publish(bundle)).status).toBe(201);
+
+    const served = await call('/v1/models/7.0.0/manifest.sig');
+    expect(served.status).toBe(200);
+    expect(served.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
+    const servedBytes = new Uint8Array(await served.arrayBuffer());
+    expect(servedBytes).toEqual(signature);
+    expect(await verifyManifestSignature(await manifestBytes('7.0.0'), servedBytes, [pinnedKeyOf(key)])).toEqual({ ok: true, key_id: key.key_id });
+    expect((await call('/v1/models/7.0.0/manifest.sig', { headers: { 'If-None-Match': served.headers.get('ETag')! } })).status).toBe(304);
+
+    // Publishing again with the same key (Ed25519 signatures are deterministic) is a no-op...
+    expect(await (await putSignature('7.0.0', signature)).json()).toMatchObject({ already_stored: true });
+    // ...another signature of a published version is refused: versions are immutable.
+    const other = encodeSignature(await signManifest(new TextEncoder().encode(bundle.manifestText), await generateReleaseKey()));
+    const conflict = await callJson<Err>('/v1/models/7.0.0/manifest.sig', { method: 'PUT', headers: publisher({ 'Content-Type': 'application/json' }), body: other });
+    expect(conflict.res.status).toBe(409);
+    expect(conflict.body.error.code).toBe('signature_exists');
+    expect(new Uint8Array(await (await call('/v1/models/7.0.0/manifest.sig')).arrayBuffer())).toEqual(signature);
+  });
+
+  it('refuses a signature of another manifest, a malformed one, one for an unknown version, and one without the publish token', async () => {
+    const key = await generateReleaseKey();
+    const bundle = await makeBundle('7.1.0');
+    expect((await publish(bundle)).status).toBe(201);
+    const elsewhere = encodeSignature(await signManifest(new TextEncoder().encode(bundle.manifestText + ' '), key));
+    const mismatch = await callJson<Err>('/v1/models/7.1.0/manifest.sig', { method: 'PUT', headers: publisher({ 'Content-Type': 'application/json' }), body: elsewhere });
+    expect(mismatch.res.status).toBe(422);
+    expect(mismatch.body.error.code).toBe('signature_mismatch');
+    const malformed = await callJson<Err>('/v1/models/7.1.0/manifest.sig', { method: 'PUT', headers: publisher({ 'Content-Type': 'application/json' }), body: '{"format":"x"}' });
+    expect(malformed.res.status).toBe(400);
+    expect(malformed.body.error.code).toBe('invalid_signature');
+    const good = encodeSignature(await signManifest(new TextEncoder().encode(bundle.manifestText), key));
+    expect((await putSignature('7.9.9', good)).status).toBe(404);
+    expect((await putSignature('7.1.0', good, {})).status).toBe(401);
+    expect((await putSignature('7.1.0', good, promoter())).status).toBe(401);
+    expect((await putSignature('7.1.0', new Uint8Array(5000).fill(32))).status).toBe(413);
+    // None of that stored anything.
+    expect(await listKeys(testEnv.MODELS, 'models/7.1.0/')).toEqual(['models/7.1.0/manifest.json']);
+  });
+
+  it('answers 404 "unsigned" for a version published without a signature, which may be signed once later', async () => {
+    const bundle = await makeBundle('7.2.0');
+    expect((await publish(bundle)).status).toBe(201);
+    const unsigned = await callJson<Err>('/v1/models/7.2.0/manifest.sig');
+    expect(unsigned.res.status).toBe(404);
+    expect(unsigned.body.error.code).toBe('unsigned');
+    const signature = encodeSignature(await signManifest(await manifestBytes('7.2.0'), await generateReleaseKey()));
+    expect((await putSignature('7.2.0', signature)).status).toBe(201);
+    expect((await call('/v1/models/7.2.0/manifest.sig')).status).toBe(200);
   });
 });

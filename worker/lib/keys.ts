@@ -6,6 +6,7 @@
  *   staging/<uuid>                     an upload being verified (deleted right after)
  *   pending/<version>/manifest.json    manifest of an upload in progress (never served)
  *   models/<version>/manifest.json     published manifest: its existence is what publishes a version
+ *   models/<version>/manifest.sig      its release signature (written by publish-model; the Worker holds no key)
  *   channels/<channel>.json            current version, rollback stack, history
  *
  * TELEMETRY bucket:
@@ -25,6 +26,7 @@ export const keys = {
   staging: (id: string) => `staging/${id}`,
   pendingManifest: (version: string) => `pending/${version}/manifest.json`,
   manifest: (version: string) => `models/${version}/manifest.json`,
+  manifestSignature: (version: string) => `models/${version}/manifest.sig`,
   manifestPrefix: 'models/',
   channel: (channel: string) => `channels/${channel}.json`,
   channelPrefix: 'channels/',

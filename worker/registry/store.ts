@@ -16,8 +16,18 @@
  *
  * Content addressing also makes concurrent or stale uploads harmless (same key ⇒ same bytes) and
  * stores a file shared by several versions once.
+ *
+ * Release signatures (docs/RELEASES.md): `PUT /v1/models/:version/manifest.sig` stores the detached
+ * signature publish-model made with the offline release key, next to the manifest. The Worker holds
+ * no key and cannot sign; it only checks that the document is well formed and names the sha256 of
+ * this version's manifest, so a mistake is caught at publish time rather than on every install. The
+ * extension verifies the signature itself against the key pinned in its build. A pending version's
+ * signature may be replaced (a new pending manifest needs a new one); a published one's is written
+ * once.
  */
 import { compareSemver, parseManifest, ManifestError, type ModelManifest } from '../../core/manifest.js';
+import { ManifestSignatureSchema, SIGNATURE_MAX_BYTES } from '../../core/release-signature.js';
+import { issuesOf } from '../../core/wire.js';
 import { ApiError } from '../lib/errors.js';
 import { canonicalJson, sha256Hex, toHex } from '../lib/hash.js';
 import { keys, listAll, mapLimit } from '../lib/keys.js';
@@ -256,6 +266,45 @@ async function pump(from: ReadableStream<Uint8Array>, to: WritableStream<Uint8Ar
     await reader.cancel(e).catch(() => undefined);
     throw e;
   }
+}
+
+export { SIGNATURE_MAX_BYTES };
+
+/** Stores `bytes` as the release signature of `version` (pending or published); see the module comment. */
+export async function putSignature(bucket: R2Bucket, version: string, bytes: Uint8Array): Promise<{ created: boolean }> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(decoder.decode(bytes));
+  } catch {
+    raw = undefined;
+  }
+  const parsed = ManifestSignatureSchema.safeParse(raw);
+  if (!parsed.success) throw new ApiError(400, 'invalid_signature', 'the body is not a manifest signature document (docs/RELEASES.md)', issuesOf(parsed.error));
+  const doc = parsed.data;
+  const published = await getPublished(bucket, version);
+  const target = published ?? (await getPending(bucket, version));
+  if (!target) throw new ApiError(404, 'unknown_version', `model version ${version} is neither published nor being uploaded`);
+  if (doc.manifest_sha256 !== target.sha256) {
+    throw new ApiError(422, 'signature_mismatch', `the signature is for manifest sha256 ${doc.manifest_sha256}, but ${version}'s manifest is ${target.sha256}`, [
+      { path: 'manifest_sha256', message: `expected ${target.sha256}` },
+    ]);
+  }
+  const key = keys.manifestSignature(version);
+  const options: R2PutOptions = { httpMetadata: { contentType: 'application/json' }, customMetadata: { key_id: doc.key_id, manifest_sha256: doc.manifest_sha256 } };
+  if (!published) {
+    await bucket.put(key, bytes, options);
+    return { created: true };
+  }
+  if ((await bucket.put(key, bytes, { ...options, onlyIf: { etagDoesNotMatch: '*' } })) !== null) return { created: true };
+  const existing = await bucket.get(key);
+  if (existing && (await sha256Hex(new Uint8Array(await existing.arrayBuffer()))) === (await sha256Hex(bytes))) return { created: false };
+  throw new ApiError(409, 'signature_exists', `version ${version} is published with another signature; published versions are immutable`);
+}
+
+/** The stored release signature of a published `version`, or null. */
+export async function getSignature(bucket: R2Bucket, version: string): Promise<Uint8Array | null> {
+  const obj = await bucket.get(keys.manifestSignature(version));
+  return obj ? new Uint8Array(await obj.arrayBuffer()) : null;
 }
 
 /** Published versions with their summaries, newest first by semver. */

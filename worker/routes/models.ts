@@ -3,7 +3,9 @@
  *   GET  /v1/models                              published versions (newest first) and their channels
  *   PUT  /v1/models/:version                     (publish token) manifest → 202 pending | 201 published | 200 identical
  *   PUT  /v1/models/:version/files/<path>        (publish token) upload one file of the pending manifest
+ *   PUT  /v1/models/:version/manifest.sig        (publish token) the release signature (docs/RELEASES.md)
  *   GET  /v1/models/:version/manifest.json       immutable
+ *   GET  /v1/models/:version/manifest.sig        the release signature, immutable; 404 unsigned
  *   GET  /v1/models/:version/files/<path>        immutable, ETag = sha256, 304, Range → 206/416
  */
 import { Hono, type Context } from 'hono';
@@ -12,11 +14,12 @@ import type { AppEnv } from '../app.js';
 import { requireToken } from '../lib/auth.js';
 import { declaredLength, parseJsonBytes, readBodyCapped, requireJsonContentType } from '../lib/body.js';
 import { ApiError, badRequest, errorResponse } from '../lib/errors.js';
+import { sha256Hex } from '../lib/hash.js';
 import { ifNoneMatchHits, ifRangeAllows, parseRange } from '../lib/http.js';
 import { keys } from '../lib/keys.js';
 import { metrics } from '../lib/metrics.js';
 import { listChannels } from '../registry/channels.js';
-import { MANIFEST_MAX_BYTES, getPublished, listPublished, putFile, putManifest, validateManifest } from '../registry/store.js';
+import { MANIFEST_MAX_BYTES, SIGNATURE_MAX_BYTES, getPublished, getSignature, listPublished, putFile, putManifest, putSignature, validateManifest } from '../registry/store.js';
 import { versionParam } from './params.js';
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -103,6 +106,26 @@ modelRoutes.get('/v1/models/:version/manifest.json', async (c) => {
   const headers = { ETag: etag, 'Cache-Control': IMMUTABLE, 'X-Model-Version': version };
   if (ifNoneMatchHits(c.req.header('if-none-match'), etag)) return new Response(null, { status: 304, headers });
   return new Response(stored.bytes, { status: 200, headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8' } });
+});
+
+modelRoutes.put('/v1/models/:version/manifest.sig', requireToken('publish'), async (c) => {
+  const version = versionParam(c.req.param('version'));
+  requireJsonContentType(c.req.raw);
+  const { created } = await putSignature(c.env.MODELS, version, await readBodyCapped(c.req.raw, SIGNATURE_MAX_BYTES));
+  return c.json({ status: 'stored', version, already_stored: !created, signature_url: `/v1/models/${version}/manifest.sig` }, created ? 201 : 200);
+});
+
+modelRoutes.get('/v1/models/:version/manifest.sig', async (c) => {
+  const version = versionParam(c.req.param('version'));
+  if (!(await getPublished(c.env.MODELS, version))) throw new ApiError(404, 'unknown_version', `model version ${version} is not published`);
+  const bytes = await getSignature(c.env.MODELS, version);
+  // The 404 carries no cache headers (a version published unsigned may be signed later); a stored
+  // signature of a published version never changes.
+  if (!bytes) throw new ApiError(404, 'unsigned', `model version ${version} has no release signature`);
+  const etag = `"${await sha256Hex(bytes)}"`;
+  const headers = { ETag: etag, 'Cache-Control': IMMUTABLE, 'X-Model-Version': version };
+  if (ifNoneMatchHits(c.req.header('if-none-match'), etag)) return new Response(null, { status: 304, headers });
+  return new Response(bytes, { status: 200, headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8' } });
 });
 
 function contentTypeOf(path: string): string {
