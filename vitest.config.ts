@@ -12,8 +12,12 @@ export default defineConfig({
     projects: [
       {
         resolve: {
-          // The extension's build-time module (vite.config.ts) → the committed bundle.
-          alias: { 'virtual:ytsent-default-model': fileURLToPath(new URL('./tests/unit/extension/default-model.ts', import.meta.url)) },
+          // The extension's build-time modules (vite.config.ts) → the committed bundle, and release
+          // keys the tests pin themselves.
+          alias: {
+            'virtual:ytsent-default-model': fileURLToPath(new URL('./tests/unit/extension/default-model.ts', import.meta.url)),
+            'virtual:ytsent-release-keys': fileURLToPath(new URL('./tests/unit/extension/release-keys.ts', import.meta.url)),
+          },
         },
         test: {
           name: 'unit',

@@ -9,6 +9,11 @@
  * whose backend is not https. A local development or test build may use http://127.0.0.1 or
  * http://localhost when asked for explicitly: `npm run package -- --allow-dev-backend` or
  * YTSENT_ALLOW_DEV_BACKEND=1.
+ *
+ * A release also trusts exactly the release keys committed in extension/release-keys.json
+ * (docs/RELEASES.md): the build lists the keys it pins in release-keys.json (vite.config.ts), and
+ * packaging refuses a build that pins none (it could never update its model) or one that pins a
+ * development or test key (YTSENT_EXTRA_RELEASE_KEYS), except with the same development flag.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -40,6 +45,31 @@ export function checkBackend(manifest: { host_permissions?: string[] }, allowDev
   );
 }
 
+export class UntrustedReleaseKeysError extends Error {
+  override name = 'UntrustedReleaseKeysError';
+}
+
+/** Where the build's pinned keys may come from in a release (vite.config.ts writes the origin). */
+const COMMITTED_KEYS = 'extension/release-keys.json';
+
+/**
+ * Throws unless the build pins at least one release key and only committed ones (any, with
+ * `allowDev`). A build without release-keys.json was not made by vite.config.ts: nothing to check.
+ */
+export function checkReleaseKeys(dir: string, allowDev: boolean): void {
+  const path = join(dir, 'release-keys.json');
+  if (!existsSync(path)) return;
+  const { keys } = JSON.parse(readFileSync(path, 'utf8')) as { keys: Array<{ key_id: string; origin: string }> };
+  if (allowDev) return;
+  const extra = keys.filter((k) => k.origin !== COMMITTED_KEYS);
+  if (extra.length > 0) {
+    throw new UntrustedReleaseKeysError(
+      `the build trusts release keys that are not in ${COMMITTED_KEYS} (${extra.map((k) => `${k.key_id} from ${k.origin}`).join(', ')}): build a release without YTSENT_EXTRA_RELEASE_KEYS`,
+    );
+  }
+  if (keys.length === 0) throw new UntrustedReleaseKeysError(`the build pins no release key, so it could never accept a model update: run \`npm run keygen\`, commit ${COMMITTED_KEYS} and build again`);
+}
+
 export interface PackageOptions {
   /** Accept a backend on http://127.0.0.1 or http://localhost (development and test builds only). */
   allowDevBackend?: boolean;
@@ -48,6 +78,7 @@ export interface PackageOptions {
 export function packageExtension(dir: string, outDir: string, options: PackageOptions = {}): { path: string; bytes: number; files: number } {
   if (!existsSync(join(dir, 'manifest.json'))) throw new Error(`${dir}: no manifest.json (run npm run build first)`);
   checkBackend(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { host_permissions?: string[] }, options.allowDevBackend ?? false);
+  checkReleaseKeys(dir, options.allowDevBackend ?? false);
   const files: Zippable = {};
   let count = 0;
   const walk = (d: string): void => {

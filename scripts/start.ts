@@ -4,9 +4,12 @@
  * 1. `.dev.vars` with the Worker's secrets (a token per operator role, the voter-id pepper), random
  *    ones added where missing (never committed; mode 0600; scripts/dev-secrets.ts).
  * 2. `wrangler dev` on 127.0.0.1:8787 with local R2 persisted under .wrangler/state.
- * 3. Publishes the newest committed model under models/ and promotes it to `stable` (idempotent:
- *    a restart finds it published and current).
- * 4. Builds the extension (`npm run build`) when its Vite config exists.
+ * 3. Publishes the newest committed model under models/, signed with a development release key
+ *    (`.dev-release-key.json`, git-ignored, made on first run), and promotes it to `stable`
+ *    (idempotent: a restart finds it published and current).
+ * 4. Builds the extension (`npm run build`) when its Vite config exists, pinning that development
+ *    key as well as the committed release keys (YTSENT_EXTRA_RELEASE_KEYS): such a build updates
+ *    from this local backend, and `npm run package` refuses it (docs/RELEASES.md).
  * 5. Prints what runs where and what to do next; Ctrl-C / SIGTERM stops everything (wrangler and
  *    the workerd processes it started).
  *
@@ -19,6 +22,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultModelDir } from '../node-runtime/bundle.js';
 import { ensureDevVars } from './dev-secrets.js';
+import { DEV_RELEASE_KEY_FILE, ensureDevReleaseKey } from './keygen.js';
 import { publishModel } from './publish-model.js';
 import { REPO_ROOT, startWranglerDev, type WranglerDev } from './wrangler-dev.js';
 
@@ -26,9 +30,9 @@ const DEV_VARS = join(REPO_ROOT, '.dev.vars');
 const STATE_DIR = join(REPO_ROOT, '.wrangler', 'state');
 
 
-function run(command: string, args: string[]): Promise<{ code: number; output: string }> {
+function run(command: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; output: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -57,6 +61,8 @@ async function main(): Promise<void> {
 
   const { secrets, created } = ensureDevVars(DEV_VARS);
   say(created.length > 0 ? `added random ${created.join(', ')} to .dev.vars` : 'using the secrets in .dev.vars');
+  const devKey = await ensureDevReleaseKey();
+  say(`${devKey.created ? 'made' : 'using'} the development release key ${devKey.key.key_id} in ${relative(REPO_ROOT, DEV_RELEASE_KEY_FILE)}`);
 
   let dev: WranglerDev | null = null;
   let stopping = false;
@@ -98,6 +104,7 @@ async function main(): Promise<void> {
       publishToken: secrets.ADMIN_PUBLISH_TOKEN,
       promoteToken: secrets.ADMIN_PROMOTE_TOKEN,
       channel: 'stable',
+      releaseKey: devKey.key,
       log: (l) => say(`  ${l}`),
     });
     modelLine = `${result.version} on channel stable (${relative(REPO_ROOT, dir)})`;
@@ -111,7 +118,7 @@ async function main(): Promise<void> {
   else if (!config) extensionLine = 'no extension yet (no Vite config): skipped the build';
   else {
     say(`building the extension (npm run build, ${config})...`);
-    const build = await run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build']);
+    const build = await run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build'], { YTSENT_EXTRA_RELEASE_KEYS: devKey.key.public_key });
     const out = join(REPO_ROOT, 'dist', 'extension');
     extensionLine = build.code === 0 ? `${relative(REPO_ROOT, out)}/ (load unpacked in chrome://extensions)` : `build FAILED (exit ${build.code}); last output:\n${build.output.split('\n').slice(-15).join('\n')}`;
   }
@@ -127,6 +134,7 @@ ytsent is running
   model         ${modelLine}
   extension     ${extensionLine}
   tokens        .dev.vars: ADMIN_PUBLISH_TOKEN, ADMIN_PROMOTE_TOKEN, READ_TOKEN, sent as "Authorization: Bearer <token>"
+  release key   ${relative(REPO_ROOT, DEV_RELEASE_KEY_FILE)}: development key ${devKey.key.key_id}, pinned in this build only (releases: docs/RELEASES.md)
   local R2      .wrangler/state
 
 Next:
@@ -134,7 +142,7 @@ Next:
     ${u}/v1/aggregates once an hour with 10+ comments has ended, text samples at ${u}/v1/samples
   - fold aggregates into drift now (the hourly cron, run on demand; the current hour is included locally):
       curl '${u}/__scheduled?cron=5+*+*+*+*'   then open ${u}/dashboard
-  - publish another model:  npm run publish-model -- models/<version> --channel stable
+  - publish another model:  npm run publish-model -- models/<version> --channel stable --key-file ${relative(REPO_ROOT, DEV_RELEASE_KEY_FILE)}
   - stop: Ctrl-C
 `);
 

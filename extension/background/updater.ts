@@ -1,16 +1,32 @@
 /**
- * Model updates: check the chosen channel, download the new version's files, verify each file's
- * size and sha256 against the manifest, have the offscreen runtime reproduce the manifest's golden
- * examples, then switch atomically (the previous version is kept for rollback). A corrupted or
- * failing model is rejected and recorded; scoring goes on with the current model throughout.
+ * Model updates: check the chosen channel, verify the manifest's release signature against the keys
+ * pinned in this build (before anything in the manifest is believed, its version included), download
+ * the new version's files (streamed, never more than the manifest's size for each), verify each
+ * file's size and sha256 against the manifest, have the offscreen runtime reproduce the manifest's
+ * golden examples, then switch atomically (the previous version is kept for rollback). A refused or
+ * failing model is recorded in the update log; scoring goes on with the current model throughout.
+ *
+ * Only a signed model that fails on this device (its golden examples) is remembered as rejected and
+ * not fetched again. A bad signature, a wrong size or a wrong sha256 says the server or the path to
+ * it is bad, not the release: remembering those would let whoever serves them block the genuine
+ * release of that version, so the next check tries again.
  */
-import { parseManifest, type ModelManifest } from '../../core/manifest.js';
+import { parseManifest, SEMVER_RE, type ModelManifest } from '../../core/manifest.js';
+import { SIGNATURE_MAX_BYTES, verifyManifestSignature } from '../../core/release-signature.js';
 import { db, getMeta, setMeta } from '../lib/db.js';
 import type { VerifyResponse } from '../lib/messages.js';
 import { activate, activeModel, reject } from '../lib/model-store.js';
+import { PINNED_KEYS } from '../lib/release-keys.js';
 import { getSettings } from '../lib/settings.js';
 import { sha256Hex } from '../lib/sha256.js';
 import { toOffscreen } from './offscreen-client.js';
+
+/** Largest manifest read from a channel (the registry refuses larger ones too). */
+export const MANIFEST_MAX_BYTES = 1024 * 1024;
+/** No model file is downloaded past this size, whatever its manifest says. */
+export const MAX_MODEL_FILE_BYTES = 256 * 1024 * 1024;
+/** Nor a model whose files add up to more. */
+export const MAX_MODEL_BYTES = 512 * 1024 * 1024;
 
 export interface UpdateResult {
   status: 'up-to-date' | 'updated' | 'rejected' | 'error';
@@ -47,38 +63,115 @@ async function doCheck(): Promise<UpdateResult> {
     headers: etag ? { 'If-None-Match': etag } : {},
     cache: 'no-store',
   });
+  // The ETag is stored only for a manifest whose signature verified.
   if (res.status === 304) return record({ status: 'up-to-date', active: active.version, checked_at: now });
   if (!res.ok) throw new Error(`channel ${settings.channel}: HTTP ${res.status}`);
-  const manifest = parseManifest(await res.json());
+  const manifestBytes = await readCapped(res, MANIFEST_MAX_BYTES, 'the channel manifest');
+
+  // Signature first. The version is read only to find the signature; a wrong one fails the check.
+  const claimed = claimedVersion(manifestBytes);
+  const sigRes = await fetch(`${base}/v1/models/${encodeURIComponent(claimed)}/manifest.sig`, { cache: 'no-store' });
+  if (sigRes.status === 404) return refuse(claimed, active.version, 'the manifest is not signed', now);
+  if (!sigRes.ok) throw new Error(`signature of ${claimed}: HTTP ${sigRes.status}`);
+  const verdict = await verifyManifestSignature(manifestBytes, await readCapped(sigRes, SIGNATURE_MAX_BYTES, 'the signature'), PINNED_KEYS);
+  if (!verdict.ok) return refuse(claimed, active.version, verdict.reason, now);
+  const manifest = parseManifest(JSON.parse(new TextDecoder().decode(manifestBytes)));
+
   if (manifest.version === active.version) {
     const newEtag = res.headers.get('ETag');
     if (newEtag) await setMeta(etagKey, newEtag);
     return record({ status: 'up-to-date', active: active.version, checked_at: now });
   }
   const known = await db().models.get(manifest.version);
-  if (known?.state === 'rejected' && JSON.stringify(known.manifest.files) === JSON.stringify(manifest.files)) {
+  const same = known !== undefined && JSON.stringify(known.manifest) === JSON.stringify(manifest);
+  if (same && known.state === 'rejected') {
     return record({ status: 'rejected', version: manifest.version, active: active.version, detail: `previously rejected: ${known.reason}`, checked_at: now });
   }
-  if (known && known.state !== 'rejected') {
+  if (same) {
     // Downloaded before (e.g. the previous version after a rollback on the server): re-verify and switch.
     return verifyAndActivate(manifest, active.version, now);
   }
 
+  const total = manifest.files.reduce((n, f) => n + f.bytes, 0);
+  const huge = manifest.files.find((f) => f.bytes > MAX_MODEL_FILE_BYTES);
+  if (huge || total > MAX_MODEL_BYTES) {
+    return rejectVersion(manifest, active.version, huge ? `${huge.path} would be ${huge.bytes} bytes, more than any model file may be (${MAX_MODEL_FILE_BYTES})` : `the model would be ${total} bytes, more than ${MAX_MODEL_BYTES}`, now, false);
+  }
   const files: Record<string, ArrayBuffer> = {};
   for (const f of manifest.files) {
     const fileRes = await fetch(`${base}/v1/models/${encodeURIComponent(manifest.version)}/files/${f.path.split('/').map(encodeURIComponent).join('/')}`);
     if (!fileRes.ok) throw new Error(`download ${f.path}: HTTP ${fileRes.status}`);
-    const bytes = await fileRes.arrayBuffer();
-    if (bytes.byteLength !== f.bytes) return rejectVersion(manifest, active.version, `${f.path} is ${bytes.byteLength} bytes, manifest says ${f.bytes}`, now);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readCapped(fileRes, f.bytes, f.path);
+    } catch (e) {
+      if (e instanceof TooLarge) return rejectVersion(manifest, active.version, e.message, now, false);
+      throw e;
+    }
+    if (bytes.byteLength !== f.bytes) return rejectVersion(manifest, active.version, `${f.path} is ${bytes.byteLength} bytes, manifest says ${f.bytes}`, now, false);
     const digest = await sha256Hex(bytes);
-    if (digest !== f.sha256) return rejectVersion(manifest, active.version, `${f.path} sha256 ${digest.slice(0, 12)}… does not match the manifest`, now);
-    files[f.path] = bytes;
+    if (digest !== f.sha256) return rejectVersion(manifest, active.version, `${f.path} sha256 ${digest.slice(0, 12)}… does not match the manifest`, now, false);
+    files[f.path] = bytes.buffer as ArrayBuffer;
   }
   await db().models.put({ version: manifest.version, manifest, files, state: 'pending', added_at: now });
   const result = await verifyAndActivate(manifest, active.version, now);
   const newEtag = res.headers.get('ETag');
   if (newEtag && result.status === 'updated') await setMeta(etagKey, newEtag);
   return result;
+}
+
+/** The `version` field of what should be a manifest, for the signature's URL only. */
+function claimedVersion(bytes: Uint8Array): string {
+  let version: unknown;
+  try {
+    version = (JSON.parse(new TextDecoder().decode(bytes)) as { version?: unknown } | null)?.version;
+  } catch {
+    // reported below
+  }
+  if (typeof version !== 'string' || !SEMVER_RE.test(version)) throw new Error('the channel did not answer with a model manifest');
+  return version;
+}
+
+class TooLarge extends Error {
+  override name = 'TooLarge';
+}
+
+/**
+ * The body of `res`, refused as soon as it would pass `max` bytes: before reading when the
+ * Content-Length says so, else while streaming (the rest is never downloaded).
+ */
+async function readCapped(res: Response, max: number, what: string): Promise<Uint8Array> {
+  const declared = Number(res.headers.get('Content-Length') ?? NaN);
+  if (declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new TooLarge(`${what} is ${declared} bytes, more than the ${max} expected`);
+  }
+  if (!res.body) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new TooLarge(`${what} is more than the ${max} bytes expected`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/** A manifest whose signature does not verify is not a model at all: nothing about it is kept. */
+async function refuse(claimed: string, activeVersion: string, reason: string, now: number): Promise<UpdateResult> {
+  return record({ status: 'rejected', version: claimed, active: activeVersion, detail: `signature check failed: ${reason}`, checked_at: now });
 }
 
 async function verifyAndActivate(manifest: ModelManifest, activeVersion: string, now: number): Promise<UpdateResult> {
@@ -88,7 +181,7 @@ async function verifyAndActivate(manifest: ModelManifest, activeVersion: string,
   return record({ status: 'updated', version: manifest.version, active: manifest.version, detail: `golden examples reproduced (max |Δp| ${check.max_abs_diff.toExponential(2)})`, checked_at: now });
 }
 
-async function rejectVersion(manifest: ModelManifest, activeVersion: string, reason: string, now: number): Promise<UpdateResult> {
-  await reject(manifest.version, manifest, reason);
+async function rejectVersion(manifest: ModelManifest, activeVersion: string, reason: string, now: number, remember = true): Promise<UpdateResult> {
+  if (remember) await reject(manifest.version, manifest, reason);
   return record({ status: 'rejected', version: manifest.version, active: activeVersion, detail: reason, checked_at: now });
 }

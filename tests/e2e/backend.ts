@@ -1,12 +1,14 @@
-/** A real `wrangler dev` backend for the end-to-end tests, with the committed model published on stable. */
+/** A real `wrangler dev` backend for the end-to-end tests, with the committed model published (signed) on stable. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultModelDir } from '../../node-runtime/bundle.js';
 import { testSecrets } from '../../scripts/dev-secrets.js';
+import type { ReleaseKeyFile } from '../../core/release-signature.js';
 import { publishModel } from '../../scripts/publish-model.js';
 import { freePort, startWranglerDev, type WranglerDev } from '../../scripts/wrangler-dev.js';
 import { launchWithExtension, type ExtensionBrowser } from './browser.js';
+import { releaseKey } from './release-key.js';
 
 /** The Worker's secrets for the end-to-end backend (passed to wrangler dev as vars). */
 export const SECRETS = testSecrets('e2e');
@@ -18,7 +20,8 @@ export interface Backend {
   /** Stop the server, keeping its state (R2) for a restart on the same port. */
   stop(): Promise<void>;
   restart(): Promise<void>;
-  publish(dir: string, channel?: string): Promise<void>;
+  /** Publishes and promotes `dir`, signed with the run's pinned release key unless `key` says otherwise (null: unsigned). */
+  publish(dir: string, channel?: string, key?: ReleaseKeyFile | null): Promise<void>;
   /** Stored telemetry lines (admin export). */
   exported(kind: 'aggregates' | 'samples' | 'feedback', modelVersion: string): Promise<Array<Record<string, unknown>>>;
   close(): Promise<void>;
@@ -41,8 +44,9 @@ export async function startBackend(): Promise<Backend> {
     async restart() {
       dev = await start();
     },
-    async publish(dir, channel = 'stable') {
-      await publishModel({ dir, url: dev.url, publishToken: SECRETS.ADMIN_PUBLISH_TOKEN, promoteToken: SECRETS.ADMIN_PROMOTE_TOKEN, channel, log: () => {} });
+    async publish(dir, channel = 'stable', key) {
+      const signer = key === undefined ? await releaseKey() : (key ?? undefined);
+      await publishModel({ dir, url: dev.url, publishToken: SECRETS.ADMIN_PUBLISH_TOKEN, promoteToken: SECRETS.ADMIN_PROMOTE_TOKEN, channel, releaseKey: signer, log: () => {} });
     },
     async exported(kind, modelVersion) {
       const res = await fetch(`${dev.url}/v1/admin/export?kind=${kind}&model_version=${modelVersion}`, { headers: { Authorization: `Bearer ${SECRETS.READ_TOKEN}` } });

@@ -3,15 +3,17 @@
  * a copy of the newest committed bundle that keeps its own language classifier when it has one,
  * and otherwise gets a neutral one (every Latin-script text English, so only the writing system
  * decides: Cyrillic, CJK, Hangul, Thai... are unsupported). Sentiment probabilities are the
- * bundle's own. Served by a minimal registry (the two routes the updater reads), no wrangler.
+ * bundle's own. Served by a minimal registry (the three routes the updater reads), no wrangler.
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import type { ModelManifest } from '../../core/manifest.js';
+import { encodeSignature, signManifest } from '../../core/release-signature.js';
 import { defaultModelDir } from '../../node-runtime/bundle.js';
 import type { ExtensionBrowser } from './browser.js';
+import { releaseKey } from './release-key.js';
 
 /** Version of the bundle the extension build ships (the newest committed one). */
 export const BUNDLED_VERSION: string = (JSON.parse(readFileSync(join(defaultModelDir(), 'manifest.json'), 'utf8')) as { version: string }).version;
@@ -47,15 +49,17 @@ export function languageVariant(tmp: string, src: string = process.env.YTSENT_E2
 }
 
 /**
- * Serves `dir` as the `stable` channel of a registry, points the extension at it and has it
- * update; returns a function that stops the server.
+ * Serves `dir` as the `stable` channel of a registry (signed with the run's release key), points the
+ * extension at it and has it update; returns a function that stops the server.
  */
 export async function installModel(b: ExtensionBrowser, dir: string): Promise<{ version: string; close(): Promise<void> }> {
   const manifestBytes = readFileSync(join(dir, 'manifest.json'));
   const manifest = JSON.parse(manifestBytes.toString('utf8')) as ModelManifest;
+  const signature = encodeSignature(await signManifest(new Uint8Array(manifestBytes), await releaseKey()));
   const server = createServer((req, res) => {
     const url = req.url ?? '';
     if (url === '/v1/channels/stable') return res.writeHead(200, { 'Content-Type': 'application/json' }).end(manifestBytes);
+    if (url === `/v1/models/${encodeURIComponent(manifest.version)}/manifest.sig`) return res.writeHead(200, { 'Content-Type': 'application/json' }).end(signature);
     const prefix = `/v1/models/${encodeURIComponent(manifest.version)}/files/`;
     const file = url.startsWith(prefix) ? manifest.files.find((f) => f.path === decodeURIComponent(url.slice(prefix.length))) : undefined;
     if (file) return res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(readFileSync(join(dir, file.path)));

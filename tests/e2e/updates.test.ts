@@ -1,8 +1,10 @@
 /**
  * Model updates against a real `wrangler dev` registry: a newly published model (a transformer
- * bundle in the transformers.js layout) is picked up and used; a model whose golden examples fail
- * and a download whose sha256 is wrong are both rejected while scoring continues on the current
- * model; rollback; results cached for one version are never served for another.
+ * bundle in the transformers.js layout, signed with the run's release key, which the test build
+ * pins) is picked up and used; a model whose golden examples fail, a download whose sha256 is wrong,
+ * a model signed with another key, an unsigned one and genuine files under a manifest changed after
+ * signing are all refused while scoring continues on the current model; rollback; results cached
+ * for one version are never served for another.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -10,11 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelManifest } from '../../core/manifest.js';
+import { encodeSignature, signManifest } from '../../core/release-signature.js';
 import { defaultModelDir } from '../../node-runtime/bundle.js';
 import { writeTransformerBundle } from '../../model-export/transformer-bundle.js';
 import { openVideo, type ExtensionBrowser } from './browser.js';
 import { startBackendAndBrowser, type Backend } from './backend.js';
 import { BUNDLED_VERSION } from './models.js';
+import { releaseKey, untrustedKey } from './release-key.js';
 
 let backend: Backend;
 let b: ExtensionBrowser;
@@ -108,10 +112,12 @@ describe('model updates', () => {
     // A registry (or CDN) serving a corrupted file: same size, one byte flipped.
     const dir = ngramVariant('1.3.0');
     const manifest = readFileSync(join(dir, 'manifest.json'));
+    const signature = encodeSignature(await signManifest(new Uint8Array(manifest), await releaseKey()));
     const corrupted = Buffer.from(readFileSync(join(dir, 'model.onnx')));
     corrupted[1000] = corrupted[1000]! ^ 0xff;
     const server: Server = createServer((req, res) => {
       if (req.url === '/v1/channels/stable') return res.writeHead(200, { 'Content-Type': 'application/json' }).end(manifest);
+      if (req.url === '/v1/models/1.3.0/manifest.sig') return res.writeHead(200, { 'Content-Type': 'application/json' }).end(signature);
       if (req.url === '/v1/models/1.3.0/files/model.onnx') return res.writeHead(200).end(corrupted);
       res.writeHead(404).end();
     });
@@ -124,6 +130,53 @@ describe('model updates', () => {
       expect(update.detail).toMatch(/model.onnx sha256 .* does not match the manifest/);
       expect((await status()).model.version).toBe('1.1.0');
       expect(await scoreVersion('still scoring after a corrupted download')).toBe('1.1.0');
+    } finally {
+      server.close();
+      await b.background('update-settings', { backend_url: backend.url });
+    }
+  });
+
+  it('refuses a model signed with a key this build does not pin, and one published unsigned', async () => {
+    const other = await untrustedKey();
+    await backend.publish(ngramVariant('1.4.0'), 'stable', other);
+    const signedElsewhere = await check();
+    expect(signedElsewhere).toMatchObject({ status: 'rejected', version: '1.4.0', active: '1.1.0' });
+    expect(signedElsewhere.detail).toBe(`signature check failed: signed with key ${other.key_id}, which this build does not trust`);
+
+    await backend.publish(ngramVariant('1.5.0'), 'stable', null);
+    const unsigned = await check();
+    expect(unsigned).toMatchObject({ status: 'rejected', version: '1.5.0', active: '1.1.0' });
+    expect(unsigned.detail).toBe('signature check failed: the manifest is not signed');
+
+    const s = await status();
+    expect(s.model.version).toBe('1.1.0');
+    // Nothing of a model that failed its signature is kept on the device.
+    expect(s.rejected_models.map((r) => r.version)).not.toContain('1.4.0');
+    expect(await scoreVersion('still scoring after refused releases')).toBe('1.1.0');
+  });
+
+  it('refuses genuine files under a manifest changed after signing (a registry or path that rewrites manifests)', async () => {
+    // The release as signed; served with a lower low-confidence threshold and the genuine signature and files.
+    const dir = ngramVariant('1.6.0');
+    const genuine = readFileSync(join(dir, 'manifest.json'));
+    const signature = encodeSignature(await signManifest(new Uint8Array(genuine), await releaseKey()));
+    const changed = JSON.parse(genuine.toString('utf8')) as ModelManifest & { confidence?: { low_threshold: number } };
+    if (changed.confidence) changed.confidence.low_threshold = 0.01;
+    else changed.description = 'changed after signing';
+    const server: Server = createServer((req, res) => {
+      if (req.url === '/v1/channels/stable') return res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(changed));
+      if (req.url === '/v1/models/1.6.0/manifest.sig') return res.writeHead(200, { 'Content-Type': 'application/json' }).end(signature);
+      const file = /^\/v1\/models\/1\.6\.0\/files\/(.+)$/.exec(req.url ?? '');
+      if (file) return res.writeHead(200).end(readFileSync(join(dir, decodeURIComponent(file[1]!))));
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      await b.background('update-settings', { backend_url: `http://127.0.0.1:${(server.address() as { port: number }).port}` });
+      const update = await check();
+      expect(update).toMatchObject({ status: 'rejected', version: '1.6.0', active: '1.1.0' });
+      expect(update.detail).toMatch(/^signature check failed: the signature is for another manifest/);
+      expect(await scoreVersion('still scoring after a rewritten manifest')).toBe('1.1.0');
     } finally {
       server.close();
       await b.background('update-settings', { backend_url: backend.url });

@@ -1,13 +1,29 @@
 /** A minimal model registry over HTTP (the wire shapes of the worker's routes) for updater unit tests. */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type ServerResponse, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { ModelManifest } from '../../../core/manifest.js';
+import { encodeSignature, signManifest, type ReleaseKeyFile } from '../../../core/release-signature.js';
+
+export interface ServedModel {
+  manifest: ModelManifest;
+  /** The exact manifest bytes served (default: JSON of `manifest`). */
+  manifestBytes?: Uint8Array;
+  files: Record<string, Uint8Array>;
+  etag: string;
+  /** manifest.sig as served; null or absent: 404 (unsigned). */
+  signature?: Uint8Array | null;
+  /**
+   * Serve this file as `bytes` zeros written in 64 KB chunks as fast as the client reads them,
+   * with or without a Content-Length header; `written` counts what went out before it hung up.
+   */
+  stream?: { path: string; bytes: number; contentLength: boolean; written: number };
+}
 
 export interface Registry {
   url: string;
   /** What GET /v1/channels/stable answers. */
-  channel: { manifest: ModelManifest; files: Record<string, Uint8Array>; etag: string } | null;
+  channel: ServedModel | null;
   /** Requests received, e.g. "GET /v1/channels/stable 304". */
   log: string[];
   down: boolean;
@@ -26,16 +42,60 @@ export async function startRegistry(): Promise<Registry> {
     if (req.url === '/v1/channels/stable') {
       if (!ch) return reply(404, '{"error":{"code":"not_found","message":"no such channel"}}');
       if (req.headers['if-none-match'] === ch.etag) return reply(304, undefined, { ETag: ch.etag });
-      return reply(200, JSON.stringify(ch.manifest), { 'Content-Type': 'application/json', ETag: ch.etag });
+      return reply(200, manifestBytesOf(ch), { 'Content-Type': 'application/json', ETag: ch.etag });
+    }
+    if (ch && req.url === `/v1/models/${ch.manifest.version}/manifest.sig`) {
+      return ch.signature ? reply(200, ch.signature, { 'Content-Type': 'application/json' }) : reply(404, '{"error":{"code":"unsigned","message":"no signature"}}');
     }
     const m = /^\/v1\/models\/([^/]+)\/files\/(.+)$/.exec(req.url ?? '');
-    if (m && ch && m[1] === ch.manifest.version && ch.files[decodeURIComponent(m[2]!)]) return reply(200, ch.files[decodeURIComponent(m[2]!)]);
+    const path = m ? decodeURIComponent(m[2]!) : '';
+    if (m && ch && m[1] === ch.manifest.version && ch.stream?.path === path) {
+      registry.log.push(`${req.method} ${req.url} 200 (stream)`);
+      return void streamZeros(res, ch.stream);
+    }
+    if (m && ch && m[1] === ch.manifest.version && ch.files[path]) return reply(200, ch.files[path]);
     reply(404, '{"error":{"code":"not_found","message":"no such file"}}');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   registry.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  registry.close = () => new Promise<void>((r) => server.close(() => r()));
+  registry.close = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
   return registry;
+}
+
+async function streamZeros(res: ServerResponse, stream: NonNullable<ServedModel['stream']>): Promise<void> {
+  res.writeHead(200, { 'Content-Type': 'application/octet-stream', ...(stream.contentLength ? { 'Content-Length': String(stream.bytes) } : {}) });
+  const chunk = new Uint8Array(64 * 1024);
+  let hungUp = false;
+  res.on('close', () => (hungUp = true));
+  while (!hungUp && stream.written < stream.bytes) {
+    const n = Math.min(chunk.byteLength, stream.bytes - stream.written);
+    stream.written += n;
+    // Backpressure: wait until the client has read what is buffered (or has gone).
+    if (!res.write(chunk.subarray(0, n))) {
+      await new Promise<void>((r) => {
+        const done = () => {
+          res.off('drain', done).off('close', done);
+          r();
+        };
+        res.on('drain', done).on('close', done);
+      });
+    }
+  }
+  if (!hungUp) res.end();
+}
+
+export function manifestBytesOf(model: ServedModel): Uint8Array {
+  return model.manifestBytes ?? new TextEncoder().encode(JSON.stringify(model.manifest));
+}
+
+/** `model` with a signature by `key` over exactly the manifest bytes it serves. */
+export async function signedBy(key: ReleaseKeyFile, model: ServedModel): Promise<ServedModel> {
+  const manifestBytes = manifestBytesOf(model);
+  return { ...model, manifestBytes, signature: encodeSignature(await signManifest(manifestBytes, key)) };
 }
 
 /** The committed bundle under another version, with an optional manifest edit. */
