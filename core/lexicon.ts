@@ -46,6 +46,14 @@ for (const [glyph, v] of Object.entries((lexicons.emoji_keywords ?? {}) as Recor
 /** Slang added with normalizer 3: older normalizers leave these words out so released models keep their features. */
 const slangNormalizer3 = new Map<string, number>(Object.entries((lexicons as { slang_normalizer_3?: Record<string, number> }).slang_normalizer_3 ?? {}));
 
+/** Comment idioms of several words ("fell off", "hits different") with their valence; normalizer 3 reads each as one token. */
+const phrasesNormalizer3 = new Map<string, number>(Object.entries((lexicons as { phrases_normalizer_3?: Record<string, number> }).phrases_normalizer_3 ?? {}));
+
+/** The idioms normalizer 3 joins into one token, words separated by single spaces. */
+export function phrasesAddedInNormalizer3(): IterableIterator<[string, number]> {
+  return phrasesNormalizer3.entries();
+}
+
 /** Words normalizer 3 adds to {@link multilingualEntries}, with their valence. */
 export function slangAddedInNormalizer3(): IterableIterator<[string, number]> {
   return slangNormalizer3.entries();
@@ -101,9 +109,9 @@ export function rankedEmoji(): Array<[string, readonly [number, number, number]]
   return [...sharesByEmoji.entries()];
 }
 
-/** The hand-curated slang and Hinglish entries with their valence, for training. */
+/** The hand-curated slang, Hinglish and idiom entries (idioms with spaces) with their valence, for training. */
 export function slangWords(): Array<[string, number]> {
-  return [...Object.entries((lexicons.slang ?? {}) as Record<string, number>), ...slangNormalizer3];
+  return [...Object.entries((lexicons.slang ?? {}) as Record<string, number>), ...slangNormalizer3, ...phrasesNormalizer3];
 }
 
 /** Emoji the ranking lacks, with their keyword-derived valence class, for training. */

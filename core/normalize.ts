@@ -6,7 +6,7 @@
  * tokens, emojis kept as tokens, elongations squashed, and a negation scope. Any change to the output
  * here changes feature ids: bump {@link NORMALIZER_VERSION} and the golden tests together.
  */
-import { englishSentimentWords, multilingualEntries, slangAddedInNormalizer3, TYPO_EXCLUSIONS } from './lexicon.js';
+import { englishSentimentWords, multilingualEntries, phrasesAddedInNormalizer3, slangAddedInNormalizer3, TYPO_EXCLUSIONS } from './lexicon.js';
 import { buildTypoTable, MIN_TYPO_LENGTH } from './typos.js';
 
 /**
@@ -18,7 +18,8 @@ import { buildTypoTable, MIN_TYPO_LENGTH } from './typos.js';
  *   folded; @handles dropped (every reply starts with one and it carries no sentiment); clause and
  *   modifier marks (see {@link Mark}).
  * - 3: version 2 plus repair of misspelled English sentiment words (core/typos.ts: "whoelsome" →
- *   "wholesome"), more intensifiers ("criminally", "genuinely"), and intensifiers of any length.
+ *   "wholesome"), comment idioms joined into one token ("fell off" → "fell_off"), more slang and
+ *   intensifiers ("criminally", "genuinely"), and intensifiers of any length.
  */
 export const NORMALIZER_VERSION = 3;
 export type NormalizerVersion = 1 | 2 | 3;
@@ -169,6 +170,16 @@ for (const [w, v] of slangAddedInNormalizer3()) WORD_INFO_V3.set(w, ((WORD_INFO_
 for (const w of 'criminally genuinely deeply massively hugely absurdly unbelievably remarkably exceptionally especially particularly'.split(' ')) {
   WORD_INFO_V3.set(w, (WORD_INFO_V3.get(w) ?? VALENCE_OFFSET << ROLE_BITS) | Role.Intensifier);
 }
+/** Idioms by first word, longest first: the word sequence and the one token it becomes ("fell_off"). */
+const PHRASES = new Map<string, Array<{ words: string[]; token: string }>>();
+for (const [phrase, v] of phrasesAddedInNormalizer3()) {
+  const words = phrase.split(' ');
+  const token = words.join('_');
+  (PHRASES.get(words[0]!) ?? PHRASES.set(words[0]!, []).get(words[0]!)!).push({ words, token });
+  WORD_INFO_V3.set(token, ((WORD_INFO_V3.get(token) ?? 0) & ((1 << ROLE_BITS) - 1)) | ((v + VALENCE_OFFSET) << ROLE_BITS));
+}
+for (const list of PHRASES.values()) list.sort((a, b) => b.words.length - a.words.length);
+
 /** Misspelled sentiment word → the word (normalizer 3). */
 const TYPOS = buildTypoTable(englishSentimentWords(), TYPO_EXCLUSIONS);
 
@@ -243,11 +254,41 @@ export function normalize(raw: string, version: NormalizerVersion = NORMALIZER_V
     else if (m[11] !== undefined) push(m[11], TokenKind.Emoji);
   }
 
+  if (version === 3) joinPhrases(tokens, kinds);
   const negated = negationScope(tokens, kinds);
   if (version >= 2) hindiPostNegation(tokens, kinds, negated);
   const valences = new Array<number>(tokens.length).fill(0);
   const marks = version === 1 ? new Array<number>(tokens.length).fill(0) : markClauses(tokens, kinds, negated, valences, version);
   return { tokens, kinds, negated, marks, valences, elongated, allCaps };
+}
+
+/**
+ * Idioms of several words become one word token, in place ("bro fell off" → bro, fell_off), so
+ * their valence is read as a whole and "no crumbs" is no negation.
+ */
+function joinPhrases(tokens: string[], kinds: TokenKind[]): void {
+  let out = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const candidates = kinds[i] === TokenKind.Word ? PHRASES.get(tokens[i]!) : undefined;
+    let taken = 1;
+    if (candidates) {
+      for (const { words, token } of candidates) {
+        let j = 1;
+        while (j < words.length && i + j < tokens.length && kinds[i + j] === TokenKind.Word && tokens[i + j] === words[j]) j++;
+        if (j === words.length) {
+          tokens[i] = token;
+          taken = j;
+          break;
+        }
+      }
+    }
+    tokens[out] = tokens[i]!;
+    kinds[out] = kinds[i]!;
+    out++;
+    i += taken - 1;
+  }
+  tokens.length = out;
+  kinds.length = out;
 }
 
 /** True when some character repeats 3+ times in a row (cheap pre-check before the regex). */

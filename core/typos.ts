@@ -9,7 +9,7 @@
  * Candidates are the two commonest single-keystroke typos of a lexicon word (Damerau 1964): two
  * adjacent letters swapped, and one letter left out (words of 5+ letters). A variant is repaired only
  * when it is not itself a word people write: scripts/build-lexicons.ts lists the variants seen in the
- * 190k training and unlabeled comments (or in any lexicon or stopword list) as `typo_exclusions`, and
+ * 162k training and unlabeled comments (or in any lexicon or stopword list) as `typo_exclusions`, and
  * a variant two lexicon words share is left alone.
  */
 

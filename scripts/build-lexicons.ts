@@ -7,7 +7,8 @@
  *   featurizer looks up single tokens); a word English AFINN already has is left to English; a word
  *   two languages score differently gets the rounded mean.
  * - `slang`: core/data/youtube-slang.json as is (hand-curated comment slang; overrides AFINN);
- *   `slang_normalizer_3`: its words added with normalizer 3, which older normalizers do not read.
+ *   `slang_normalizer_3`: its words added with normalizer 3, which older normalizers do not read;
+ *   `phrases_normalizer_3`: its idioms of several words, which normalizer 3 reads as one token.
  * - `emoji`: for each emoji of the Emoji Sentiment Ranking v1.0 (Kralj Novak et al., PLoS ONE 2015,
  *   CC BY-SA 4.0; the data folder's emoji/emoji_sentiment_ranking_v1.0.csv) seen at least 5 times,
  *   the shares of negative, neutral and positive tweets it occurred in.
@@ -89,6 +90,7 @@ const slangFile = JSON.parse(readFileSync(join(REPO_ROOT, 'core/data/youtube-sla
   words: Record<string, number>;
   hinglish: Record<string, number>;
   words_normalizer_3: Record<string, number>;
+  phrases_normalizer_3: Record<string, number>;
 };
 const slang = { ...slangFile.words, ...slangFile.hinglish };
 const slangNormalizer3 = slangFile.words_normalizer_3;
@@ -125,6 +127,7 @@ const out = {
   words,
   slang,
   slang_normalizer_3: slangNormalizer3,
+  phrases_normalizer_3: slangFile.phrases_normalizer_3,
   emoji,
   emoji_keywords: emojiKeywords,
   typo_exclusions: [...typoExclusions].sort(),

@@ -104,6 +104,15 @@ describe('normalize, version 3', () => {
     expect(tokens('god is good', 3)).toEqual(['god', 'is', 'good']);
   });
 
+  it('reads comment idioms as one token, so "no crumbs" negates nothing', () => {
+    expect(tokens('bro fell off', 3)).toEqual(['bro', 'fell_off']);
+    expect(tokens('ate and left no crumbs, great', 3)).toEqual(['ate', 'and', 'left', 'no_crumbs', ',', 'great']);
+    expect(tokens('this aged like milk', 3)).toEqual(['this', 'aged_like_milk']);
+    // Only whole idioms, and not in older versions.
+    expect(tokens('he fell down', 3)).toEqual(['he', 'fell', 'down']);
+    expect(tokens('bro fell off', 2)).toEqual(['bro', 'fell', 'off']);
+  });
+
   it('marks the new intensifiers, whatever their length', () => {
     const n = normalize('criminally underrated and ridiculously good', 3);
     expect(n.marks[n.tokens.indexOf('underrated')]! & Mark.Intensified).toBeTruthy();
