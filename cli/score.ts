@@ -2,13 +2,15 @@
  * `npm run score -- "text" ...` or `npm run score -- --file comments.jsonl|comments.csv [--model DIR]`
  * prints one JSON line per text: {text, label, score, probs, lang, supported, low_confidence,
  * model_version}. `supported: false` means the text is in a language the model was not trained for:
- * its label is not a verdict. Other fields of file records (an id, say) are passed through.
+ * its label is not a verdict. Other fields of file records (an id, say) are passed through untouched;
+ * one that shares a name with an output field (a `label` column) keeps it, and the prediction goes
+ * to `predicted_<name>` (said on stderr). Relative paths are resolved against the caller's folder.
  */
 import { parseArgs } from 'node:util';
 import { LABELS } from '../core/labels.js';
 import { createNodeScorer, defaultModelDir } from '../node-runtime/bundle.js';
-import { readTexts, type TextRecord } from '../node-runtime/io.js';
-import { batches, runCli, UsageError } from './common.js';
+import { batchesOf, readTexts, userPath, type TextRecord } from '../node-runtime/io.js';
+import { BATCH_SIZE, outputRecord, runCli, UsageError, writeOut } from './common.js';
 
 runCli('score', async () => {
   let parsed;
@@ -23,26 +25,31 @@ runCli('score', async () => {
   positionals.forEach((t, i) => {
     if (t.trim() === '') throw new UsageError(`argument ${i + 1}: empty text`);
   });
-  const records: TextRecord[] = values.file ? readTexts(values.file) : positionals.map((text, i) => ({ text, line: i + 1, extra: {} }));
-  const scorer = await createNodeScorer(values.model ?? defaultModelDir());
+  // A file is streamed batch by batch (node-runtime/io.ts); relative paths are the caller's.
+  const records: AsyncIterable<TextRecord> | TextRecord[] = values.file
+    ? readTexts(userPath(values.file))
+    : positionals.map((text, i) => ({ text, line: i + 1, extra: {} }));
+  const output = outputRecord((message) => console.error(`score: ${message}`));
+  const scorer = await createNodeScorer(values.model ? userPath(values.model) : defaultModelDir());
   const version = scorer.manifest.version;
-  for (const batch of batches(records)) {
+  for await (const batch of batchesOf(records, BATCH_SIZE)) {
     const predictions = await scorer.predict(batch.map((r) => r.text));
     const lines = batch.map((r, i) => {
       const p = predictions[i]!;
-      return JSON.stringify({
-        ...r.extra,
-        text: r.text,
-        label: p.label,
-        score: round(p.score),
-        probs: Object.fromEntries(LABELS.map((l, k) => [l, round(p.probs[k]!)])),
-        lang: p.lang,
-        supported: p.supported,
-        low_confidence: p.low_confidence,
-        model_version: version,
-      });
+      return JSON.stringify(
+        output(r.extra, {
+          text: r.text,
+          label: p.label,
+          score: round(p.score),
+          probs: Object.fromEntries(LABELS.map((l, k) => [l, round(p.probs[k]!)])),
+          lang: p.lang,
+          supported: p.supported,
+          low_confidence: p.low_confidence,
+          model_version: version,
+        }),
+      );
     });
-    process.stdout.write(lines.join('\n') + '\n');
+    await writeOut(lines.join('\n') + '\n');
   }
   await scorer.release();
 });

@@ -27,7 +27,16 @@ export function evaluatePredictions(gold: ArrayLike<number>, predicted: ArrayLik
   if (gold.length !== predicted.length) throw new Error('gold and predicted differ in length');
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
   for (let i = 0; i < gold.length; i++) confusion[gold[i]!]![predicted[i]!]!++;
-  const n = gold.length;
+  return evaluateConfusion(confusion);
+}
+
+/**
+ * Metrics from a confusion matrix (`confusion[gold][predicted]`, LABELS order), for callers that
+ * count as they go instead of keeping every prediction (the evaluate CLI streams its input).
+ */
+export function evaluateConfusion(confusion: number[][]): Evaluation {
+  const K = LABELS.length;
+  const n = confusion.reduce((a, row) => a + row.reduce((x, y) => x + y, 0), 0);
   let correct = 0;
   const perClass = {} as Record<Label, ClassMetrics>;
   let f1Sum = 0;

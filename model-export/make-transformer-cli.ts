@@ -4,9 +4,8 @@
  * Writes a random-weight DistilBERT bundle in the transformers.js layout (model-export/transformer-bundle.ts)
  * and prints its manifest summary as JSON.
  */
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runCli, UsageError } from '../cli/common.js';
+import { runCli, UsageError, userPath } from '../cli/common.js';
 import { SEMVER_RE } from '../core/manifest.js';
 import { TRANSFORMER_PRESETS, writeTransformerBundle, type TransformerPresetName } from './transformer-bundle.js';
 
@@ -35,7 +34,7 @@ async function main(): Promise<void> {
   if (values.version !== undefined && !SEMVER_RE.test(values.version)) throw new UsageError(`--version must be a semantic version, got ${values.version}`);
 
   const started = performance.now();
-  const dir = resolve(values.out);
+  const dir = userPath(values.out);
   const { manifest, web_check } = await writeTransformerBundle(dir, {
     preset: preset as TransformerPresetName,
     seed,

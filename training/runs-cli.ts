@@ -1,21 +1,24 @@
 /**
  * `npm run runs`: list pipeline runs (the runs folder and the records committed in models/<version>/);
- * `npm run runs -- compare A B`: params, data, metrics and artifacts of two runs side by side (ids or
- * unique prefixes). `--dir DIR` reads another runs folder.
+ * `npm run runs -- compare A B`: params, data, metrics and artifacts of two runs side by side (run ids
+ * or unique prefixes, model versions such as 2.0.0 for the run committed with that bundle, or run
+ * record files). `--dir DIR` reads another runs folder; relative paths are the caller's.
  */
 import { parseArgs } from 'node:util';
 import { compareRuns, findRun, listRuns, type RunRecord } from './runs.js';
+import { userPath } from '../node-runtime/io.js';
 import { DEFAULT_RUNS_DIR, MODELS_DIR } from './paths.js';
 
 const fmt = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : String(v ?? '-'));
 
 function main(): number {
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { dir: { type: 'string' }, json: { type: 'boolean' } } });
-  const dir = values.dir ?? DEFAULT_RUNS_DIR;
+  const dir = values.dir ? userPath(values.dir) : DEFAULT_RUNS_DIR;
+  const ref = (r: string): string => (r.endsWith('.json') ? userPath(r) : r);
   if (positionals[0] === 'compare') {
-    if (positionals.length !== 3) throw new Error('usage: npm run runs -- compare RUN_A RUN_B');
-    const a = findRun(dir, positionals[1]!, MODELS_DIR);
-    const b = findRun(dir, positionals[2]!, MODELS_DIR);
+    if (positionals.length !== 3) throw new Error('usage: npm run runs -- compare RUN_A RUN_B (run ids or prefixes, model versions, or run record files)');
+    const a = findRun(dir, ref(positionals[1]!), MODELS_DIR);
+    const b = findRun(dir, ref(positionals[2]!), MODELS_DIR);
     const cmp = compareRuns(a, b);
     if (values.json) {
       console.log(JSON.stringify(cmp, null, 2));

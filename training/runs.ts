@@ -52,11 +52,34 @@ export function listRuns(runsDir: string, modelsDir?: string): RunRecord[] {
   return [...byId.values()].sort((a, b) => a.started_at.localeCompare(b.started_at));
 }
 
-export function findRun(runsDir: string, idOrPrefix: string, modelsDir?: string): RunRecord {
-  const matches = listRuns(runsDir, modelsDir).filter((r) => r.run_id.startsWith(idOrPrefix));
-  if (matches.length === 0) throw new Error(`no run matches "${idOrPrefix}" in ${runsDir}`);
-  if (matches.length > 1) throw new Error(`"${idOrPrefix}" matches ${matches.length} runs; give more of the id`);
-  return matches[0]!;
+/**
+ * One run, by any name a user has for it: a run id or a unique prefix of one (the runs folder and
+ * the committed bundles), a model version (the run recorded in `modelsDir/<version>/`), or the
+ * path of a run record file.
+ */
+export function findRun(runsDir: string, ref: string, modelsDir?: string): RunRecord {
+  if (modelsDir && !ref.includes('/') && existsSync(join(modelsDir, ref, 'training-run.json'))) {
+    return readRecord(join(modelsDir, ref, 'training-run.json'));
+  }
+  if (ref.endsWith('.json') && existsSync(ref)) return readRecord(ref);
+  const runs = listRuns(runsDir, modelsDir);
+  const matches = runs.filter((r) => r.run_id.startsWith(ref));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) throw new Error(`"${ref}" matches ${matches.length} runs (${matches.map((r) => r.run_id).join(', ')}); give more of the id`);
+  const versions = modelsDir && existsSync(modelsDir) ? readdirSync(modelsDir).filter((v) => existsSync(join(modelsDir, v, 'training-run.json'))) : [];
+  throw new Error(
+    `no run matches "${ref}": looked for a run id or prefix in ${runsDir}${modelsDir ? ` and ${join(modelsDir, '*', 'training-run.json')}` : ''}` +
+      `, a model version${versions.length ? ` (${versions.join(', ')})` : ''} and a run record file. ` +
+      (runs.length ? `Runs: ${runs.map((r) => r.run_id).join(', ')}` : 'No runs found: npm run train records one'),
+  );
+}
+
+function readRecord(path: string): RunRecord {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
+  } catch (e) {
+    throw new Error(`${path}: not a run record (${e instanceof Error ? e.message : String(e)})`);
+  }
 }
 
 /** Flatten nested objects into dotted keys for side-by-side comparison. */

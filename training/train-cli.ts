@@ -2,8 +2,8 @@
  * `npm run train [-- --smoke] [--params FILE] [--data DIR] [--force] [--no-register]
  *  [--cache-dir DIR] [--models-dir DIR] [--runs-dir DIR]`
  */
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { userPath } from '../node-runtime/io.js';
 import { DEFAULT_CACHE_DIR, DEFAULT_PARAMS, DEFAULT_RUNS_DIR, MODELS_DIR, SMOKE_PARAMS } from './paths.js';
 import { runPipeline } from './pipeline.js';
 
@@ -21,11 +21,12 @@ async function main(): Promise<number> {
     },
   });
   const { record, recordPath } = await runPipeline({
-    paramsFile: resolve(values.params ?? (values.smoke ? SMOKE_PARAMS : DEFAULT_PARAMS)),
-    dataDir: values.data,
-    cacheDir: resolve(values['cache-dir'] ?? DEFAULT_CACHE_DIR),
-    modelsDir: resolve(values['models-dir'] ?? MODELS_DIR),
-    runsDir: resolve(values['runs-dir'] ?? DEFAULT_RUNS_DIR),
+    // Paths given on the command line are the caller's (npm runs scripts in the package root).
+    paramsFile: values.params ? userPath(values.params) : values.smoke ? SMOKE_PARAMS : DEFAULT_PARAMS,
+    dataDir: values.data === undefined ? undefined : userPath(values.data),
+    cacheDir: values['cache-dir'] ? userPath(values['cache-dir']) : DEFAULT_CACHE_DIR,
+    modelsDir: values['models-dir'] ? userPath(values['models-dir']) : MODELS_DIR,
+    runsDir: values['runs-dir'] ? userPath(values['runs-dir']) : DEFAULT_RUNS_DIR,
     force: values.force,
     register: !values['no-register'],
   });

@@ -1,6 +1,7 @@
 /** The score and evaluate CLIs, run as a user runs them (a child process), on good and bad input. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,9 +12,13 @@ import { createNodeScorer, defaultModelDir, REPO_ROOT } from '../../node-runtime
 
 const run = promisify(execFile);
 
-async function cli(script: 'score' | 'evaluate', args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(script: 'score' | 'evaluate', args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'cli', `${script}.ts`), ...args], { cwd: REPO_ROOT });
+    // npm runs scripts in the package root and passes the caller's folder as INIT_CWD.
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'cli', `${script}.ts`), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, INIT_CWD: undefined, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -137,5 +142,99 @@ describe('npm run evaluate', () => {
     const { code, stderr } = await cli('evaluate', ['--file', bad]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/l2.csv:3: unknown label "angry" \(expected negative\|neutral\|positive\)/);
+  });
+});
+
+describe('CLI input handling', () => {
+  it('resolves a relative --file against the caller\'s folder (INIT_CWD under npm), not the repository', async () => {
+    const callerDir = join(tmp, 'caller');
+    mkdirSync(callerDir, { recursive: true });
+    writeFileSync(join(callerDir, 'mine.jsonl'), '{"text": "great tutorial"}\n');
+    writeFileSync(join(callerDir, 'mine.csv'), 'text,label\ngreat tutorial,positive\n');
+    const scored = await cli('score', ['--file', 'mine.jsonl'], { INIT_CWD: callerDir });
+    expect(scored.stderr).toBe('');
+    expect(JSON.parse(scored.stdout).text).toBe('great tutorial');
+    const evaluated = await cli('evaluate', ['--file', 'mine.csv'], { INIT_CWD: callerDir });
+    expect(JSON.parse(evaluated.stdout).n).toBe(1);
+    // Without INIT_CWD (run directly, not through npm) the process's own folder is the caller's.
+    const direct = await cli('score', ['--file', 'mine.jsonl']);
+    expect(direct.code).toBe(1);
+    expect(direct.stderr).toContain(`${join(REPO_ROOT, 'mine.jsonl')}: file not found`);
+  });
+
+  it.each([
+    ['a Latin-1 é in JSON Lines', 'latin1.jsonl', ['{"text": "fine", "label": "neutral"}\n{"text": "caf', [0xe9], '", "label": "neutral"}\n'], 2],
+    ['a lone continuation byte after a BOM and CRLF lines', 'bom.jsonl', [[0xef, 0xbb, 0xbf], '{"text": "ok", "label": "neutral"}\r\n{"text": "b', [0x80], '", "label": "neutral"}\r\n'], 2],
+    ['an encoded surrogate in a CSV', 'surrogate.csv', ['label,text\nneutral,"x', [0xed, 0xa0, 0x80], '"\n'], 2],
+  ] as const)('refuses non-UTF-8 input (%s), naming the file, line and byte offset, with no output', async (_what, name, parts, line) => {
+    const bytes = Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    const bad = parts.find((p) => typeof p !== 'string' && p[0] !== 0xef) as readonly number[];
+    const offset = bytes.indexOf(Buffer.from(bad));
+    const path = join(tmp, name);
+    writeFileSync(path, bytes);
+    for (const script of ['score', 'evaluate'] as const) {
+      const { code, stdout, stderr } = await cli(script, ['--file', path]);
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr).toContain(`${script}: ${path}:${line}: not UTF-8 (byte 0x${bad[0]!.toString(16)} at byte offset ${offset})`);
+    }
+  });
+
+  it("keeps a CSV's own label column and writes the prediction to predicted_label, saying so", async () => {
+    const path = file('own-label.csv', 'id,text,label,score\n1,"I love this, best video ever",negative,5\n2,worst tutorial ever,positive,1\n');
+    const { code, stdout, stderr } = await cli('score', ['--file', path]);
+    expect(code).toBe(0);
+    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((r) => [r.id, r.label, r.score])).toEqual([['1', 'negative', '5'], ['2', 'positive', '1']]);
+    expect(rows.map((r) => r.predicted_label)).toEqual(['positive', 'negative']);
+    expect(rows[0].predicted_score).toBeGreaterThan(0.5);
+    expect(rows[0]).toMatchObject({ model_version: newest(), supported: true });
+    expect(stderr).toContain('score: the input has its own "label" field: kept as it is; the prediction\'s "label" is written as "predicted_label"');
+    expect(stderr).toContain('"score" is written as "predicted_score"');
+    // Said once per field, not once per row.
+    expect(stderr.match(/own "label"/g)).toHaveLength(1);
+  });
+});
+
+describe('CLI input streaming', () => {
+  // A 50 MB file read whole (as a string, then split and parsed) needs several times its size in
+  // heap; streamed, the reader holds one line and one batch. Run under a 64 MB heap limit, the
+  // old whole-file reader aborted with "JavaScript heap out of memory" on both files.
+  const MB = 1024 * 1024;
+  async function generate(path: string, kind: 'jsonl' | 'csv'): Promise<number> {
+    const out = createWriteStream(path);
+    if (kind === 'csv') out.write('id,text\n');
+    const filler = 'this video was really good, I learned a lot about cooking pasta, thanks! '.repeat(6);
+    let bytes = 0;
+    let n = 0;
+    while (bytes < 50 * MB) {
+      const line = kind === 'csv' ? `${n},"${filler} ""#${n}"""\n` : `${JSON.stringify({ id: n, text: `${filler} #${n}` })}\n`;
+      bytes += Buffer.byteLength(line);
+      n++;
+      if (!out.write(line)) await once(out, 'drain');
+    }
+    out.end();
+    await once(out, 'finish');
+    return n;
+  }
+
+  it.each(['jsonl', 'csv'] as const)('reads a 50 MB %s file in bounded memory (64 MB heap limit)', async (kind) => {
+    const path = join(tmp, `big.${kind}`);
+    const n = await generate(path, kind);
+    const script = join(tmp, 'count.mts');
+    writeFileSync(
+      script,
+      `import { readTexts } from ${JSON.stringify(join(REPO_ROOT, 'node-runtime', 'io.ts'))};\n` +
+        'let n = 0; let last = "";\n' +
+        'for await (const r of readTexts(process.argv[2]!)) { n++; last = r.text; }\n' +
+        'console.log(JSON.stringify({ n, last: last.slice(-12), maxRssMb: process.resourceUsage().maxRSS / 1024 }));\n',
+    );
+    const { stdout } = await run(process.execPath, ['--max-old-space-size=64', '--import', 'tsx', script, path], { cwd: REPO_ROOT });
+    const out = JSON.parse(stdout) as { n: number; last: string; maxRssMb: number };
+    expect(out.n).toBe(n);
+    expect(out.last).toBe((kind === 'csv' ? `thanks!  "#${n - 1}"` : `thanks!  #${n - 1}`).slice(-12));
+    // The process as a whole (Node, tsx, one batch) stays well under the file's size times two.
+    expect(out.maxRssMb).toBeLessThan(200);
+    rmSync(path);
   });
 });
