@@ -13,7 +13,9 @@
  * 5. Prints what runs where and what to do next; Ctrl-C / SIGTERM stops everything (wrangler and
  *    the workerd processes it started).
  *
- * Options: --port N (default 8787), --no-build, --quiet (no request log). ALLOWED_ORIGINS in the
+ * Options: --port N (default $YTSENT_PORT, else 8787; checked before anything starts, so a port
+ * another program holds is reported as busy instead of being mistaken for ours), --no-build,
+ * --quiet (no request log). ALLOWED_ORIGINS in the
  * environment is passed to the Worker (e.g. chrome-extension://<id>) for CORS.
  */
 import { spawn } from 'node:child_process';
@@ -24,7 +26,7 @@ import { defaultModelDir } from '../node-runtime/bundle.js';
 import { ensureDevVars } from './dev-secrets.js';
 import { DEV_RELEASE_KEY_FILE, ensureDevReleaseKey } from './keygen.js';
 import { publishModel } from './publish-model.js';
-import { REPO_ROOT, startWranglerDev, type WranglerDev } from './wrangler-dev.js';
+import { checkPortFree, PortBusyError, REPO_ROOT, startWranglerDev, type WranglerDev } from './wrangler-dev.js';
 
 const DEV_VARS = join(REPO_ROOT, '.dev.vars');
 const STATE_DIR = join(REPO_ROOT, '.wrangler', 'state');
@@ -51,13 +53,27 @@ function extensionConfig(): string | null {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      port: { type: 'string', default: '8787' },
+      port: { type: 'string', default: process.env.YTSENT_PORT || '8787' },
       'no-build': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
     },
   });
   const port = Number(values.port);
   const say = (line = '') => process.stdout.write(`${line}\n`);
+  if (!/^\d+$/.test(values.port) || port < 1 || port > 65535) {
+    console.error(`npm start: --port must be a port number (1-65535), got ${JSON.stringify(values.port)}`);
+    process.exit(2);
+  }
+  try {
+    await checkPortFree(port);
+  } catch (e) {
+    if (!(e instanceof PortBusyError)) throw e;
+    console.error(
+      `npm start: port ${port} on 127.0.0.1 is busy: another program (an earlier npm start?) listens there.\n` +
+        `Stop it, or choose another port: npm start -- --port ${port === 65535 ? 8788 : port + 1}  (or YTSENT_PORT=${port === 65535 ? 8788 : port + 1} npm start)`,
+    );
+    process.exit(1);
+  }
 
   const { secrets, created } = ensureDevVars(DEV_VARS);
   say(created.length > 0 ? `added random ${created.join(', ')} to .dev.vars` : 'using the secrets in .dev.vars');
@@ -117,7 +133,9 @@ async function main(): Promise<void> {
   if (values['no-build']) extensionLine = 'not built (--no-build)';
   else if (!config) extensionLine = 'no extension yet (no Vite config): skipped the build';
   else {
-    say(`building the extension (npm run build, ${config})...`);
+    // The extension talks to this backend: on another port than the default, build it so.
+    process.env.VITE_YTSENT_BACKEND ||= dev.url;
+    say(`building the extension (npm run build, ${config}, backend ${process.env.VITE_YTSENT_BACKEND})...`);
     const build = await run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build'], { YTSENT_EXTRA_RELEASE_KEYS: devKey.key.public_key });
     const out = join(REPO_ROOT, 'dist', 'extension');
     extensionLine = build.code === 0 ? `${relative(REPO_ROOT, out)}/ (load unpacked in chrome://extensions)` : `build FAILED (exit ${build.code}); last output:\n${build.output.split('\n').slice(-15).join('\n')}`;

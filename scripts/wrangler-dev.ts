@@ -72,6 +72,27 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** Something else already listens on the port asked for. */
+export class PortBusyError extends Error {
+  override name = 'PortBusyError';
+}
+
+/**
+ * Resolves when `port` on `host` can be listened on, rejects with PortBusyError when it cannot.
+ * Checked before wrangler starts: otherwise the readiness probe below would take whatever answers
+ * on that port for our Worker, and wrangler would fail only afterwards with EADDRINUSE.
+ */
+export async function checkPortFree(port: number, host = '127.0.0.1'): Promise<void> {
+  return new Promise((resolveFree, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' || e.code === 'EACCES' ? new PortBusyError(`port ${port} on ${host} is busy (${e.code})`) : e),
+    );
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolveFree()));
+  });
+}
+
 /** True while any process of process group `pgid` exists. */
 export function groupAlive(pgid: number): boolean {
   try {
@@ -120,6 +141,7 @@ export class MisconfiguredError extends Error {
 /** Starts `wrangler dev` and resolves once GET /health answers 200. */
 export async function startWranglerDev(options: WranglerDevOptions = {}): Promise<WranglerDev> {
   const host = options.host ?? '127.0.0.1';
+  if (options.port !== undefined) await checkPortFree(options.port, host);
   const port = options.port ?? (await freePort(host));
   const inspectorPort = await freePort(host);
   const ownsPersist = options.persistTo === undefined;
