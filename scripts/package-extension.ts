@@ -14,11 +14,17 @@
  * (docs/RELEASES.md): the build lists the keys it pins in release-keys.json (vite.config.ts), and
  * packaging refuses a build that pins none (it could never update its model) or one that pins a
  * development or test key (YTSENT_EXTRA_RELEASE_KEYS), except with the same development flag.
+ *
+ * A zip of an old build would ship code (or a model) other than the one in the tree: packaging
+ * dist/extension refuses a build older than any of its sources (BUILD_INPUTS), naming the newest
+ * one, unless `--build` is given, which runs `npm run build` first.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { zipSync, type Zippable } from 'fflate';
+import { userPath } from '../node-runtime/io.js';
 
 export const MAX_ZIP_BYTES = 15 * 1024 * 1024;
 
@@ -73,10 +79,65 @@ export function checkReleaseKeys(dir: string, allowDev: boolean): void {
 export interface PackageOptions {
   /** Accept a backend on http://127.0.0.1 or http://localhost (development and test builds only). */
   allowDevBackend?: boolean;
+  /** Repository root whose BUILD_INPUTS the build must not be older than (unset: not checked). */
+  sourcesRoot?: string;
+  /** Called when the build is stale; it rebuilds `dir`, which is then checked again. Unset: refuse. */
+  rebuild?: () => void;
+}
+
+/** What `npm run build` reads, relative to the repository root (node_modules aside). */
+export const BUILD_INPUTS = ['extension', 'core', 'models', 'vite.config.ts', 'package.json', 'package-lock.json'];
+
+export class StaleBuildError extends Error {
+  override name = 'StaleBuildError';
+}
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else out.push(path);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/**
+ * The newest source file modified after the build in `dir` started (the oldest file the build
+ * wrote), or null when the build is newer than every source.
+ */
+export function newerSource(dir: string, root: string): { path: string; mtimeMs: number } | null {
+  const built = Math.min(...listFiles(dir).map((f) => statSync(f).mtimeMs));
+  let newest: { path: string; mtimeMs: number } | null = null;
+  for (const input of BUILD_INPUTS) {
+    const path = join(root, input);
+    if (!existsSync(path)) continue;
+    for (const f of statSync(path).isDirectory() ? listFiles(path) : [path]) {
+      const mtimeMs = statSync(f).mtimeMs;
+      if (mtimeMs > built && (!newest || mtimeMs > newest.mtimeMs)) newest = { path: relative(root, f), mtimeMs };
+    }
+  }
+  return newest;
 }
 
 export function packageExtension(dir: string, outDir: string, options: PackageOptions = {}): { path: string; bytes: number; files: number } {
   if (!existsSync(join(dir, 'manifest.json'))) throw new Error(`${dir}: no manifest.json (run npm run build first)`);
+  if (options.sourcesRoot) {
+    let stale = newerSource(dir, options.sourcesRoot);
+    if (stale && options.rebuild) {
+      options.rebuild();
+      stale = newerSource(dir, options.sourcesRoot);
+    }
+    if (stale) {
+      throw new StaleBuildError(
+        `${dir} is older than its sources (${stale.path} changed at ${new Date(stale.mtimeMs).toISOString()}, after the build): ` +
+          'run npm run build first, or package with --build to build now',
+      );
+    }
+  }
   checkBackend(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { host_permissions?: string[] }, options.allowDevBackend ?? false);
   checkReleaseKeys(dir, options.allowDevBackend ?? false);
   const files: Zippable = {};
@@ -105,14 +166,28 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
     options: {
       'allow-dev-backend': { type: 'boolean', default: false },
-      dir: { type: 'string', default: join(root, 'dist', 'extension') },
-      out: { type: 'string', default: join(root, 'dist') },
+      build: { type: 'boolean', default: false },
+      dir: { type: 'string' },
+      out: { type: 'string' },
     },
   });
   const allowDevBackend = values['allow-dev-backend'] || process.env.YTSENT_ALLOW_DEV_BACKEND === '1';
+  // The repository's own build is checked against its sources; a --dir is the caller's business.
+  const dir = values.dir ? userPath(values.dir) : join(root, 'dist', 'extension');
+  const out = values.out ? userPath(values.out) : join(root, 'dist');
+  const rebuild = (): void => {
+    console.error('package: building the extension first (npm run build)...');
+    const build = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+    if (build.status !== 0) throw new Error(`npm run build failed (exit ${build.status ?? build.signal})`);
+  };
   let result: ReturnType<typeof packageExtension>;
   try {
-    result = packageExtension(values.dir, values.out, { allowDevBackend });
+    if (values.build && !values.dir && !existsSync(join(dir, 'manifest.json'))) rebuild();
+    result = packageExtension(dir, out, {
+      allowDevBackend,
+      sourcesRoot: values.dir ? undefined : root,
+      rebuild: values.build ? rebuild : undefined,
+    });
   } catch (e) {
     console.error(`package: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
