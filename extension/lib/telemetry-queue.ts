@@ -18,8 +18,7 @@
  * dropped after {@link MAX_BATCH_ATTEMPTS} tries or {@link MAX_BATCH_AGE_MS}; a batch waiting for
  * its retry never holds back the others. Trimming to {@link MAX_QUEUE_ROWS} removes whole batches.
  */
-import { detect } from 'tinyld/light';
-import { addToAggregate, aggregateState, emptyAggregate, type AggregateComment, type OpenAggregate } from '../../core/aggregates.js';
+import { addScoringCall, addScoringError, addToAggregate, aggregateState, emptyAggregate, type AggregateComment, type OpenAggregate } from '../../core/aggregates.js';
 import { labelIndex, type Label } from '../../core/labels.js';
 import { scrubText } from '../../core/scrub.js';
 import { tokenBuckets } from '../../core/token-buckets.js';
@@ -57,6 +56,8 @@ export interface ScoredComment {
   text: string;
   label: Label;
   probs: [number, number, number];
+  /** The language the model identified ("und" when its bundle has no language identification). */
+  lang?: string;
   video_id?: string;
 }
 
@@ -86,14 +87,15 @@ export function aggregateComment(comment: ScoredComment): AggregateComment {
   return {
     label: comment.label,
     confidence: comment.probs[labelIndex(comment.label)] ?? 0,
-    // Language of the comment (not of the user), so drift reports can tell a shift in audience.
-    lang: detect(comment.text) || 'und',
+    // Language of the comment (not of the user), as the model identified it, so drift reports can
+    // tell a shift in audience with the same identification the badges show.
+    lang: comment.lang ?? 'und',
     tokens: tokenBuckets(comment.text),
   };
 }
 
 /** The per-comment row exactly as it would be uploaded under consent "text" (time: its hour). */
-export function buildSampleItem(comment: ScoredComment, now = Date.now(), lang = detect(comment.text) || 'und'): SampleItem {
+export function buildSampleItem(comment: ScoredComment, now = Date.now(), lang = comment.lang ?? 'und'): SampleItem {
   const k = labelIndex(comment.label);
   const item: SampleItem = {
     label: comment.label,
@@ -164,9 +166,10 @@ export class TelemetryQueue {
   /**
    * Records freshly scored comments under the consent in `settings`: counted into the open
    * aggregate of `modelVersion` (any consent), and queued one row each (consent "text" only).
-   * Returns how many comments were recorded.
+   * `call` is the model call that scored them: its latency goes into the aggregate's histogram
+   * (one call, whatever the number of comments). Returns how many comments were recorded.
    */
-  async enqueueSamples(settings: Settings, modelVersion: string, comments: readonly ScoredComment[], now = Date.now()): Promise<number> {
+  async enqueueSamples(settings: Settings, modelVersion: string, comments: readonly ScoredComment[], now = Date.now(), call?: { ms: number }): Promise<number> {
     const consent = consentOf(settings);
     if (!consent || comments.length === 0) return 0;
     const counted = comments.map(aggregateComment);
@@ -175,22 +178,47 @@ export class TelemetryQueue {
     await this.database.transaction('rw', [this.database.aggregates, this.database.queue], async () => {
       let open = (await this.database.aggregates.get(modelVersion))?.aggregate ?? null;
       const ready: AggregateItem[] = [];
+      let countedHere = 0;
       // (No await in this loop: a transaction only survives awaits of its own requests.)
       for (const c of counted) {
         // An aggregate whose hours ended is settled before this comment's hour is counted: queued
         // when it holds enough comments, deleted when it waited its 24 hours in vain.
         const state = open ? aggregateState(open, now) : 'counting';
         if (open && state === 'ready') ready.push(open);
-        if (state === 'ready' || state === 'expired') open = null;
+        if (state === 'ready' || state === 'expired') {
+          open = null;
+          countedHere = 0;
+        }
         open ??= emptyAggregate(now);
-        addToAggregate(open, c, now);
+        if (addToAggregate(open, c, now)) countedHere++;
       }
+      // Only a call that counted a comment here: the calls never outnumber the comments.
+      if (open && call && countedHere > 0) addScoringCall(open, call.ms);
       if (ready.length > 0) await this.database.queue.bulkAdd(ready.map((a) => aggregateRow(modelVersion, a, now)));
       if (open) await this.database.aggregates.put({ model_version: modelVersion, aggregate: open });
       if (rows.length > 0) await this.database.queue.bulkAdd(rows);
     });
     await this.trim();
     return comments.length;
+  }
+
+  /**
+   * Counts a model call that failed (nothing scored) into the open aggregate of `modelVersion`,
+   * under either consent; like comments, it settles an aggregate whose hours have ended first.
+   */
+  async recordScoringError(settings: Settings, modelVersion: string, now = Date.now()): Promise<boolean> {
+    if (!consentOf(settings)) return false;
+    await this.database.transaction('rw', [this.database.aggregates, this.database.queue], async () => {
+      let open = (await this.database.aggregates.get(modelVersion))?.aggregate ?? null;
+      const state = open ? aggregateState(open, now) : 'counting';
+      if (open && state === 'ready') await this.database.queue.add(aggregateRow(modelVersion, open, now));
+      if (state === 'ready' || state === 'expired') open = null;
+      open ??= emptyAggregate(now);
+      addScoringError(open);
+      await this.database.aggregates.put({ model_version: modelVersion, aggregate: open });
+    });
+    await this.trim();
+    return true;
   }
 
   /** Queues a label correction; corrections carry text, so they need the text consent. */

@@ -24,9 +24,11 @@ beforeEach(async () => {
 const settings = (consent_stats: boolean, consent_text: boolean) => SettingsSchema.parse({ consent_stats, consent_text });
 const STATS = settings(true, false);
 const TEXT = settings(true, true);
-const comment = (text: string, label: 'negative' | 'neutral' | 'positive' = 'positive') => ({
+// `lang` is the model's language identification, which the aggregates and rows report as is.
+const comment = (text: string, label: 'negative' | 'neutral' | 'positive' = 'positive', lang = 'en') => ({
   text,
   label,
+  lang,
   probs: (label === 'positive' ? [0.1, 0.2, 0.7] : label === 'neutral' ? [0.2, 0.6, 0.2] : [0.83, 0.1, 0.07]) as [number, number, number],
   video_id: 'dQw4w9WgXcQ',
 });
@@ -63,7 +65,7 @@ describe('consent "stats": hourly aggregates, never a row per comment', () => {
   });
 
   it('sends one aggregate per ended hour of ≥ 10 comments: counts only, hour-granular, schema-valid', async () => {
-    await queue.enqueueSamples(STATS, '1.0.0', [...comments(8), comment('this is the worst, awful', 'negative'), comment('ok', 'neutral'), comment('me encanta esta canción, muchas gracias por compartir')], T0);
+    await queue.enqueueSamples(STATS, '1.0.0', [...comments(8), comment('this is the worst, awful', 'negative'), comment('ok', 'neutral', 'und'), comment('me encanta esta canción, muchas gracias por compartir', 'positive', 'es')], T0);
     expect(await queue.sealAggregates(H0 + HOUR_MS)).toEqual({ queued: 1, expired: 0 });
     expect(await queue.openAggregates()).toEqual([]);
     const sent = await drain(H0 + HOUR_MS);
@@ -74,7 +76,7 @@ describe('consent "stats": hourly aggregates, never a row per comment', () => {
     expect(agg).toMatchObject({ hour_from: H0, hour_to: H0 + HOUR_MS, n: 11, label_counts: [1, 1, 9] });
     // Confidence in ten bins: 0.7 → bin 7, 0.6 → bin 6, 0.83 → bin 8.
     expect(agg.confidence_counts).toEqual([0, 0, 0, 0, 0, 0, 1, 9, 1, 0]);
-    expect(agg.languages).toMatchObject({ es: 1, und: 1 });
+    expect(agg.languages).toEqual({ en: 9, es: 1, und: 1 });
     expect(agg.token_n).toBe(11);
     expect(Math.max(...agg.token_counts)).toBeLessThanOrEqual(11);
     // Nothing that could identify a comment: no text, video, probabilities or finer time.
