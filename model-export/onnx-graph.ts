@@ -20,6 +20,7 @@
 import type { z } from 'zod';
 import type { TensorSpecSchema } from '../core/manifest.js';
 import { DT, intAttr, intsAttr, node, onnx, strAttr, tensor, tensorAttr, valueInfo, type IGraphProto } from './onnx-proto.js';
+import { ZERO_POINT } from '../core/linear.js';
 import type { QuantizedWeights } from './quantize.js';
 
 export const OPSET = 18;
@@ -30,13 +31,8 @@ export const INPUT_LENGTHS = 'row_lengths';
 export const OUTPUT_PROBS = 'probs';
 export const OUTPUT_LOGITS = 'logits';
 
-
-
-
-
-
-/** uint8 zero point of the packed bytes: byte = int8 weight + 128. */
-export const ZERO_POINT = 128;
+// The inverse (unpackWeights) and the zero point live in core: runtimes read the weights back.
+export { unpackWeights, ZERO_POINT } from '../core/linear.js';
 
 /** One uint32 per bucket, class k's weight in byte k (at most 4 classes). */
 export function packWeights(weights: QuantizedWeights): Uint32Array {
@@ -49,14 +45,6 @@ export function packWeights(weights: QuantizedWeights): Uint32Array {
   }
   return out;
 }
-
-/** Inverse of packWeights: row-major [rows, cols] int8. */
-export function unpackWeights(packed: Uint32Array, cols: number): Int8Array {
-  const out = new Int8Array(packed.length * cols);
-  for (let r = 0; r < packed.length; r++) for (let k = 0; k < cols; k++) out[r * cols + k] = ((packed[r]! >>> (8 * k)) & 0xff) - ZERO_POINT;
-  return out;
-}
-
 
 export interface GraphOptions {
   weights: QuantizedWeights;

@@ -1,6 +1,7 @@
 /**
- * Parity: the training-time forward pass (TypeScript, float64 over the dequantized weights),
- * onnxruntime-node and onnxruntime-web (WASM) must agree on every text.
+ * Parity: the TypeScript forward pass (core/linear.ts, float64 over the dequantized weights: what
+ * training optimizes and what the Worker serves), onnxruntime-node and onnxruntime-web (WASM) must
+ * agree on every text.
  */
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
@@ -8,7 +9,7 @@ import type { FeaturizerConfig, SparseFeatures } from '../core/featurize.js';
 import { featurize } from '../core/featurize.js';
 import type { NgramOnnxManifest } from '../core/manifest.js';
 import { NgramScorer, type OrtModule } from '../core/scorer.js';
-import { argmaxRows, predictProbs, type LinearModel } from '../training/softmax.js';
+import { argmaxRows, predictProbs, type LinearModel } from '../core/linear.js';
 
 export interface RuntimeParity {
   runtime: string;

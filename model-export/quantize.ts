@@ -4,6 +4,8 @@
  * One scale per output column (DequantizeLinear with axis=1 semantics) keeps each class's weights
  * on their own range; zero points are 0, so an unused bucket stays exactly 0.
  */
+import { dequantizeInt8 } from '../core/linear.js';
+
 export interface QuantizedWeights {
   /** Row-major [rows, cols] int8 values. */
   values: Int8Array;
@@ -28,9 +30,7 @@ export function quantizeInt8(weights: Float32Array, cols: number): QuantizedWeig
   return { values, scales, rows, cols };
 }
 
-/** q · scale, as float32: what DequantizeLinear computes in the runtime. */
+/** q · scale, as float32: what DequantizeLinear computes in the runtime (core/linear.ts). */
 export function dequantize(q: QuantizedWeights): Float32Array {
-  const out = new Float32Array(q.values.length);
-  for (let i = 0; i < out.length; i++) out[i] = Math.fround(q.values[i]! * q.scales[i % q.cols]!);
-  return out;
+  return dequantizeInt8(q.values, q.scales);
 }

@@ -2,18 +2,15 @@
  * Multinomial logistic regression over sparse hashed features, trained with Adagrad SGD.
  *
  * Written here rather than taken from a library because the model's forward pass must be
- * exactly the ONNX graph's (weighted row gather, sum, bias, softmax) and training must be seeded and
- * bit-for-bit reproducible in plain TypeScript.
+ * exactly the ONNX graph's (weighted row gather, sum, bias, softmax: core/linear.ts, the same code
+ * the Worker serves with) and training must be seeded and bit-for-bit reproducible in plain
+ * TypeScript.
  */
 import type { SparseFeatures } from '../core/featurize.js';
+import { forwardInto, NUM_CLASSES, softmaxInPlace, type LinearModel } from '../core/linear.js';
 
-export const NUM_CLASSES = 3;
-
-export interface LinearModel {
-  /** Row-major [buckets, NUM_CLASSES]. */
-  weights: Float32Array;
-  bias: Float32Array;
-}
+// The forward pass lives in core (the Worker serves with it); training trains its weights.
+export { argmaxRows, forwardInto, NUM_CLASSES, predictLogits, predictProbs, softmaxInPlace, type LinearModel } from '../core/linear.js';
 
 export interface TrainOptions {
   buckets: number;
@@ -91,63 +88,4 @@ export function train(
     opts.onEpoch?.(epoch + 1);
   }
   return { weights, bias };
-}
-
-/** logits[k] = bias[k] + Σ_j values[j]·W[ids[j], k]: the ONNX graph computes exactly this. */
-export function forwardInto(
-  weights: Float32Array,
-  bias: Float32Array,
-  ids: Int32Array,
-  values: Float32Array,
-  out: Float64Array,
-): void {
-  const K = bias.length;
-  for (let k = 0; k < K; k++) out[k] = bias[k]!;
-  for (let j = 0; j < ids.length; j++) {
-    const row = ids[j]! * K;
-    const v = values[j]!;
-    for (let k = 0; k < K; k++) out[k]! += v * weights[row + k]!;
-  }
-}
-
-export function softmaxInPlace(x: Float64Array | Float32Array): void {
-  let max = -Infinity;
-  for (let k = 0; k < x.length; k++) if (x[k]! > max) max = x[k]!;
-  let sum = 0;
-  for (let k = 0; k < x.length; k++) {
-    x[k] = Math.exp(x[k]! - max);
-    sum += x[k]!;
-  }
-  for (let k = 0; k < x.length; k++) x[k]! /= sum;
-}
-
-/** Probabilities for featurized rows, row-major [rows, classes], in float64. */
-export function predictProbs(model: LinearModel, rows: readonly SparseFeatures[]): Float64Array {
-  const K = model.bias.length;
-  const out = predictLogits(model, rows);
-  for (let i = 0; i < out.length; i += K) softmaxInPlace(out.subarray(i, i + K));
-  return out;
-}
-
-/** Logits (before softmax) for featurized rows, row-major [rows, classes]. */
-export function predictLogits(model: LinearModel, rows: readonly SparseFeatures[]): Float64Array {
-  const K = model.bias.length;
-  const out = new Float64Array(rows.length * K);
-  const tmp = new Float64Array(K);
-  rows.forEach((r, i) => {
-    forwardInto(model.weights, model.bias, r.ids, r.values, tmp);
-    out.set(tmp, i * K);
-  });
-  return out;
-}
-
-export function argmaxRows(probs: ArrayLike<number>, K: number = NUM_CLASSES): Uint8Array {
-  const n = probs.length / K;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let k = 1; k < K; k++) if (probs[i * K + k]! > probs[i * K + best]!) best = k;
-    out[i] = best;
-  }
-  return out;
 }

@@ -1,0 +1,90 @@
+/**
+ * Scoring with an n-gram bundle without onnxruntime: the weights are read out of `model.onnx`
+ * (core/onnx-weights.ts) and run through core/linear.ts. Same featurizer, language identification,
+ * calibration (the temperature is folded into the weights at export) and low-confidence threshold
+ * as {@link NgramScorer}, so a {@link Prediction} is the same whichever of the two made it, to
+ * within float rounding (onnxruntime sums in float32, this in float64: about 1e-7).
+ *
+ * Used by the Worker (POST /v1/predict), which cannot compile WebAssembly from bytes.
+ */
+import { featurizerId, RaggedBatchBuilder } from './featurize.js';
+import { NUM_CLASSES, forwardInto, softmaxInPlace, type LinearModel } from './linear.js';
+import { decodeLangId, type LangIdModel, type LanguageGuess } from './langid.js';
+import { lowConfidenceThreshold, type NgramOnnxManifest } from './manifest.js';
+import { decodeNgramOnnx } from './onnx-weights.js';
+import { guessLanguage, toPredictions, type Prediction, type ScoredBatch } from './scorer.js';
+
+export class LinearScorer {
+  private readonly builder: RaggedBatchBuilder;
+  private readonly langScratch: Float64Array;
+  private readonly logits = new Float64Array(NUM_CLASSES);
+
+  private constructor(
+    readonly manifest: NgramOnnxManifest,
+    readonly model: LinearModel,
+    private readonly langid: LangIdModel | null,
+  ) {
+    this.builder = new RaggedBatchBuilder(manifest.featurizer.config);
+    this.langScratch = new Float64Array(langid?.labels.length ?? 1);
+  }
+
+  /**
+   * `modelBytes` is the bundle's model.onnx; `langidBytes` its language classifier
+   * (manifest.languages.langid.file), required when the manifest declares languages.
+   *
+   * @example
+   * const scorer = LinearScorer.create(manifest, files.get('model.onnx')!, files.get('langid.bin'));
+   * const [p] = scorer.predict(['great video']); // { label: 'positive', score: 0.93, ... }
+   */
+  static create(manifest: NgramOnnxManifest, modelBytes: Uint8Array, langidBytes?: Uint8Array): LinearScorer {
+    const expected = featurizerId(manifest.featurizer.config);
+    if (manifest.featurizer.id !== expected) {
+      throw new Error(`model ${manifest.name}@${manifest.version} needs featurizer ${manifest.featurizer.id}; this build computes ${expected} for its config`);
+    }
+    let langid: LangIdModel | null = null;
+    if (manifest.languages) {
+      if (!langidBytes) throw new Error(`model ${manifest.name}@${manifest.version} lacks its language classifier ${manifest.languages.langid.file}`);
+      langid = decodeLangId(langidBytes, manifest.languages.langid);
+    }
+    const model = decodeNgramOnnx(modelBytes, { buckets: manifest.featurizer.config.buckets, classes: NUM_CLASSES });
+    return new LinearScorer(manifest, model, langid);
+  }
+
+  /** Probabilities (row-major [texts, 3], LABELS order) and each text's language, in one featurization pass. */
+  score(texts: readonly string[]): ScoredBatch {
+    const K = NUM_CLASSES;
+    const probs = new Float32Array(texts.length * K);
+    const langs: LanguageGuess[] = [];
+    const maxChars = this.manifest.featurizer.config.max_chars;
+    texts.forEach((t, i) => {
+      this.builder.add(t);
+      const row = this.builder.lastRow();
+      forwardInto(this.model.weights, this.model.bias, row.ids, row.values, this.logits, row.from, row.to);
+      softmaxInPlace(this.logits);
+      probs.set(this.logits, i * K);
+      const cut = t.length > maxChars ? t.slice(0, maxChars) : t;
+      langs.push(guessLanguage(cut, this.langid, () => row, this.langScratch));
+    });
+    // Only the builder's buffers were used: drop the batch so they are reused from the start.
+    this.builder.take();
+    return { probs, langs };
+  }
+
+  /** Row-major [texts, 3] probabilities. */
+  probs(texts: readonly string[]): Float32Array {
+    return this.score(texts).probs;
+  }
+
+  predict(texts: readonly string[]): Prediction[] {
+    const { probs, langs } = this.score(texts);
+    return toPredictions(probs, langs, lowConfidenceThreshold(this.manifest));
+  }
+
+  /** Whether the manifest's supported languages include `lang` (its primary subtag); true for a bundle without language identification. */
+  supports(lang: string): boolean {
+    const supported = this.manifest.languages?.supported;
+    if (!supported) return true;
+    const primary = lang.toLowerCase().split('-')[0]!;
+    return supported.includes(primary);
+  }
+}

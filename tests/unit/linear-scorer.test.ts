@@ -1,0 +1,111 @@
+/**
+ * The onnxruntime-free scorer (core/linear-scorer.ts, what POST /v1/predict serves with) against
+ * onnxruntime-node on every committed bundle: the weights it reads out of model.onnx are the ones
+ * onnx-proto decodes, and its predictions are NgramScorer's (probabilities within 1e-5, same
+ * languages, same labels and low-confidence flags wherever the float32/float64 rounding cannot
+ * decide a tie).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import onnxProto from 'onnx-proto';
+import * as ortNode from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { LinearScorer } from '../../core/linear-scorer.js';
+import { NUM_CLASSES } from '../../core/linear.js';
+import type { NgramOnnxManifest } from '../../core/manifest.js';
+import { decodeNgramOnnx, OnnxFormatError } from '../../core/onnx-weights.js';
+import { checkGolden, NgramScorer, type OrtModule } from '../../core/scorer.js';
+import { buildOnnxModel } from '../../model-export/onnx-graph.js';
+import { dequantize, quantizeInt8 } from '../../model-export/quantize.js';
+import { loadBundle, MODELS_DIR } from '../../node-runtime/bundle.js';
+
+const VERSIONS = readdirSync(MODELS_DIR).filter((v) => existsSync(join(MODELS_DIR, v, 'manifest.json')));
+
+const TEXTS = readFileSync(fileURLToPath(new URL('../fixtures/texts.jsonl', import.meta.url)), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => (JSON.parse(l) as { text: string }).text);
+
+describe.each(VERSIONS)('LinearScorer on committed bundle %s', (version) => {
+  const bundle = loadBundle(join(MODELS_DIR, version));
+  const manifest = bundle.manifest as NgramOnnxManifest;
+  const onnxBytes = bundle.files.get(manifest.model.file)!;
+  const langidBytes = manifest.languages ? bundle.files.get(manifest.languages.langid.file) : undefined;
+
+  it('reads exactly the weights onnx-proto decodes from model.onnx', () => {
+    const decoded = decodeNgramOnnx(onnxBytes, { buckets: manifest.featurizer.config.buckets, classes: NUM_CLASSES });
+    const model = onnxProto.onnx.ModelProto.decode(onnxBytes);
+    const raw = (name: string) => model.graph!.initializer!.find((t) => t.name === name)!.rawData!.slice().buffer;
+    const packed = new Uint32Array(raw('W_packed'));
+    const scale = new Float32Array(raw('W_scale'));
+    expect(decoded.weights.length).toBe(packed.length * 3);
+    let mismatches = 0;
+    for (let v = 0; v < packed.length; v++) {
+      for (let k = 0; k < 3; k++) if (decoded.weights[v * 3 + k] !== Math.fround((((packed[v]! >>> (8 * k)) & 0xff) - 128) * scale[k]!)) mismatches++;
+    }
+    expect(mismatches).toBe(0);
+    expect([...decoded.bias]).toEqual([...new Float32Array(raw('bias'))]);
+  });
+
+  it('predicts what onnxruntime-node predicts on 1,200 fixture texts and the golden examples', async () => {
+    const texts = [...TEXTS, ...manifest.golden.map((g) => g.text)];
+    const linear = LinearScorer.create(manifest, onnxBytes, langidBytes);
+    const ort = await NgramScorer.create(ortNode as unknown as OrtModule, manifest, onnxBytes, undefined, langidBytes);
+    const threshold = manifest.confidence?.low_threshold ?? 0.5;
+    let maxDiff = 0;
+    for (let i = 0; i < texts.length; i += 64) {
+      const batch = texts.slice(i, i + 64);
+      const [a, b] = [linear.predict(batch), await ort.predict(batch)];
+      a.forEach((p, j) => {
+        const q = b[j]!;
+        for (let k = 0; k < 3; k++) maxDiff = Math.max(maxDiff, Math.abs(p.probs[k]! - q.probs[k]!));
+        expect(p.lang, batch[j]).toBe(q.lang);
+        expect(p.supported).toBe(q.supported);
+        const sorted = [...q.probs].sort((x, y) => y - x);
+        if (sorted[0]! - sorted[1]! > 1e-5) expect(p.label, batch[j]).toBe(q.label);
+        if (Math.abs(q.score - threshold) > 1e-5) expect(p.low_confidence).toBe(q.low_confidence);
+      });
+    }
+    await ort.release();
+    expect(maxDiff).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('reproduces the golden examples within the manifest tolerance', () => {
+    const linear = LinearScorer.create(manifest, onnxBytes, langidBytes);
+    const check = checkGolden(manifest.golden, linear.probs(manifest.golden.map((g) => g.text)), manifest.golden_tolerance);
+    expect(check.failures).toEqual([]);
+    expect(check.ok).toBe(true);
+  });
+
+  it('scores a batch exactly as it scores each text alone', () => {
+    const linear = LinearScorer.create(manifest, onnxBytes, langidBytes);
+    const texts = TEXTS.slice(0, 40);
+    const together = linear.predict(texts);
+    texts.forEach((t, i) => expect(linear.predict([t])[0]).toEqual(together[i]));
+  });
+
+  it('refuses a model file whose graph does not match the manifest', () => {
+    expect(() => decodeNgramOnnx(onnxBytes, { buckets: manifest.featurizer.config.buckets * 2, classes: 3 })).toThrow(/W_packed has shape/);
+    expect(() => decodeNgramOnnx(onnxBytes.subarray(0, onnxBytes.byteLength - 100), { buckets: manifest.featurizer.config.buckets, classes: 3 })).toThrow(OnnxFormatError);
+    expect(() => decodeNgramOnnx(new TextEncoder().encode('not a model'), { buckets: 8, classes: 3 })).toThrow(OnnxFormatError);
+    if (manifest.languages) expect(() => LinearScorer.create(manifest, onnxBytes)).toThrow(/lacks its language classifier/);
+  });
+});
+
+describe('decodeNgramOnnx on the graph model-export writes', () => {
+  it('reads back the weights and bias of a freshly exported small model (so a change to the graph cannot go unnoticed here)', () => {
+    const buckets = 64;
+    let x = 12345;
+    const weights = Float32Array.from({ length: buckets * 3 }, () => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x / 2 ** 32 - 0.5) * 4;
+    });
+    const quantized = quantizeInt8(weights, 3);
+    const bias = Float32Array.from([0.25, -0.5, 0.125]);
+    const bytes = buildOnnxModel({ weights: quantized, bias, modelVersion: '0.0.1', docString: 'test' });
+    const decoded = decodeNgramOnnx(bytes, { buckets, classes: 3 });
+    expect([...decoded.weights]).toEqual([...dequantize(quantized)]);
+    expect([...decoded.bias]).toEqual([...bias]);
+  });
+});
