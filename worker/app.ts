@@ -9,13 +9,17 @@ import { secureHeaders } from 'hono/secure-headers';
 import { loadConfig, ConfigError, type Env } from './env.js';
 import { cors } from './lib/cors.js';
 import { ApiError, errorResponse } from './lib/errors.js';
+import { observeLatency } from './lib/latency.js';
 import { metrics } from './lib/metrics.js';
 import { adminRoutes } from './routes/admin.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
 import { channelRoutes } from './routes/channels.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { driftRoutes } from './routes/drift.js';
 import { modelRoutes } from './routes/models.js';
+import { openApiRoutes } from './routes/openapi.js';
 import { opsRoutes } from './routes/ops.js';
+import { predictRoutes } from './routes/predict.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 
 export interface AppEnv {
@@ -36,10 +40,13 @@ function routeLabel(c: Context<AppEnv>): string {
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  // Outermost: counts every response, including errors, preflights and 404s.
+  // Outermost: counts and times every response, including errors, preflights and 404s.
   app.use('*', async (c, next) => {
+    const started = performance.now();
     await next();
-    metrics.inc('ytsent_http_requests_total', { route: routeLabel(c), method: c.req.method, status: c.res.status });
+    const route = routeLabel(c);
+    metrics.inc('ytsent_http_requests_total', { route, method: c.req.method, status: c.res.status });
+    observeLatency(metrics, route, (performance.now() - started) / 1000);
     try {
       const flushMs = loadConfig(c.env).metricsFlushMs;
       c.executionCtx.waitUntil(metrics.flushSoon(c.env.TELEMETRY, flushMs));
@@ -73,6 +80,9 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', driftRoutes);
   app.route('/', dashboardRoutes);
   app.route('/', adminRoutes);
+  app.route('/', apiKeyRoutes);
+  app.route('/', predictRoutes);
+  app.route('/', openApiRoutes(() => app.routes));
 
   app.notFound((c) => errorResponse(404, 'not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((err, c) => {

@@ -18,6 +18,8 @@ export interface Env {
   /** Per connecting IP (IPv6: per /64) rate limit on telemetry batches (checked before the body is read). */
   IP_RATE_LIMITER: RateLimit;
   // Secrets (`wrangler secret put`; `.dev.vars` locally), each at least MIN_SECRET_LENGTH characters.
+  /** Per API key rate limit on POST /v1/predict (10 requests/s: 100 per 10 s). */
+  PREDICT_RATE_LIMITER: RateLimit;
   /** Bearer token for uploading model versions (PUT /v1/models/...). */
   ADMIN_PUBLISH_TOKEN?: string;
   /** Bearer token for moving channels (promote, rollback) and running the drift job on demand. */

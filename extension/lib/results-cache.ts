@@ -5,34 +5,16 @@
  * least-recently-used eviction. The most recent rows are also kept in memory for the life of the
  * service worker, so a page reloaded or revisited in the same session is answered without IndexedDB.
  */
-import { finalize, mixUnit } from '../../core/hash.js';
 import type { Label } from '../../core/labels.js';
+import { cacheKey } from '../../core/text-key.js';
 import type { ResultRow, YtsentDb } from './db.js';
+
+// The normalization and key are core's: the Worker's POST /v1/predict caches the same way.
+export { cacheKey, normalizeForCache, textHash } from '../../core/text-key.js';
 
 export const DEFAULT_MAX_ENTRIES = 50_000;
 /** Rows kept in memory as well, for as long as the service worker lives (a reload, a revisit). */
 export const DEFAULT_MEMORY_ENTRIES = 20_000;
-
-/** Whitespace and Unicode composition do not change a score; they must not miss the cache either. */
-export function normalizeForCache(text: string): string {
-  return text.normalize('NFC').replace(/\s+/g, ' ').trim();
-}
-
-/** 64-bit hash (two 32-bit MurmurHash3 lanes) as 16 hex characters. */
-export function textHash(text: string): string {
-  let a = 0x9747b28c;
-  let b = 0x2f1c3a57;
-  for (let i = 0; i < text.length; i++) {
-    const u = text.charCodeAt(i);
-    a = mixUnit(a, u);
-    b = mixUnit(b, u ^ 0x5bd1);
-  }
-  return finalize(a, text.length).toString(16).padStart(8, '0') + finalize(b, text.length).toString(16).padStart(8, '0');
-}
-
-export function cacheKey(modelVersion: string, normalizedText: string): string {
-  return `${modelVersion}|${textHash(normalizedText)}`;
-}
 
 export interface CachedScore {
   label: Label;

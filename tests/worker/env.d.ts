@@ -7,6 +7,8 @@ declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
       WEBHOOK_LOG: R2Bucket;
+      /** Node-side bundles, fixture texts and onnxruntime-node predictions (tests/support/onnx-reference.ts). */
+      REFERENCE: Fetcher;
     }
     interface GlobalProps {
       mainModule: typeof import('../../worker/index.js');

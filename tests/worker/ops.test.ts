@@ -26,9 +26,10 @@ function parseExposition(text: string): Map<string, number> {
   const typed = new Set<string>();
   for (const line of text.trimEnd().split('\n')) {
     if (line.startsWith('# HELP ')) continue;
-    const type = /^# TYPE ([a-z_]+) (counter|gauge|untyped)$/.exec(line);
+    const type = /^# TYPE ([a-z_]+) (counter|gauge|histogram|untyped)$/.exec(line);
     if (type) {
       typed.add(type[1]!);
+      if (type[2] === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) typed.add(type[1]! + suffix);
       continue;
     }
     const m = /^([a-z_]+)(\{(?:[a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/.exec(line);

@@ -4,8 +4,10 @@
  * drift webhook reaches over real outbound fetch (see helpers.ts).
  */
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { Response as MiniflareResponse, type Request as MiniflareRequest } from 'miniflare';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { referenceAnswer } from '../support/onnx-reference.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -37,7 +39,19 @@ export default defineConfig({
         r2Buckets: { WEBHOOK_LOG: 'webhook-log' },
         // Small limits so the 429 paths are reachable in a few requests; tests use fresh client ids,
         // and helpers.call() a fresh CF-Connecting-IP unless a test sets one.
-        ratelimits: { CLIENT_RATE_LIMITER: { simple: { limit: 5, period: 60 } }, IP_RATE_LIMITER: { simple: { limit: 8, period: 60 } } },
+        ratelimits: {
+          CLIENT_RATE_LIMITER: { simple: { limit: 5, period: 60 } },
+          IP_RATE_LIMITER: { simple: { limit: 8, period: 60 } },
+          PREDICT_RATE_LIMITER: { simple: { limit: 40, period: 10 } },
+        },
+        // Node-side help for the /v1/predict tests: the committed bundles, the fixture texts and
+        // onnxruntime-node predictions, computed from the committed files at test time.
+        serviceBindings: {
+          REFERENCE: async (request: MiniflareRequest) => {
+            const answer = await referenceAnswer(request.method, request.url, request.method === 'POST' ? await request.text() : '');
+            return new MiniflareResponse(answer.body, { status: answer.status, headers: { 'Content-Type': answer.contentType } });
+          },
+        },
         outboundService: 'webhook-sink',
         workers: [
           {

@@ -8,6 +8,7 @@
  *   models/<version>/manifest.json     published manifest: its existence is what publishes a version
  *   models/<version>/manifest.sig      its release signature (written by publish-model; the Worker holds no key)
  *   channels/<channel>.json            current version, rollback stack, history
+ *   apikeys/<sha256 of the key>.json   an API key of POST /v1/predict: {id, name, created_at, revoked_at}
  *
  * TELEMETRY bucket:
  *   claims/<kind>/<batch_id>.json                                   idempotency record of a batch
@@ -34,6 +35,8 @@ export const keys = {
   claim: (kind: TelemetryKind, batchId: string) => `claims/${kind}/${batchId}.json`,
   partitionPrefix: (kind: TelemetryKind, version: string, hour: HourKey) => `${kind}/${version}/dt=${hour.slice(0, 10)}/hh=${hour.slice(11, 13)}/`,
   batch: (kind: TelemetryKind, version: string, hour: HourKey, batchId: string) => `${keys.partitionPrefix(kind, version, hour)}${batchId}.ndjson`,
+  apiKey: (sha256: string) => `apikeys/${sha256}.json`,
+  apiKeyPrefix: 'apikeys/',
   kindPrefix: (kind: TelemetryKind) => `${kind}/`,
 
   summary: (version: string, hour: HourKey) => `summaries/${version}/${hour}.json`,

@@ -14,6 +14,7 @@ import { readJson } from '../lib/body.js';
 import { ApiError } from '../lib/errors.js';
 import { ifNoneMatchHits } from '../lib/http.js';
 import { driftResponses } from '../lib/response-cache.js';
+import { servingModel } from '../predict/model.js';
 import { getChannel, listChannels, promote, rollback, type ChannelState } from '../registry/channels.js';
 import { getPublished } from '../registry/store.js';
 import { channelParam } from './params.js';
@@ -58,8 +59,11 @@ channelRoutes.post('/v1/channels/:channel', requireToken('promote'), async (c) =
   const { version } = parsed.data;
   if (!(await getPublished(c.env.MODELS, version))) throw new ApiError(404, 'unknown_version', `model version ${version} is not published`);
   const { state, changed } = await promote(c.env.MODELS, channel, version);
-  // Drift answers without a model_version follow the default channel.
-  if (changed) driftResponses.clear();
+  // Drift answers without a model_version follow the default channel, and so does /v1/predict.
+  if (changed) {
+    driftResponses.clear();
+    servingModel.invalidate();
+  }
   return c.json({ ...view(state), changed, previous: changed ? (state.history[state.history.length - 1]?.from ?? null) : null }, 200);
 });
 
@@ -67,6 +71,7 @@ channelRoutes.post('/v1/channels/:channel/rollback', requireToken('promote'), as
   const channel = channelParam(c.req.param('channel'));
   const { state } = await rollback(c.env.MODELS, channel);
   driftResponses.clear();
+  servingModel.invalidate();
   const last = state.history[state.history.length - 1]!;
   return c.json({ ...view(state), changed: true, previous: last.from }, 200);
 });

@@ -9,6 +9,7 @@ import type { DriftReport } from '../drift/aggregate.js';
 import { defaultVersion } from '../drift/pipeline.js';
 import { requireToken } from '../lib/auth.js';
 import { keys, listPrefixes, mapLimit } from '../lib/keys.js';
+import { compareHistogramSamples, completeHistograms, familyOf, LATENCY_METRIC, LATENCY_QUANTILE_METRIC, latencyQuantiles } from '../lib/latency.js';
 import { compactMetrics, metricName, metrics, readCounters, seriesKey } from '../lib/metrics.js';
 
 const startedAt = Date.now();
@@ -20,8 +21,11 @@ opsRoutes.get('/health', async (c) => {
   return c.json({ status: 'ok', model_version, uptime_s: Math.round((Date.now() - startedAt) / 1000) }, 200, { 'Cache-Control': 'no-store' });
 });
 
-const HELP: Record<string, [type: 'counter' | 'gauge', help: string]> = {
+const HELP: Record<string, [type: 'counter' | 'gauge' | 'histogram', help: string]> = {
   ytsent_http_requests_total: ['counter', 'HTTP requests by route pattern, method and status.'],
+  [LATENCY_METRIC]: ['histogram', 'Request latency per route pattern as the Worker measures it (its clock advances across I/O only, so CPU time reads as 0).'],
+  [LATENCY_QUANTILE_METRIC]: ['gauge', 'p50, p95 and p99 request latency per route pattern, estimated from the histogram buckets counted so far.'],
+  ytsent_predictions_total: ['counter', 'Comments scored by POST /v1/predict, by model version and whether the answer came from the cache (hit) or the model (miss).'],
   ytsent_batches_total: ['counter', 'Telemetry batches stored (accepted) or recognized as already stored (duplicate).'],
   ytsent_samples_accepted_total: ['counter', 'Telemetry items stored, by kind.'],
   ytsent_batches_rejected_total: ['counter', 'Telemetry batches rejected, by kind and reason (the error code).'],
@@ -72,18 +76,24 @@ function formatValue(v: number): string {
   return String(v);
 }
 
-/** Prometheus text exposition: series grouped by metric with HELP and TYPE lines. */
+const HISTOGRAMS = new Set(Object.keys(HELP).filter((name) => HELP[name]![0] === 'histogram'));
+
+/**
+ * Prometheus text exposition: series grouped by metric with HELP and TYPE lines; a histogram's
+ * _bucket, _sum and _count samples under its family name, buckets in rising `le` order.
+ */
 export function exposition(series: Record<string, number>): string {
   const byName = new Map<string, string[]>();
   for (const key of Object.keys(series).sort()) {
-    const name = metricName(key);
+    const name = familyOf(metricName(key), HISTOGRAMS);
     if (!byName.has(name)) byName.set(name, []);
-    byName.get(name)!.push(`${key} ${formatValue(series[key]!)}`);
+    byName.get(name)!.push(key);
   }
   const lines: string[] = [];
-  for (const [name, rows] of byName) {
+  for (const [name, members] of byName) {
     const [type, help] = HELP[name] ?? ['untyped', name];
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...rows);
+    if (type === 'histogram') members.sort(compareHistogramSamples);
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...members.map((key) => `${key} ${formatValue(series[key]!)}`));
   }
   return lines.join('\n') + '\n';
 }
@@ -94,6 +104,8 @@ opsRoutes.get('/metrics', requireToken('read'), async (c) => {
   // arrive within METRICS_FLUSH_MS.
   await metrics.flushNow(bucket);
   const [counters, gauges] = await Promise.all([readCounters(bucket), driftGauges(bucket)]);
+  const series = completeHistograms(counters.series);
+  Object.assign(gauges, latencyQuantiles(series));
   // Keep the number of delta objects small between hourly compactions, off the response path.
   if (counters.compactable >= 100) {
     try {
@@ -102,7 +114,7 @@ opsRoutes.get('/metrics', requireToken('read'), async (c) => {
       // no execution context
     }
   }
-  return c.body(exposition({ ...counters.series, ...gauges }), 200, {
+  return c.body(exposition({ ...series, ...gauges }), 200, {
     'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
     'Cache-Control': 'no-store',
   });
