@@ -24,8 +24,8 @@ import { buildReport, emptySummary, foldAggregates, type HourSummary } from '../
 import { publishModel } from '../scripts/publish-model.js';
 import { testSecrets } from '../scripts/dev-secrets.js';
 import { startWranglerDev } from '../scripts/wrangler-dev.js';
-import { machine, median, percentile, table, writeResults } from './stats.js';
-import { readFileSync } from 'node:fs';
+import { machine, median, percentile, RESULTS_DIR, table, writeResults } from './stats.js';
+import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 
@@ -204,6 +204,14 @@ async function backendRuns(modelDir: string) {
   }
 }
 
+/** `<!-- section:NAME -->` … `<!-- /section:NAME -->` blocks of the current backend.md, written by other benchmarks. */
+function keptSections(): string {
+  const path = join(RESULTS_DIR, 'backend.md');
+  if (!existsSync(path)) return '';
+  const blocks = readFileSync(path, 'utf8').match(/<!-- section:([a-z-]+) -->[\s\S]*?<!-- \/section:\1 -->/g) ?? [];
+  return blocks.map((b) => `\n${b}\n`).join('');
+}
+
 async function main(): Promise<void> {
   const modelDir = defaultModelDir();
   // Other work on the machine moves every number here; record how busy it was.
@@ -301,7 +309,8 @@ ${table(
   ],
 )}
 `;
-  writeResults('backend', result, md);
+  // Sections other benchmarks keep in this file (bench/predict.ts) survive a re-run of this one.
+  writeResults('backend', result, md + keptSections());
   process.stdout.write(md);
 }
 
