@@ -19,7 +19,9 @@ import { DATASETS } from '../../training/datasets.js';
 // The data folder training reads (YTSENT_DATA, else params.yaml's data.dir); it is not part of the
 // repository, so without it these tests are skipped and say why.
 const DATA = resolveDataDir(loadParams(DEFAULT_PARAMS));
-const NO_DATA = existsSync(join(DATA, 'SHA256SUMS')) ? '' : ` — SKIPPED: no data folder at ${DATA} (set YTSENT_DATA; see README "Data")`;
+const NO_DATA = existsSync(join(DATA, 'SHA256SUMS')) ? '' : ` — SKIPPED: no data folder at ${DATA} (set YTSENT_DATA, or npm run data; see README "Data")`;
+// Said where the default reporter shows it too (it prints skipped tests as a count only).
+if (NO_DATA) console.warn(`training pipeline tests${NO_DATA}`);
 let tmp: string;
 const opts = (name: string, extra: Partial<PipelineOptions> = {}): PipelineOptions => ({
   paramsFile: SMOKE_PARAMS,
