@@ -149,8 +149,12 @@ describe('corrections: counted only where distinct clients on distinct networks 
         support: 3,
         conflicting: 0,
         model_versions: [V],
+        // Every vote of this file arrives in the test's hour (first and last alike).
+        first_hour: lines[0]!.first_hour,
+        last_hour: lines[0]!.first_hour,
       },
     ]);
+    expect(lines[0]!.first_hour).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}$/);
     expect(headers.get('X-Corrections-Texts')).toBe('4');
     expect(headers.get('X-Corrections-Agreed')).toBe('1');
     expect(headers.get('X-Corrections-Conflicted')).toBe('1');

@@ -70,7 +70,8 @@ export function hourStart(key: HourKey): number {
 }
 
 export function isHourKey(s: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}T\d{2}$/.test(s) && hourKey(hourStart(s)) === s;
+  // "2026-03-01T25" matches the pattern but is no time at all: check before formatting it.
+  return /^\d{4}-\d{2}-\d{2}T\d{2}$/.test(s) && Number.isFinite(hourStart(s)) && hourKey(hourStart(s)) === s;
 }
 
 /** Hour keys of [fromMs, toMs), oldest first. */

@@ -1,7 +1,7 @@
 /**
  * Operator routes:
  *   GET  /v1/admin/export?kind=aggregates|samples|feedback&model_version=&from=&to=   (read token) stored NDJSON, streamed
- *   GET  /v1/admin/export?kind=corrections&min_clients=                     (read token) agreed corrections, NDJSON
+ *   GET  /v1/admin/export?kind=corrections&min_clients=&from=&to=           (read token) agreed corrections, NDJSON
  *   POST /v1/admin/drift/run                                               (promote token) run the hourly job now
  */
 import { Hono } from 'hono';
@@ -35,7 +35,18 @@ adminRoutes.get('/v1/admin/export', requireToken('read'), async (c) => {
     // Only texts that enough distinct clients on distinct networks agree on (telemetry/votes.ts);
     // the totals travel in headers so the body stays one correction per line.
     const minClients = intQuery(c.req.query('min_clients'), 'min_clients', loadConfig(c.env).correctionMinClients, 1, 1000);
-    const report = await tallyCorrections(c.env.TELEMETRY, minClients);
+    // With from/to only the votes cast in those hours count: a range of ended hours then tallies
+    // the same whenever it is exported (reproducible snapshots, training/collect.ts).
+    const rawFrom = c.req.query('from');
+    const rawTo = c.req.query('to');
+    let range: { from: string; to: string } | null = null;
+    if (rawFrom || rawTo) {
+      const fromMs = hourQuery(rawFrom, 'from', 0);
+      const toMs = hourQuery(rawTo, 'to', Math.floor(Date.now() / HOUR_MS) * HOUR_MS + HOUR_MS);
+      if (toMs <= fromMs) throw badRequest('invalid_query', 'to must be after from', [{ path: 'to', message: 'must be after from' }]);
+      range = { from: hourKey(fromMs), to: hourKey(toMs) };
+    }
+    const report = await tallyCorrections(c.env.TELEMETRY, minClients, range);
     const body = report.corrections.map((r) => JSON.stringify(r) + '\n').join('');
     return c.body(body, 200, {
       'Content-Type': 'application/x-ndjson; charset=utf-8',
@@ -46,6 +57,7 @@ adminRoutes.get('/v1/admin/export', requireToken('read'), async (c) => {
       'X-Corrections-Agreed': String(report.agreed),
       'X-Corrections-Conflicted': String(report.conflicted),
       'X-Corrections-Below-Threshold': String(report.below_threshold),
+      ...(range ? { 'X-Corrections-From': range.from, 'X-Corrections-To': range.to } : {}),
     });
   }
   const version = versionParam(c.req.query('model_version'), 'model_version');

@@ -82,10 +82,19 @@ export interface Tally {
   /** Voters who chose another label. */
   conflicting: number;
   model_versions: string[];
+  /**
+   * Hours (`YYYY-MM-DDTHH`, UTC) of the earliest and latest vote for `label`: when the correction
+   * entered the stream and when it was last confirmed. Retraining holds out the newest corrections
+   * by `first_hour` (training/stages/preprocess.ts).
+   */
+  first_hour: string;
+  last_hour: string;
 }
 
 export interface CorrectionsReport {
   min_clients: number;
+  /** Only votes cast in these hours were counted (`[from, to)`, hour keys); null: every vote. */
+  range: { from: string; to: string } | null;
   /** Texts with at least one vote. */
   texts: number;
   agreed: number;
@@ -102,8 +111,12 @@ const isLabel = (x: unknown): x is Label => typeof x === 'string' && (LABELS as 
 /**
  * Tallies every vote. A text is agreed when its leading label has at least `minClients` support
  * (distinct clients and distinct networks) and more voters than all other labels together.
+ *
+ * With `range` (hour keys, `to` exclusive) only votes cast in those hours count, so a tally of
+ * hours that have ended is the same whenever it is taken: what makes a retraining snapshot of a
+ * range reproducible (training/collect.ts). A vote a client later replaced is gone either way.
  */
-export async function tallyCorrections(bucket: R2Bucket, minClients: number): Promise<CorrectionsReport> {
+export async function tallyCorrections(bucket: R2Bucket, minClients: number, range: { from: string; to: string } | null = null): Promise<CorrectionsReport> {
   const listed = await listAll(bucket, keys.votePrefix, { include: ['customMetadata'] });
   const groups = new Map<string, R2Object[]>();
   for (const o of listed) {
@@ -111,28 +124,35 @@ export async function tallyCorrections(bucket: R2Bucket, minClients: number): Pr
     if (!groups.has(hash)) groups.set(hash, []);
     groups.get(hash)!.push(o);
   }
-  const report: CorrectionsReport = { min_clients: minClients, texts: groups.size, agreed: 0, conflicted: 0, below_threshold: 0, corrections: [] };
+  const report: CorrectionsReport = { min_clients: minClients, range, texts: 0, agreed: 0, conflicted: 0, below_threshold: 0, corrections: [] };
   const agreed: Array<{ tally: Tally; key: string }> = [];
   for (const [hash, objects] of groups) {
     const votes = Object.fromEntries(LABELS.map((l) => [l, 0])) as Record<Label, number>;
     const nets = Object.fromEntries(LABELS.map((l) => [l, new Set<string>()])) as Record<Label, Set<string>>;
     const versions = new Set<string>();
     const sample = new Map<Label, string>();
+    const hours = Object.fromEntries(LABELS.map((l) => [l, [] as string[]])) as Record<Label, string[]>;
     for (const o of objects) {
       const m = o.customMetadata ?? {};
       if (!isLabel(m.corrected)) continue;
+      const hour = m.hour ?? '';
+      // Hour keys are fixed-width, so string order is time order.
+      if (range && !(hour >= range.from && hour < range.to)) continue;
       votes[m.corrected]++;
+      hours[m.corrected].push(hour);
       nets[m.corrected].add(m.net ?? o.key);
       if (m.model_version) versions.add(m.model_version);
       if (!sample.has(m.corrected)) sample.set(m.corrected, o.key);
     }
     const voters = LABELS.reduce((n, l) => n + votes[l], 0);
     if (voters === 0) continue;
+    report.texts++;
     const label = [...LABELS].sort((a, b) => votes[b] - votes[a] || nets[b].size - nets[a].size)[0]!;
     const support = Math.min(votes[label], nets[label].size);
     const conflicting = voters - votes[label];
     if (conflicting > 0) report.conflicted++;
-    const tally: Tally = { text_hash: hash, votes, label, support, conflicting, model_versions: [...versions].sort() };
+    const when = hours[label].sort();
+    const tally: Tally = { text_hash: hash, votes, label, support, conflicting, model_versions: [...versions].sort(), first_hour: when[0]!, last_hour: when[when.length - 1]! };
     if (support >= minClients && votes[label] > conflicting) agreed.push({ tally, key: sample.get(label)! });
     else report.below_threshold++;
   }
