@@ -122,6 +122,42 @@ export const LanguagesSchema = z.object({
   }),
 });
 
+/**
+ * The champion/challenger gate's verdict on this model (training/champion.ts), written into the
+ * manifest before it is signed, so the release signature covers it. The registry reads it when a
+ * version is promoted to the default channel (worker/registry/blessing.ts): only a model blessed
+ * against the version that channel serves may replace it, unless an admin forces the promotion.
+ * The full report (every slice, every class) is `blessing.json` beside the bundle and in the run
+ * record; `report_sha256` binds it to this summary. Bundles made before the gate have no blessing.
+ */
+export const BlessingSchema = z.object({
+  schema: z.literal(1),
+  verdict: z.enum(['blessed', 'refused']),
+  decided_at: z.iso.datetime(),
+  /** The model that was on the default channel when the gate ran; null: there was none. */
+  champion: z.object({ version: SemverSchema, manifest_sha256: Sha256Schema }).nullable(),
+  /** The thresholds the verdict was reached with (training/params.yaml `champion`). */
+  criteria: z.object({
+    per_class_f1_max_drop: z.number().min(0).max(1),
+    macro_f1_min_ci_lower: z.number().min(-1).max(1),
+    confidence: z.number().gt(0).lt(1),
+    bootstrap_samples: z.number().int().positive(),
+    seed: z.number().int(),
+    min_class_support: z.number().int().nonnegative(),
+    behavioral_max_increase: z.number().min(0).max(1),
+  }),
+  /** Challenger minus champion mean macro-F1 over the primary slices, with its paired bootstrap interval. */
+  macro_f1_diff: z.object({ value: z.number(), lower: z.number(), upper: z.number() }).nullable(),
+  slices: z.number().int().nonnegative(),
+  /** Why a refused model was refused, one line per failed check (empty when blessed). */
+  failures: z.array(z.string().max(500)).max(200),
+  report_sha256: Sha256Schema,
+  /** The feedback snapshot the challenger was trained with (training/snapshot.ts), if any. */
+  snapshot: Sha256Schema.nullable().optional(),
+  run_id: z.string().max(100).optional(),
+});
+export type Blessing = z.infer<typeof BlessingSchema>;
+
 const commonFields = {
   name: z.string().min(1).max(100),
   version: SemverSchema,
@@ -135,6 +171,7 @@ const commonFields = {
   golden_tolerance: z.number().positive().max(0.1).default(1e-3),
   description: z.string().max(2000).optional(),
   confidence: ConfidenceSchema.optional(),
+  blessing: BlessingSchema.optional(),
 };
 
 export const NgramOnnxManifestSchema = z.object({

@@ -16,7 +16,7 @@ const Dimension = z.union([
 ]);
 export type Dimension = z.infer<typeof Dimension>;
 
-const SOURCE_NAMES = ['semeval', 'youtube', 'goemotions', 'sentube', 'umsab', 'priors', 'augmented'] as const;
+const SOURCE_NAMES = ['semeval', 'youtube', 'goemotions', 'sentube', 'umsab', 'priors', 'augmented', 'feedback'] as const;
 const SourceWeights = z.object(Object.fromEntries(SOURCE_NAMES.map((s) => [s, z.number().nonnegative()])) as Record<(typeof SOURCE_NAMES)[number], z.ZodNumber>).strict();
 
 const HyperParams = z.object({
@@ -62,6 +62,16 @@ export const ParamsSchema = z.object({
       /** Comments with a video time stamp or a link added (the label stays): see preprocess.ts augment. */
       context: z.number().int().nonnegative().default(0),
     }),
+    /**
+     * A feedback snapshot (`npm run collect`): a folder, or an id under the snapshots folder. Its
+     * agreed corrections train as the `feedback` source; null: none. `npm run train --
+     * --feedback-snapshot ID` and `npm run retrain` set it for one run.
+     */
+    feedback_snapshot: z.string().min(1).nullable().default(null),
+    /** The newest corrections held out as the feedback evaluation set (preprocess.ts splitFeedback). */
+    feedback_holdout: z
+      .object({ fraction: z.number().gt(0).lt(1), min_rows: z.number().int().nonnegative() })
+      .default({ fraction: 0.2, min_rows: 20 }),
   }),
   /** Loss weight of each training source (before class balancing within the source). */
   sources: SourceWeights,
@@ -139,6 +149,25 @@ export const ParamsSchema = z.object({
     parity_texts: z.number().int().positive(),
     golden_examples: z.number().int().positive(),
   }),
+  /**
+   * The champion/challenger gate (training/champion.ts): the new model against the one on the
+   * default channel, on the same data. Its verdict is the manifest's `blessing`.
+   */
+  champion: z
+    .object({
+      /** δ: no class's F1 may drop by more than this on any slice with enough support. */
+      per_class_f1_max_drop: z.number().min(0).max(1),
+      /** −ε: the lower bound of the macro-F1 difference's bootstrap interval must be above this. */
+      macro_f1_min_ci_lower: z.number().min(-1).max(0),
+      /** Two-sided confidence of that interval (paired, stratified bootstrap). */
+      confidence: z.number().gt(0.5).lt(1),
+      bootstrap_samples: z.number().int().min(100).max(100_000),
+      /** A class with fewer gold examples in a slice is reported but not held to δ there (its F1 is noise). */
+      min_class_support: z.number().int().nonnegative(),
+      /** The behavioural suite's failure rate may rise by at most this (absolute). */
+      behavioral_max_increase: z.number().min(0).max(1),
+    })
+    .default({ per_class_f1_max_drop: 0.05, macro_f1_min_ci_lower: -0.01, confidence: 0.95, bootstrap_samples: 1000, min_class_support: 30, behavioral_max_increase: 0.02 }),
   model: z.object({ name: z.string(), version: SemverSchema, description: z.string().optional() }),
 });
 export type Params = z.infer<typeof ParamsSchema>;

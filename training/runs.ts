@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Blessing } from '../core/manifest.js';
 import type { StageRecord } from './cache.js';
 import type { Params } from './params.js';
 
@@ -24,7 +25,12 @@ export interface RunRecord {
   gates: Array<{ gate: string; threshold: number; value: number; passed: boolean; waived?: string }>;
   artifacts: Record<string, string>;
   registered: { version: string; dir: string; status: 'new' | 'unchanged' } | null;
-  status: 'registered' | 'gates_failed' | 'not_registered';
+  /** `champion_refused`: the champion/challenger gate did not bless the model (not registered). */
+  status: 'registered' | 'gates_failed' | 'not_registered' | 'champion_refused';
+  /** The feedback snapshot trained on (training/snapshot.ts); null or absent: none. */
+  feedback_snapshot?: { id: string; backend: string; range: { from: string; to: string }; corrections: number; held_out: number } | null;
+  /** The gate's verdict (the manifest's blessing) and its full report; null or absent: no gate ran. */
+  blessing?: (Blessing & { report: unknown }) | null;
 }
 
 export function writeRun(runsDir: string, record: RunRecord): string {

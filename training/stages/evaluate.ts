@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ObjectiveMetric, Params } from '../params.js';
 import { metricValue, type SplitScores } from '../validation.js';
 import { loadLangId } from './langid.js';
-import { EVAL_SPLITS } from './preprocess.js';
+import { evalSplitsOf, readSplits } from './preprocess.js';
 import { loadModel, loadValidation, scoreModel } from './train.js';
 
 export const METRICS_FILE = 'metrics.json';
@@ -43,10 +43,11 @@ export function evaluateGates(metrics: Record<string, SplitScores>, gates: Param
 
 export async function evaluateStage(dir: string, preprocessDir: string, featurizeDir: string, trainDir: string, langidDir: string, gates: Params['gates']): Promise<Record<string, unknown>> {
   const model = loadModel(trainDir);
-  const metrics = scoreModel(model, loadValidation(preprocessDir, featurizeDir, EVAL_SPLITS));
+  const names = evalSplitsOf(readSplits(preprocessDir));
+  const metrics = scoreModel(model, loadValidation(preprocessDir, featurizeDir, names));
   const langid = loadLangId(langidDir);
   const gateResults = evaluateGates(metrics, gates, langid.report.accuracy);
   writeFileSync(join(dir, METRICS_FILE), JSON.stringify({ metrics, gates: gateResults }, null, 2));
-  const brief = Object.fromEntries(EVAL_SPLITS.map((s) => [s, { macro_recall: metrics[s]!.macro_recall, macro_f1: metrics[s]!.macro_f1, accuracy: metrics[s]!.accuracy }]));
+  const brief = Object.fromEntries(names.map((s) => [s, { macro_recall: metrics[s]!.macro_recall, macro_f1: metrics[s]!.macro_f1, accuracy: metrics[s]!.accuracy }]));
   return { metrics: brief, umsab_by_lang: metrics.umsab_val?.by_lang, gates: gateResults };
 }

@@ -18,7 +18,7 @@ import type { Params } from '../params.js';
 import { argmaxRows, NUM_CLASSES, predictProbs, rng, shuffleInPlace } from '../softmax.js';
 import { scoreSplit, type Scores } from '../validation.js';
 import { evaluateLangId, loadLangId, validationLanguages } from './langid.js';
-import { EVAL_SPLITS, readSplits } from './preprocess.js';
+import { evalSplitsOf, readSplits } from './preprocess.js';
 import { loadModel, loadValidation, scoreModel } from './train.js';
 
 export const PARITY_FILE = 'parity.json';
@@ -53,10 +53,12 @@ export async function exportStage(dir: string, ctx: ExportContext): Promise<Reco
   });
 
   // Metrics of the quantized model, UMSAB also per language.
-  const sets = loadValidation(ctx.preprocessDir, ctx.featurizeDir, EVAL_SPLITS);
+  // With a feedback snapshot, the held-out corrections (feedback_val) are reported too.
+  const names = evalSplitsOf(readSplits(ctx.preprocessDir));
+  const sets = loadValidation(ctx.preprocessDir, ctx.featurizeDir, names);
   const scores = scoreModel(deq, sets);
   const metrics: NgramOnnxManifest['metrics'] = {};
-  for (const split of EVAL_SPLITS) {
+  for (const split of names) {
     metrics[split] = brief(scores[split]!);
     for (const [lang, s] of Object.entries(scores[split]!.by_lang ?? {})) metrics[`${split}.${lang}`] = brief(s);
   }

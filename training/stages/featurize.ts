@@ -10,10 +10,11 @@ export const splitFile = (split: keyof Splits): string => `${split}.features.bin
 
 export async function featurizeStage(dir: string, preprocessDir: string, config: FeaturizerConfig): Promise<Record<string, unknown>> {
   const splits = readSplits(preprocessDir);
-  const total = Object.values(splits).reduce((a, rows) => a + rows.length, 0);
+  const present = Object.entries(splits).filter((e): e is [keyof Splits, NonNullable<Splits[keyof Splits]>] => e[1] !== undefined);
+  const total = present.reduce((a, [, rows]) => a + rows.length, 0);
   const bar = progressBar('featurize', total);
   const summary: Record<string, unknown> = {};
-  for (const [name, rows] of Object.entries(splits) as Array<[keyof Splits, Splits[keyof Splits]]>) {
+  for (const [name, rows] of present) {
     const out: FeaturizedSplit = { rows: [], labels: new Uint8Array(rows.length) };
     rows.forEach((r, i) => {
       out.rows.push(featurizeText(r.text, config));

@@ -3,6 +3,11 @@
  * video, so no video has comments on both sides), synthetic emoji-only examples from the Emoji
  * Sentiment Ranking, exact-duplicate removal inside training data, and leakage removal: no training
  * text may equal (after normalization) a text of any evaluation split.
+ *
+ * With a feedback snapshot (training/snapshot.ts), its agreed corrections become the `feedback`
+ * source, except the newest ones by time (`data.feedback_holdout`), which become the `feedback_val`
+ * split: evaluated (by the evaluate stage and the champion/challenger gate), never trained on, and,
+ * like every evaluation split, no training text from any source may equal one of them.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +20,7 @@ import { rng, shuffleInPlace } from '../softmax.js';
 import { INGEST_FILE, type IngestOutput } from './ingest.js';
 
 /** Training sources; each has a loss weight in params.yaml (`sources`). */
-export const SOURCES = ['semeval', 'youtube', 'goemotions', 'sentube', 'umsab', 'priors', 'augmented'] as const;
+export const SOURCES = ['semeval', 'youtube', 'goemotions', 'sentube', 'umsab', 'priors', 'augmented', 'feedback'] as const;
 export type SourceName = (typeof SOURCES)[number];
 
 export interface TrainRow extends Row {
@@ -33,8 +38,20 @@ export interface Splits {
   sentube_val: Row[];
   umsab_val: Row[];
   tweeteval_test: Row[];
+  /** The newest agreed corrections of the feedback snapshot, held out (absent without a snapshot). */
+  feedback_val?: Row[];
 }
-export type EvalSplit = Exclude<keyof Splits, 'train'>;
+/** The evaluation splits of the public data (every run has them). */
+export type EvalSplit = Exclude<keyof Splits, 'train' | 'feedback_val'>;
+/** Any evaluation split, the held-out feedback split included. */
+export type AnyEvalSplit = EvalSplit | 'feedback_val';
+/** The held-out feedback split: reported and gated on, never used for selection or calibration. */
+export const FEEDBACK_SPLIT = 'feedback_val' satisfies AnyEvalSplit;
+
+/** Every evaluation split these splits have (EVAL_SPLITS, plus feedback_val with a snapshot). */
+export function evalSplitsOf(splits: Pick<Splits, 'feedback_val'>): AnyEvalSplit[] {
+  return splits.feedback_val ? [...EVAL_SPLITS, FEEDBACK_SPLIT] : EVAL_SPLITS;
+}
 /** Every evaluation split, in report order; the last one is for final reporting only. */
 export const EVAL_SPLITS: EvalSplit[] = ['tweeteval_val', 'youtube_val', 'goemotions_dev', 'sentube_val', 'umsab_val', 'tweeteval_test'];
 /** The splits model selection, calibration and the gates may look at (never the test split). */
@@ -42,7 +59,30 @@ export const SELECT_SPLITS: EvalSplit[] = ['tweeteval_val', 'youtube_val', 'goem
 
 export const SPLITS_FILE = 'splits.json';
 
-const keyOf = (text: string): string => normalize(text).tokens.join(' ');
+/**
+ * How texts are compared for leakage and duplicates: the normalizer's tokens (case, repeated
+ * letters, handles, links and time stamps folded). The feedback collector keys texts the same way.
+ */
+export const keyOf = (text: string): string => normalize(text).tokens.join(' ');
+
+/** An agreed correction as the pipeline reads it from a snapshot. */
+export interface FeedbackRow {
+  text: string;
+  label: Label;
+  first_hour: string;
+  text_hash: string;
+}
+
+/**
+ * [train, held out]: the newest `fraction` of the corrections by the hour they were first given
+ * (ties by text hash, so the cut is the same on every run), at least `minRows` when there are that
+ * many. The held-out part is the feedback evaluation set.
+ */
+export function splitFeedback<T extends FeedbackRow>(rows: readonly T[], fraction: number, minRows: number): [T[], T[]] {
+  const ordered = [...rows].sort((a, b) => (a.first_hour < b.first_hour ? -1 : a.first_hour > b.first_hour ? 1 : a.text_hash < b.text_hash ? -1 : a.text_hash > b.text_hash ? 1 : 0));
+  const held = Math.min(ordered.length, Math.max(Math.ceil(ordered.length * fraction), minRows));
+  return [ordered.slice(0, ordered.length - held), ordered.slice(ordered.length - held)];
+}
 
 /** Seeded stratified split: `fraction` of each label goes to the second part. */
 export function stratifiedSplit<T extends { label: Label }>(rows: T[], fraction: number, seed: number): [T[], T[]] {
@@ -222,8 +262,15 @@ export function augment(rows: readonly TrainRow[], cfg: Params['data']['augment'
 /** "is/are/'s" followed within three words by a common praise word. */
 const IS_PRAISE = /\b(is|are)\s+((?:\w+\s+){0,2}(?:good|great|amazing|awesome|the best|fun|funny|helpful|interesting|cool|nice|brilliant|perfect|beautiful|hilarious|entertaining)\b)/i;
 
-export async function preprocess(dir: string, ingestDir: string, data: Params['data'], seed: number): Promise<Record<string, unknown>> {
+export async function preprocess(
+  dir: string,
+  ingestDir: string,
+  data: Params['data'],
+  seed: number,
+  feedback: readonly FeedbackRow[] | null = null,
+): Promise<Record<string, unknown>> {
   const { datasets } = JSON.parse(readFileSync(join(ingestDir, INGEST_FILE), 'utf8')) as IngestOutput;
+  const [fbTrain, fbVal] = feedback ? splitFeedback(feedback, data.feedback_holdout.fraction, data.feedback_holdout.min_rows) : [[], []];
   const [ytTrain, ytVal] = splitYoutube(datasets.youtube, data.youtube_val_fraction, seed);
   const [stTrain, stVal] = splitSentube(datasets.sentube, data.sentube_val_fraction, seed);
   const evalSplits: Omit<Splits, 'train'> = {
@@ -233,6 +280,7 @@ export async function preprocess(dir: string, ingestDir: string, data: Params['d
     sentube_val: stVal,
     umsab_val: nonEmpty(datasets.umsab_val),
     tweeteval_test: nonEmpty(datasets.tweeteval_test),
+    ...(feedback ? { feedback_val: fbVal.map((r): Row => ({ text: r.text, label: r.label })) } : {}),
   };
   const evalKeys = new Set(Object.values(evalSplits).flatMap((rows: Row[]) => rows.map((r) => keyOf(r.text))));
   const seen = new Set<string>();
@@ -249,6 +297,9 @@ export async function preprocess(dir: string, ingestDir: string, data: Params['d
     ...slangExamples(),
   ];
   candidates.push(...augment(candidates, data.augment, seed));
+  // After augmentation: corrections are kept as people labeled them, not edited into new rows
+  // (their language is unknown, 'und', which augmentation would skip anyway).
+  candidates.push(...fbTrain.map((r): TrainRow => ({ text: r.text, label: r.label, source: 'feedback', lang: 'und' })));
   for (const row of candidates) {
     const r = (removed[row.source] ??= { leaked: 0, duplicates: 0 });
     const key = keyOf(row.text);
@@ -269,7 +320,8 @@ export async function preprocess(dir: string, ingestDir: string, data: Params['d
   writeFileSync(join(dir, SPLITS_FILE), JSON.stringify(splits));
   const sizes = Object.fromEntries(Object.entries(splits).map(([k, v]) => [k, (v as Row[]).length]));
   const bySource = Object.fromEntries(SOURCES.map((s) => [s, train.filter((r) => r.source === s).length]));
-  return { sizes, train_by_source: bySource, removed };
+  const held = feedback ? { feedback_holdout: { rows: fbVal.length, from_hour: fbVal[0]?.first_hour ?? null, to_hour: fbVal.at(-1)?.first_hour ?? null } } : {};
+  return { sizes, train_by_source: bySource, removed, ...held };
 }
 
 export function readSplits(preprocessDir: string): Splits {

@@ -34,6 +34,8 @@ export function register(
     if (sha256Hex(readFileSync(join(target, f.path))) !== f.sha256) throw new RegisterError(`copy of ${f.path} does not match its sha256`);
   }
   writeFileSync(join(target, 'training-run.json'), runRecordJson);
+  // The champion/challenger report: its sha256 is in the manifest's blessing, so it travels along.
+  if (existsSync(join(exportDir, 'blessing.json'))) copyFileSync(join(exportDir, 'blessing.json'), join(target, 'blessing.json'));
   copyFileSync(join(exportDir, 'manifest.json'), join(target, 'manifest.json'));
   return { version: manifest.version, dir: target, status: 'new' };
 }

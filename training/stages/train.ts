@@ -29,7 +29,7 @@ import {
   type SplitScores,
 } from '../validation.js';
 import { loadFeatures } from './featurize.js';
-import { readSplits, SELECT_SPLITS, SOURCES, type EvalSplit, type SourceName, type TrainRow } from './preprocess.js';
+import { readSplits, SELECT_SPLITS, SOURCES, type AnyEvalSplit, type SourceName, type TrainRow } from './preprocess.js';
 
 export const WEIGHTS_FILE = 'weights.f32';
 export const MODEL_FILE = 'model.json';
@@ -50,18 +50,18 @@ export interface CalibrationResult {
 }
 
 export interface ValidationSet {
-  name: EvalSplit;
+  name: AnyEvalSplit;
   data: FeaturizedSplit;
   langs?: Array<string | undefined>;
 }
 
-export function loadValidation(preprocessDir: string, featurizeDir: string, names: readonly EvalSplit[] = SELECT_SPLITS): ValidationSet[] {
+export function loadValidation(preprocessDir: string, featurizeDir: string, names: readonly AnyEvalSplit[] = SELECT_SPLITS): ValidationSet[] {
   const splits = readSplits(preprocessDir);
-  return names.map((name) => ({
-    name,
-    data: loadFeatures(featurizeDir, name),
-    langs: splits[name].some((r) => r.lang !== undefined) ? splits[name].map((r) => r.lang) : undefined,
-  }));
+  return names.map((name) => {
+    const rows = splits[name];
+    if (!rows) throw new Error(`split ${name} is not in ${preprocessDir} (a feedback split needs a feedback snapshot)`);
+    return { name, data: loadFeatures(featurizeDir, name), langs: rows.some((r) => r.lang !== undefined) ? rows.map((r) => r.lang) : undefined };
+  });
 }
 
 export function scoreModel(model: LinearModel, sets: readonly ValidationSet[]): Record<string, SplitScores> {
