@@ -22,7 +22,7 @@ import { predictionCache } from '../../worker/predict/cache.js';
 import { loadModel, NO_MODEL_RECHECK_MS, RECHECK_MS, ServingModel, servingModel, UnservableModel, type LoadedModel } from '../../worker/predict/model.js';
 import { promote } from '../../worker/registry/channels.js';
 import { exposition } from '../../worker/routes/ops.js';
-import { call, callJson, listKeys, postJson, promoter, publish, reader, sha256Hex, testEnv, type Bundle } from './helpers.js';
+import { ALLOWED_ORIGIN, call, callJson, listKeys, postJson, promoter, publish, reader, sha256Hex, testEnv, type Bundle } from './helpers.js';
 
 const reference = env.REFERENCE;
 
@@ -423,6 +423,23 @@ describe('API keys', () => {
     }
     expect(checked).toBe(true);
     expect((await predict({ comment: 'x' }, (await newKey('fresh')).key)).status).toBe(200);
+  });
+});
+
+describe('POST /v1/predict from a browser', () => {
+  it('lets an allowed origin send its API key (Authorization) to /v1/predict only, never to operator routes', async () => {
+    const preflight = (path: string, origin = ALLOWED_ORIGIN) =>
+      call(path, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization, content-type' } });
+    const ok = await preflight('/v1/predict');
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get('access-control-allow-origin')).toBe(ALLOWED_ORIGIN);
+    expect(ok.headers.get('access-control-allow-headers')).toContain('authorization');
+    expect((await preflight('/v1/predict', 'https://elsewhere.example')).status).toBe(403);
+    for (const path of ['/v1/admin/keys', '/v1/channels/stable', '/v1/samples']) expect((await preflight(path)).status, path).toBe(403);
+    const res = await predict({ comment: 'from a dashboard' }, key, { Origin: ALLOWED_ORIGIN });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe(ALLOWED_ORIGIN);
+    expect(res.headers.get('access-control-expose-headers')).toContain('X-Model-Version');
   });
 });
 

@@ -3,7 +3,9 @@
  *
  * An allowed origin gets `Access-Control-Allow-Origin: <that origin>` (never `*`); any other origin
  * gets no CORS headers at all, so browsers block it. Preflights allow only the public methods and
- * headers: admin routes (PUT, Authorization) are never reachable cross-origin.
+ * headers: admin routes (PUT, Authorization) are never reachable cross-origin. The one exception
+ * is POST /v1/predict, whose API key travels in Authorization: a dashboard on an allowed origin
+ * may send it (the key only scores; it opens no operator route).
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../app.js';
@@ -12,6 +14,9 @@ import { errorResponse } from './errors.js';
 
 export const CORS_ALLOW_METHODS = 'GET, HEAD, POST, OPTIONS';
 const ALLOW_HEADERS = new Set(['content-type', 'if-none-match', 'range', 'if-range']);
+/** Routes whose credential is an API key, not an operator token: Authorization allowed. */
+const API_KEY_PATHS = new Set(['/v1/predict']);
+const ALLOW_HEADERS_WITH_KEY = new Set([...ALLOW_HEADERS, 'authorization']);
 const EXPOSE_HEADERS = 'ETag, Retry-After, Content-Range, Content-Length, X-Model-Version';
 const MAX_AGE_S = '86400';
 
@@ -35,7 +40,8 @@ export const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
       .split(',')
       .map((h) => h.trim().toLowerCase())
       .filter(Boolean);
-    const refused = requestedHeaders.filter((h) => !ALLOW_HEADERS.has(h));
+    const allowHeaders = API_KEY_PATHS.has(new URL(c.req.url).pathname) ? ALLOW_HEADERS_WITH_KEY : ALLOW_HEADERS;
+    const refused = requestedHeaders.filter((h) => !allowHeaders.has(h));
     if (!CORS_ALLOW_METHODS.split(', ').includes(requestedMethod.toUpperCase()) || refused.length > 0) {
       return errorResponse(403, 'cors_not_allowed', `method or headers not allowed cross-origin${refused.length ? `: ${refused.join(', ')}` : ''}`, undefined, {
         Vary: 'Origin',
@@ -46,7 +52,7 @@ export const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
       headers: {
         'Access-Control-Allow-Origin': origin,
         'Access-Control-Allow-Methods': CORS_ALLOW_METHODS,
-        'Access-Control-Allow-Headers': [...ALLOW_HEADERS].join(', '),
+        'Access-Control-Allow-Headers': [...allowHeaders].join(', '),
         'Access-Control-Max-Age': MAX_AGE_S,
         Vary: 'Origin',
       },
