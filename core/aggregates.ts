@@ -11,7 +11,7 @@
 import { binIndex } from './drift.js';
 import { LABELS, labelIndex, type Label } from './labels.js';
 import { TOKEN_BUCKETS } from './token-buckets.js';
-import { AGGREGATE, AGGREGATE_CONFIDENCE_EDGES, HOUR_MS, LANG_RE, hourFloor, type AggregateItem } from './wire.js';
+import { AGGREGATE, AGGREGATE_CONFIDENCE_EDGES, HOUR_MS, LANG_RE, LATENCY_BINS, hourFloor, latencyBin, type AggregateItem } from './wire.js';
 
 /** What one scored comment contributes: no text, no time finer than its hour. */
 export interface AggregateComment {
@@ -69,6 +69,26 @@ export function addToAggregate(agg: OpenAggregate, comment: AggregateComment, at
     for (const t of buckets) agg.token_counts[t]!++;
   }
   return true;
+}
+
+/**
+ * Counts one model call of `ms` milliseconds into `agg` (mutates it): call it once per call that
+ * counted at least one comment into `agg`, so the calls never outnumber the comments (the wire
+ * schema checks that). An aggregate opened by an older version gets its histogram here.
+ */
+export function addScoringCall(agg: OpenAggregate, ms: number): void {
+  const counts = (agg.latency_counts ??= new Array<number>(LATENCY_BINS).fill(0));
+  const sum = counts.reduce((a, b) => a + b, 0);
+  if (sum >= agg.n) return;
+  counts[latencyBin(ms)]!++;
+}
+
+/**
+ * Counts one failed model call into `agg` (mutates it; nothing was scored, so `n` is unchanged).
+ * Errors alone never make an aggregate sendable: it still needs its ten comments.
+ */
+export function addScoringError(agg: OpenAggregate): void {
+  agg.errors = Math.min(AGGREGATE.max_comments, (agg.errors ?? 0) + 1);
 }
 
 export type AggregateState =

@@ -206,6 +206,14 @@ export const AggregateItemSchema = z
 export type AggregateItem = z.infer<typeof AggregateItemSchema>;
 
 /** Hourly aggregates of one model version: consent "stats" (the text consent includes it). */
+    /**
+     * Optional (older extensions send neither): model calls that scored the counted comments,
+     * per latency bin ({@link LATENCY_BOUNDS_MS}). A call scores at least one counted comment, so
+     * the calls never outnumber `n`.
+     */
+    latency_counts: z.array(CountSchema).length(LATENCY_BINS).optional(),
+    /** Optional: model calls that failed (nothing scored) in the range. */
+    errors: CountSchema.optional(),
 export const AggregatesBatchSchema = z
   .object({
     ...batchFields,
@@ -220,6 +228,7 @@ export const TELEMETRY_KINDS = ['aggregates', 'samples', 'feedback'] as const;
 export type TelemetryKind = (typeof TELEMETRY_KINDS)[number];
 export const KIND_CONSENT: Readonly<Record<TelemetryKind, Consent>> = { aggregates: 'stats', samples: 'text', feedback: 'text' };
 /** Items per request, by kind. */
+    if (a.latency_counts && sum(a.latency_counts) > a.n) issue('latency_counts', 'cannot count more model calls than comments (n)');
 export const KIND_MAX_ITEMS: Readonly<Record<TelemetryKind, number>> = { aggregates: AGGREGATE.per_batch, samples: LIMITS.items_per_batch, feedback: LIMITS.items_per_batch };
 
 export const PromoteSchema = z.object({ version: SemverSchema }).strict();

@@ -70,12 +70,24 @@ export async function scoreComments(videoId: string | null, comments: ReadonlyAr
   let version = model.version;
   let inferenceMs = 0;
   const settings = await getSettings();
+  let callMs = 0;
   if (missing.length > 0) {
-    const r = await toOffscreen<OffscreenScoreResponse>({
-      target: 'offscreen',
-      type: 'score',
-      data: { model_version: model.version, texts: missing, execution: settings.execution },
-    });
+    // The round trip is the latency a page waits for (messaging, a model load on a cold start,
+    // inference), reported per model call in the hourly aggregates (core/wire.ts LATENCY_BOUNDS_MS).
+    const started = performance.now();
+    let r: OffscreenScoreResponse;
+    try {
+      r = await toOffscreen<OffscreenScoreResponse>({
+        target: 'offscreen',
+        type: 'score',
+        data: { model_version: model.version, texts: missing, execution: settings.execution },
+      });
+    } catch (err) {
+      // A failed call is counted (under consent) so the operator sees error rates per version.
+      gather().samples.push(async () => queue.recordScoringError(await getSettings(), model.version));
+      throw err;
+    }
+    callMs = performance.now() - started;
     version = r.model_version;
     lastExecution = r.execution;
     inferenceMs = r.ms;
@@ -94,7 +106,15 @@ export async function scoreComments(videoId: string | null, comments: ReadonlyAr
     g.results.set(version, [...(g.results.get(version) ?? []), ...entries]);
     // The consent is read when the write happens, not when the comment was scored: a consent
     // withdrawn in between must not queue anything under it.
-    g.samples.push(async () => queue.enqueueSamples(await getSettings(), version, entries.map((e) => ({ ...e, ...(videoId ? { video_id: videoId } : {}) }))));
+    g.samples.push(async () =>
+      queue.enqueueSamples(
+        await getSettings(),
+        version,
+        entries.map((e) => ({ ...e, ...(videoId ? { video_id: videoId } : {}) })),
+        Date.now(),
+        { ms: callMs },
+      ),
+    );
   }
   for (const [k, v] of Object.entries({ inferences: missing.length, cache_hits: hits, requests: 1 })) g.counters[k] = (g.counters[k] ?? 0) + v;
   const results = comments.map((c, i) => {

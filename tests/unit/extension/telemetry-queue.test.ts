@@ -130,6 +130,37 @@ describe('consent "stats": hourly aggregates, never a row per comment', () => {
   });
 });
 
+describe('scoring latency and errors in the aggregates', () => {
+  it('counts one latency per model call and each failed call, and sends them with the hour', async () => {
+    await queue.enqueueSamples(STATS, '1.0.0', comments(8), T0, { ms: 12 });
+    await queue.enqueueSamples(STATS, '1.0.0', comments(4, 'd'), T0, { ms: 700 });
+    // A call whose comments were all seen before counts nothing, so it adds no latency either.
+    await queue.enqueueSamples(STATS, '1.0.0', [], T0, { ms: 5 });
+    expect(await queue.recordScoringError(STATS, '1.0.0', T0)).toBe(true);
+    expect(await queue.recordScoringError(settings(false, false), '1.0.0', T0)).toBe(false);
+    const [open] = await queue.openAggregates();
+    // 12 ms is in the 8-16 ms bin (4), 700 ms in 512-1024 ms (10).
+    const expected = new Array<number>(16).fill(0);
+    expected[4] = 1;
+    expected[10] = 1;
+    expect(open!.aggregate.latency_counts).toEqual(expected);
+    expect(open!.aggregate.errors).toBe(1);
+    await queue.sealAggregates(H0 + HOUR_MS);
+    const [batch] = await drain(H0 + HOUR_MS);
+    const body = AggregatesBatchSchema.parse(batch!.body);
+    expect(body.items[0]).toMatchObject({ n: 12, errors: 1 });
+    expect(body.items[0]!.latency_counts!.reduce((a, b) => a + b, 0)).toBe(2);
+  });
+
+  it('settles an ended hour before counting an error into the next', async () => {
+    await queue.enqueueSamples(STATS, '1.0.0', comments(10), T0, { ms: 3 });
+    await queue.recordScoringError(STATS, '1.0.0', H0 + HOUR_MS + 60_000);
+    expect(await queue.size()).toBe(1);
+    const [open] = await queue.openAggregates();
+    expect(open!.aggregate).toMatchObject({ hour_from: H0 + HOUR_MS, n: 0, errors: 1 });
+  });
+});
+
 describe('consent "text": scrubbed rows, hour-granular', () => {
   it('queues one row per comment with scrubbed text, the video id and the hour; plus the aggregate', async () => {
     await queue.enqueueSamples(TEXT, '1.0.0', [comment('mail jane@example.com or call 555-123-4567 @bob https://x.io/a')], T0);
