@@ -60,6 +60,24 @@ export const AGGREGATE = {
   per_batch: 24,
 } as const;
 
+/**
+ * Scoring latency in aggregates: each model call (one batch of comments sent to the on-device
+ * model, measured round trip) is counted in one of these fixed, log-spaced bins. Bin i holds calls
+ * of [bounds[i-1], bounds[i]) ms (bin 0 from 0, the last bin from 16384 ms up). Fixed bins, so any
+ * number of aggregates add up bin by bin and quantiles come from the sum; doubling widths, so the
+ * relative resolution is the same at 3 ms and at 3 s, and coarse enough not to tell devices apart.
+ */
+export const LATENCY_BOUNDS_MS: readonly number[] = Array.from({ length: 15 }, (_, i) => 2 ** i);
+/** Bins of the latency histogram: one per bound plus the overflow bin. */
+export const LATENCY_BINS = LATENCY_BOUNDS_MS.length + 1;
+
+/** The latency bin of a call that took `ms` milliseconds. */
+export function latencyBin(ms: number): number {
+  const x = Number.isFinite(ms) ? Math.max(0, ms) : Number.POSITIVE_INFINITY;
+  for (let i = 0; i < LATENCY_BOUNDS_MS.length; i++) if (x < LATENCY_BOUNDS_MS[i]!) return i;
+  return LATENCY_BOUNDS_MS.length;
+}
+
 /** Edges of the aggregates' confidence histogram: 10 equal bins on [0, 1] (last bin right-closed). */
 export const AGGREGATE_CONFIDENCE_EDGES: readonly number[] = Array.from({ length: AGGREGATE.confidence_bins + 1 }, (_, i) => i / AGGREGATE.confidence_bins);
 
@@ -188,6 +206,14 @@ export const AggregateItemSchema = z
     token_n: CountSchema,
     /** Per hashed-token bucket (core/token-buckets.ts): comments with a token in it. */
     token_counts: z.array(CountSchema).length(TOKEN_BUCKETS),
+    /**
+     * Optional (older extensions send neither): model calls that scored the counted comments,
+     * per latency bin ({@link LATENCY_BOUNDS_MS}). A call scores at least one counted comment, so
+     * the calls never outnumber `n`.
+     */
+    latency_counts: z.array(CountSchema).length(LATENCY_BINS).optional(),
+    /** Optional: model calls that failed (nothing scored) in the range. */
+    errors: CountSchema.optional(),
   })
   .strict()
   .superRefine((a, ctx) => {
@@ -202,18 +228,11 @@ export const AggregateItemSchema = z
     if (sum(langs) !== a.n) issue('languages', 'must add up to n');
     if (a.token_n > a.n) issue('token_n', 'must not exceed n');
     if (a.token_counts.some((c) => c > a.token_n)) issue('token_counts', 'no bucket can count more comments than token_n');
+    if (a.latency_counts && sum(a.latency_counts) > a.n) issue('latency_counts', 'cannot count more model calls than comments (n)');
   });
 export type AggregateItem = z.infer<typeof AggregateItemSchema>;
 
 /** Hourly aggregates of one model version: consent "stats" (the text consent includes it). */
-    /**
-     * Optional (older extensions send neither): model calls that scored the counted comments,
-     * per latency bin ({@link LATENCY_BOUNDS_MS}). A call scores at least one counted comment, so
-     * the calls never outnumber `n`.
-     */
-    latency_counts: z.array(CountSchema).length(LATENCY_BINS).optional(),
-    /** Optional: model calls that failed (nothing scored) in the range. */
-    errors: CountSchema.optional(),
 export const AggregatesBatchSchema = z
   .object({
     ...batchFields,
@@ -228,7 +247,6 @@ export const TELEMETRY_KINDS = ['aggregates', 'samples', 'feedback'] as const;
 export type TelemetryKind = (typeof TELEMETRY_KINDS)[number];
 export const KIND_CONSENT: Readonly<Record<TelemetryKind, Consent>> = { aggregates: 'stats', samples: 'text', feedback: 'text' };
 /** Items per request, by kind. */
-    if (a.latency_counts && sum(a.latency_counts) > a.n) issue('latency_counts', 'cannot count more model calls than comments (n)');
 export const KIND_MAX_ITEMS: Readonly<Record<TelemetryKind, number>> = { aggregates: AGGREGATE.per_batch, samples: LIMITS.items_per_batch, feedback: LIMITS.items_per_batch };
 
 export const PromoteSchema = z.object({ version: SemverSchema }).strict();
