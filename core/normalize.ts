@@ -7,7 +7,7 @@
  * here changes feature ids: bump {@link NORMALIZER_VERSION} and the golden tests together.
  */
 import { englishSentimentWords, multilingualEntries, phrasesAddedInNormalizer3, slangAddedInNormalizer3, TYPO_EXCLUSIONS } from './lexicon.js';
-import { buildTypoTable, MIN_TYPO_LENGTH } from './typos.js';
+import { buildTypoTable } from './typos.js';
 
 /**
  * Bumped whenever the token stream for some input changes. Older versions stay callable so a
@@ -180,8 +180,23 @@ for (const [phrase, v] of phrasesAddedInNormalizer3()) {
 }
 for (const list of PHRASES.values()) list.sort((a, b) => b.words.length - a.words.length);
 
-/** Misspelled sentiment word → the word (normalizer 3). */
-const TYPOS = buildTypoTable(englishSentimentWords(), TYPO_EXCLUSIONS);
+/**
+ * Misspelled sentiment words live in the same table (normalizer 3): their entry is TYPO_FLAG | the
+ * index of the repaired word in TYPO_FIXES, so a word costs one hash probe whether or not it is a
+ * typo (a second table for typos made clause marking twice as slow). Only words absent from the
+ * table become typo entries: a known word is never "repaired" into another.
+ */
+const TYPO_FLAG = 1 << 30;
+const TYPO_FIXES: string[] = [];
+{
+  const fixIndex = new Map<string, number>();
+  for (const [variant, word] of buildTypoTable(englishSentimentWords(), TYPO_EXCLUSIONS)) {
+    if (WORD_INFO_V3.has(variant)) continue;
+    let k = fixIndex.get(word);
+    if (k === undefined) fixIndex.set(word, (k = TYPO_FIXES.push(word) - 1));
+    WORD_INFO_V3.set(variant, TYPO_FLAG | k);
+  }
+}
 
 /** How many words after "used to" describe the past. */
 const PAST_WINDOW = 4;
@@ -352,10 +367,9 @@ function markClauses(tokens: string[], kinds: TokenKind[], negated: boolean[], v
     marks[i] = negated[i] ? Mark.Negated : 0;
     if (kinds[i] !== TokenKind.Word) continue;
     let info = table.get(tokens[i]!);
-    if (info === undefined) {
-      // Only lexicon misses are looked up: a known word is never "repaired" into another.
-      const fixed = version === 3 && tokens[i]!.length >= MIN_TYPO_LENGTH ? TYPOS.get(tokens[i]!) : undefined;
-      if (fixed === undefined) continue;
+    if (info === undefined) continue;
+    if (info & TYPO_FLAG) {
+      const fixed = TYPO_FIXES[info & ~TYPO_FLAG]!;
       tokens[i] = fixed;
       info = table.get(fixed)!;
     }
