@@ -1,5 +1,7 @@
 /**
- * Model updates: check the chosen channel, verify the manifest's release signature against the keys
+ * Model updates: read the chosen channel's rollout document, pick the stable version or, during a
+ * canary rollout, the candidate (by a hash of this install's id, which is never sent:
+ * core/canary.ts, install-id.ts), fetch that version's manifest, verify its release signature against the keys
  * pinned in this build (before anything in the manifest is believed, its version included), download
  * the new version's files (streamed, never more than the manifest's size for each), verify each
  * file's size and sha256 against the manifest, have the offscreen runtime reproduce the manifest's
@@ -11,6 +13,7 @@
  * it is bad, not the release: remembering those would let whoever serves them block the genuine
  * release of that version, so the next check tries again.
  */
+import { pickVersion, RolloutDocSchema } from '../../core/canary.js';
 import { parseManifest, SEMVER_RE, type ModelManifest } from '../../core/manifest.js';
 import { SIGNATURE_MAX_BYTES, verifyManifestSignature } from '../../core/release-signature.js';
 import { db, getMeta, setMeta } from '../lib/db.js';
@@ -19,10 +22,13 @@ import { activate, activeModel, reject } from '../lib/model-store.js';
 import { PINNED_KEYS } from '../lib/release-keys.js';
 import { getSettings } from '../lib/settings.js';
 import { sha256Hex } from '../lib/sha256.js';
+import { installId } from './install-id.js';
 import { toOffscreen } from './offscreen-client.js';
 
 /** Largest manifest read from a channel (the registry refuses larger ones too). */
 export const MANIFEST_MAX_BYTES = 1024 * 1024;
+/** Largest rollout document read (a real one is a few hundred bytes). */
+export const ROLLOUT_MAX_BYTES = 16 * 1024;
 /** No model file is downloaded past this size, whatever its manifest says. */
 export const MAX_MODEL_FILE_BYTES = 256 * 1024 * 1024;
 /** Nor a model whose files add up to more. */
@@ -33,6 +39,8 @@ export interface UpdateResult {
   version?: string;
   active: string;
   detail?: string;
+  /** Which side of the channel's rollout this install is on (absent for an old backend or a 304). */
+  arm?: 'stable' | 'candidate';
   checked_at: number;
 }
 
@@ -57,45 +65,112 @@ async function doCheck(): Promise<UpdateResult> {
   const base = settings.backend_url.replace(/\/+$/, '');
   const active = await activeModel();
   const now = Date.now();
-  const etagKey = `update:etag:${base}:${settings.channel}`;
-  const etag = await getMeta<string>(etagKey);
-  const res = await fetch(`${base}/v1/channels/${encodeURIComponent(settings.channel)}`, {
-    headers: etag ? { 'If-None-Match': etag } : {},
+  const id = await installId();
+  const channelUrl = `${base}/v1/channels/${encodeURIComponent(settings.channel)}`;
+  // The ETag is remembered with the install id it was picked for: the same document can mean
+  // another version for another id (the end-to-end tests change it).
+  const etagKey = `update:rollout-etag:${base}:${settings.channel}`;
+  const remembered = await getMeta<{ etag: string; install_id: string }>(etagKey);
+  const res = await fetch(`${channelUrl}/rollout`, {
+    headers: remembered?.install_id === id ? { 'If-None-Match': remembered.etag } : {},
     cache: 'no-store',
   });
-  // The ETag is stored only for a manifest whose signature verified.
   if (res.status === 304) return record({ status: 'up-to-date', active: active.version, checked_at: now });
+  // A backend from before canary rollouts has no rollout route: read the channel's manifest as before.
+  if (res.status === 404 && !(await isUnknownChannel(res))) return legacyCheck(base, channelUrl, settings.channel, active.version, now);
   if (!res.ok) throw new Error(`channel ${settings.channel}: HTTP ${res.status}`);
-  const manifestBytes = await readCapped(res, MANIFEST_MAX_BYTES, 'the channel manifest');
+  let parsed: ReturnType<typeof RolloutDocSchema.safeParse>;
+  try {
+    parsed = RolloutDocSchema.safeParse(JSON.parse(new TextDecoder().decode(await readCapped(res, ROLLOUT_MAX_BYTES, 'the rollout document'))));
+  } catch (e) {
+    if (e instanceof TooLarge) throw e;
+    throw new Error(`channel ${settings.channel} did not answer with a rollout document`);
+  }
+  if (!parsed.success) throw new Error(`channel ${settings.channel} did not answer with a rollout document`);
+  // The pick is made here, from an id the backend never sees (core/canary.ts).
+  const pick = pickVersion(parsed.data, id);
+  const rememberEtag = async () => {
+    const etag = res.headers.get('ETag');
+    if (etag) await setMeta(etagKey, { etag, install_id: id });
+  };
+  if (pick.version === active.version) {
+    // Versions are immutable and this one was verified when it was activated.
+    await rememberEtag();
+    return record({ status: 'up-to-date', active: active.version, arm: pick.arm, checked_at: now });
+  }
+  const manifestRes = await fetch(`${base}/v1/models/${encodeURIComponent(pick.version)}/manifest.json`, { cache: 'no-store' });
+  if (!manifestRes.ok) throw new Error(`manifest of ${pick.version}: HTTP ${manifestRes.status}`);
+  const manifestBytes = await readCapped(manifestRes, MANIFEST_MAX_BYTES, 'the manifest');
+  // Not a trust check (the signature below is): a registry answering with another manifest than
+  // the one its own channel names is broken or in the middle of something, so try again later.
+  if ((await sha256Hex(manifestBytes)) !== pick.served.manifest_sha256) throw new Error(`the manifest served for ${pick.version} is not the one channel ${settings.channel} names`);
+  if (claimedVersion(manifestBytes) !== pick.version) throw new Error(`the manifest served for ${pick.version} names another version`);
+  const result = await installManifest(base, manifestBytes, active.version, now, rememberEtag);
+  return record({ ...result, arm: pick.arm });
+}
 
+/** A 404 whose error body says the channel does not exist (as opposed to a route the backend lacks). */
+async function isUnknownChannel(res: Response): Promise<boolean> {
+  try {
+    const body = JSON.parse(new TextDecoder().decode(await readCapped(res, 4096, 'the error'))) as { error?: { code?: unknown } } | null;
+    return body?.error?.code === 'unknown_channel';
+  } catch {
+    return false;
+  }
+}
+
+/** Backends without rollouts: the channel route serves the current version's manifest itself. */
+async function legacyCheck(base: string, channelUrl: string, channel: string, activeVersion: string, now: number): Promise<UpdateResult> {
+  const etagKey = `update:etag:${base}:${channel}`;
+  const etag = await getMeta<string>(etagKey);
+  const res = await fetch(channelUrl, { headers: etag ? { 'If-None-Match': etag } : {}, cache: 'no-store' });
+  // The ETag is stored only for a manifest whose signature verified.
+  if (res.status === 304) return record({ status: 'up-to-date', active: activeVersion, checked_at: now });
+  if (!res.ok) throw new Error(`channel ${channel}: HTTP ${res.status}`);
+  const manifestBytes = await readCapped(res, MANIFEST_MAX_BYTES, 'the channel manifest');
+  return record(
+    await installManifest(base, manifestBytes, activeVersion, now, async () => {
+      const newEtag = res.headers.get('ETag');
+      if (newEtag) await setMeta(etagKey, newEtag);
+    }),
+  );
+}
+
+/**
+ * Verifies `manifestBytes` (signature first), then downloads, checks and activates the version it
+ * names; `accepted` runs when the version is current afterwards (up to date, or updated), so the
+ * caller can remember what it fetched. Returns the result without recording it.
+ */
+async function installManifest(base: string, manifestBytes: Uint8Array, activeVersion: string, now: number, accepted: () => Promise<void>): Promise<UpdateResult> {
   // Signature first. The version is read only to find the signature; a wrong one fails the check.
   const claimed = claimedVersion(manifestBytes);
   const sigRes = await fetch(`${base}/v1/models/${encodeURIComponent(claimed)}/manifest.sig`, { cache: 'no-store' });
-  if (sigRes.status === 404) return refuse(claimed, active.version, 'the manifest is not signed', now);
+  if (sigRes.status === 404) return refuse(claimed, activeVersion, 'the manifest is not signed', now);
   if (!sigRes.ok) throw new Error(`signature of ${claimed}: HTTP ${sigRes.status}`);
   const verdict = await verifyManifestSignature(manifestBytes, await readCapped(sigRes, SIGNATURE_MAX_BYTES, 'the signature'), PINNED_KEYS);
-  if (!verdict.ok) return refuse(claimed, active.version, verdict.reason, now);
+  if (!verdict.ok) return refuse(claimed, activeVersion, verdict.reason, now);
   const manifest = parseManifest(JSON.parse(new TextDecoder().decode(manifestBytes)));
 
-  if (manifest.version === active.version) {
-    const newEtag = res.headers.get('ETag');
-    if (newEtag) await setMeta(etagKey, newEtag);
-    return record({ status: 'up-to-date', active: active.version, checked_at: now });
+  if (manifest.version === activeVersion) {
+    await accepted();
+    return { status: 'up-to-date', active: activeVersion, checked_at: now };
   }
   const known = await db().models.get(manifest.version);
   const same = known !== undefined && JSON.stringify(known.manifest) === JSON.stringify(manifest);
   if (same && known.state === 'rejected') {
-    return record({ status: 'rejected', version: manifest.version, active: active.version, detail: `previously rejected: ${known.reason}`, checked_at: now });
+    return { status: 'rejected', version: manifest.version, active: activeVersion, detail: `previously rejected: ${known.reason}`, checked_at: now };
   }
   if (same) {
     // Downloaded before (e.g. the previous version after a rollback on the server): re-verify and switch.
-    return verifyAndActivate(manifest, active.version, now);
+    const result = await verifyAndActivate(manifest, activeVersion, now);
+    if (result.status === 'updated') await accepted();
+    return result;
   }
 
   const total = manifest.files.reduce((n, f) => n + f.bytes, 0);
   const huge = manifest.files.find((f) => f.bytes > MAX_MODEL_FILE_BYTES);
   if (huge || total > MAX_MODEL_BYTES) {
-    return rejectVersion(manifest, active.version, huge ? `${huge.path} would be ${huge.bytes} bytes, more than any model file may be (${MAX_MODEL_FILE_BYTES})` : `the model would be ${total} bytes, more than ${MAX_MODEL_BYTES}`, now, false);
+    return rejectVersion(manifest, activeVersion, huge ? `${huge.path} would be ${huge.bytes} bytes, more than any model file may be (${MAX_MODEL_FILE_BYTES})` : `the model would be ${total} bytes, more than ${MAX_MODEL_BYTES}`, now, false);
   }
   const files: Record<string, ArrayBuffer> = {};
   for (const f of manifest.files) {
@@ -105,18 +180,17 @@ async function doCheck(): Promise<UpdateResult> {
     try {
       bytes = await readCapped(fileRes, f.bytes, f.path);
     } catch (e) {
-      if (e instanceof TooLarge) return rejectVersion(manifest, active.version, e.message, now, false);
+      if (e instanceof TooLarge) return rejectVersion(manifest, activeVersion, e.message, now, false);
       throw e;
     }
-    if (bytes.byteLength !== f.bytes) return rejectVersion(manifest, active.version, `${f.path} is ${bytes.byteLength} bytes, manifest says ${f.bytes}`, now, false);
+    if (bytes.byteLength !== f.bytes) return rejectVersion(manifest, activeVersion, `${f.path} is ${bytes.byteLength} bytes, manifest says ${f.bytes}`, now, false);
     const digest = await sha256Hex(bytes);
-    if (digest !== f.sha256) return rejectVersion(manifest, active.version, `${f.path} sha256 ${digest.slice(0, 12)}… does not match the manifest`, now, false);
+    if (digest !== f.sha256) return rejectVersion(manifest, activeVersion, `${f.path} sha256 ${digest.slice(0, 12)}… does not match the manifest`, now, false);
     files[f.path] = bytes.buffer as ArrayBuffer;
   }
   await db().models.put({ version: manifest.version, manifest, files, state: 'pending', added_at: now });
-  const result = await verifyAndActivate(manifest, active.version, now);
-  const newEtag = res.headers.get('ETag');
-  if (newEtag && result.status === 'updated') await setMeta(etagKey, newEtag);
+  const result = await verifyAndActivate(manifest, activeVersion, now);
+  if (result.status === 'updated') await accepted();
   return result;
 }
 

@@ -1,4 +1,5 @@
 /** A minimal model registry over HTTP (the wire shapes of the worker's routes) for updater unit tests. */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type ServerResponse, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -22,8 +23,12 @@ export interface ServedModel {
 
 export interface Registry {
   url: string;
-  /** What GET /v1/channels/stable answers. */
+  /** What GET /v1/channels/stable answers: the stable version. */
   channel: ServedModel | null;
+  /** A canary rollout on stable: the candidate and the share of installs that get it. */
+  candidate: (ServedModel & { percent: number }) | null;
+  /** Behave like a backend from before rollouts (no /v1/channels/stable/rollout route). */
+  legacy: boolean;
   /** Requests received, e.g. "GET /v1/channels/stable 304". */
   log: string[];
   down: boolean;
@@ -31,7 +36,7 @@ export interface Registry {
 }
 
 export async function startRegistry(): Promise<Registry> {
-  const registry: Registry = { url: '', channel: null, log: [], down: false, close: async () => {} };
+  const registry: Registry = { url: '', channel: null, candidate: null, legacy: false, log: [], down: false, close: async () => {} };
   const server: Server = createServer((req, res) => {
     const reply = (status: number, body?: Uint8Array | string, headers: Record<string, string> = {}) => {
       registry.log.push(`${req.method} ${req.url} ${status}`);
@@ -40,20 +45,32 @@ export async function startRegistry(): Promise<Registry> {
     if (registry.down) return reply(503, '{"error":{"code":"down","message":"maintenance"}}');
     const ch = registry.channel;
     if (req.url === '/v1/channels/stable') {
-      if (!ch) return reply(404, '{"error":{"code":"not_found","message":"no such channel"}}');
+      if (!ch) return reply(404, '{"error":{"code":"unknown_channel","message":"no such channel"}}');
       if (req.headers['if-none-match'] === ch.etag) return reply(304, undefined, { ETag: ch.etag });
       return reply(200, manifestBytesOf(ch), { 'Content-Type': 'application/json', ETag: ch.etag });
     }
-    if (ch && req.url === `/v1/models/${ch.manifest.version}/manifest.sig`) {
-      return ch.signature ? reply(200, ch.signature, { 'Content-Type': 'application/json' }) : reply(404, '{"error":{"code":"unsigned","message":"no signature"}}');
+    if (req.url === '/v1/channels/stable/rollout' && !registry.legacy) {
+      if (!ch) return reply(404, '{"error":{"code":"unknown_channel","message":"no such channel"}}');
+      const body = JSON.stringify(rolloutDoc(ch, registry.candidate));
+      const etag = `"${createHash('sha256').update(body).digest('hex')}"`;
+      if (req.headers['if-none-match'] === etag) return reply(304, undefined, { ETag: etag });
+      return reply(200, body, { 'Content-Type': 'application/json', ETag: etag });
+    }
+    // Both versions of a rollout are served like any published version.
+    const served = [ch, registry.candidate].filter((x): x is ServedModel => x !== null);
+    const model = /^\/v1\/models\/([^/]+)\//.exec(req.url ?? '');
+    const v = served.find((x) => x.manifest.version === model?.[1]);
+    if (v && req.url === `/v1/models/${v.manifest.version}/manifest.json`) return reply(200, manifestBytesOf(v), { 'Content-Type': 'application/json' });
+    if (v && req.url === `/v1/models/${v.manifest.version}/manifest.sig`) {
+      return v.signature ? reply(200, v.signature, { 'Content-Type': 'application/json' }) : reply(404, '{"error":{"code":"unsigned","message":"no signature"}}');
     }
     const m = /^\/v1\/models\/([^/]+)\/files\/(.+)$/.exec(req.url ?? '');
     const path = m ? decodeURIComponent(m[2]!) : '';
-    if (m && ch && m[1] === ch.manifest.version && ch.stream?.path === path) {
+    if (m && v && v.stream?.path === path) {
       registry.log.push(`${req.method} ${req.url} 200 (stream)`);
-      return void streamZeros(res, ch.stream);
+      return void streamZeros(res, v.stream);
     }
-    if (m && ch && m[1] === ch.manifest.version && ch.files[path]) return reply(200, ch.files[path]);
+    if (m && v && v.files[path]) return reply(200, v.files[path]);
     reply(404, '{"error":{"code":"not_found","message":"no such file"}}');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -86,6 +103,17 @@ async function streamZeros(res: ServerResponse, stream: NonNullable<ServedModel[
     }
   }
   if (!hungUp) res.end();
+}
+
+/** GET /v1/channels/stable/rollout as the worker writes it (core/canary.ts RolloutDoc). */
+export function rolloutDoc(stable: ServedModel, candidate: (ServedModel & { percent: number }) | null) {
+  const sha = (m: ServedModel) => createHash('sha256').update(manifestBytesOf(m)).digest('hex');
+  return {
+    channel: 'stable',
+    stable: { version: stable.manifest.version, manifest_sha256: sha(stable) },
+    candidate: candidate ? { version: candidate.manifest.version, manifest_sha256: sha(candidate), percent: candidate.percent, started_at: '2026-01-01T00:00:00.000Z' } : null,
+    updated_at: '2026-01-01T00:00:00.000Z',
+  };
 }
 
 export function manifestBytesOf(model: ServedModel): Uint8Array {

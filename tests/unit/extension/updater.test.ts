@@ -1,11 +1,14 @@
 /**
  * The model updater: release signatures (pinned key, another key, unsigned, manifest changed after
  * signing), streamed downloads capped at the manifest's sizes, size and sha256 checks, golden
- * examples, atomic switch, rejection, ETags, rollback, errors. IndexedDB is fake-indexeddb; the
+ * examples, atomic switch, rejection, ETags, rollback, errors, canary rollouts (which side of a
+ * rollout an install is on, by its install id, which no request carries) and backends from before
+ * rollouts. IndexedDB is fake-indexeddb; the
  * registry is a real HTTP server; the golden check runs the real scorers on onnxruntime-web
  * (offscreen-node.ts). Keys are generated here, per run; none is committed.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { rolloutBucket } from '../../../core/canary.js';
 import { encodeSignature, generateReleaseKey, pinnedKeyOf, signManifest, type ReleaseKeyFile } from '../../../core/release-signature.js';
 import { defaultModelDir } from '../../../node-runtime/bundle.js';
 import { installChromeFake } from './chrome-fake.js';
@@ -45,6 +48,7 @@ beforeEach(() => {
   registry.log.length = 0;
   offscreenCalls.length = 0;
   registry.down = false;
+  registry.legacy = false;
 });
 
 describe('model updater', () => {
@@ -61,8 +65,7 @@ describe('model updater', () => {
     registry.channel = await release('1.0.1', '"v101"');
     const r = await checkForUpdate();
     expect(r).toMatchObject({ status: 'updated', version: '1.0.1', active: '1.0.1' });
-    expect(registry.log[0]).toBe('GET /v1/channels/stable 200');
-    expect(registry.log[1]).toBe('GET /v1/models/1.0.1/manifest.sig 200');
+    expect(registry.log.slice(0, 3)).toEqual(['GET /v1/channels/stable/rollout 200', 'GET /v1/models/1.0.1/manifest.json 200', 'GET /v1/models/1.0.1/manifest.sig 200']);
     expect(offscreenCalls.map((c) => c.type)).toEqual(['verify-model']);
     expect(await activeModel()).toMatchObject({ version: '1.0.1', source: 'downloaded' });
     expect((await db().models.get('1.0.1'))?.state).toBe('active');
@@ -71,7 +74,7 @@ describe('model updater', () => {
   it('answers an unchanged channel from its ETag without downloading', async () => {
     const r = await checkForUpdate();
     expect(r.status).toBe('up-to-date');
-    expect(registry.log).toEqual(['GET /v1/channels/stable 304']);
+    expect(registry.log).toEqual(['GET /v1/channels/stable/rollout 304']);
   });
 });
 
@@ -235,3 +238,106 @@ describe('activation', () => {
     expect(states['1.0.5']).toBeUndefined();
   });
 });
+
+describe('canary rollouts', () => {
+  /** Install ids on each side of a 50 % rollout of 2.1.0 on stable (the hash of core/canary.ts). */
+  const idOn = (side: 'candidate' | 'stable', percent = 50): string => {
+    for (let i = 0; ; i++) {
+      const id = `unit-install-${i}`;
+      if (rolloutBucket(id, 'stable', '2.1.0') < percent === (side === 'candidate')) return id;
+    }
+  };
+  const setInstallId = (id: string) => chrome.storage.local.set({ install_id: id });
+  const sent = () => registry.log.join('\n');
+
+  it('gets the candidate in its bucket and stable outside it; the install id is never sent', async () => {
+    registry.channel = await release('2.0.0', '"v200"');
+    registry.candidate = { ...(await release('2.1.0', '"v210"')), percent: 50 };
+    const inside = idOn('candidate');
+    const outside = idOn('stable');
+
+    await setInstallId(inside);
+    expect(await checkForUpdate()).toMatchObject({ status: 'updated', version: '2.1.0', active: '2.1.0', arm: 'candidate' });
+    expect(registry.log.slice(0, 2)).toEqual(['GET /v1/channels/stable/rollout 200', 'GET /v1/models/2.1.0/manifest.json 200']);
+    // Asked again with the same id: the document's ETag, nothing else.
+    registry.log.length = 0;
+    expect(await checkForUpdate()).toMatchObject({ status: 'up-to-date', active: '2.1.0' });
+    expect(registry.log).toEqual(['GET /v1/channels/stable/rollout 304']);
+
+    await setInstallId(outside);
+    registry.log.length = 0;
+    // Same document, another id: not answered from the ETag remembered for the first id.
+    expect(await checkForUpdate()).toMatchObject({ status: 'updated', version: '2.0.0', active: '2.0.0', arm: 'stable' });
+    expect(registry.log[0]).toBe('GET /v1/channels/stable/rollout 200');
+    expect(sent()).not.toContain(inside);
+    expect(sent()).not.toContain(outside);
+  });
+
+  it('keeps an install on its side as the rollout grows, and moves it when it is reached', async () => {
+    const late = idOn('stable', 50);
+    await setInstallId(late);
+    registry.candidate = { ...registry.candidate!, percent: 25 };
+    expect(await checkForUpdate()).toMatchObject({ status: 'up-to-date', active: '2.0.0', arm: 'stable' });
+    // Its bucket is fixed for this rollout: some share between 50 and 100 % reaches it.
+    const bucket = rolloutBucket(late, 'stable', '2.1.0');
+    registry.candidate = { ...registry.candidate, percent: Math.min(99.99, Math.ceil(bucket * 100 + 1) / 100) };
+    expect(await checkForUpdate()).toMatchObject({ status: 'updated', active: '2.1.0', arm: 'candidate' });
+  });
+
+  it('goes back to stable when the backend ends the rollout (a rollback)', async () => {
+    registry.candidate = null;
+    expect(await checkForUpdate()).toMatchObject({ status: 'updated', active: '2.0.0', arm: 'stable' });
+    // 2.0.0 was kept as the previous version: nothing is downloaded again.
+    expect(downloads()).toEqual([]);
+  });
+
+  it('refuses a manifest that is not the one the rollout document names, before anything else', async () => {
+    registry.candidate = { ...(await release('2.2.0', '"v220"')), percent: 99.99 };
+    await setInstallId(idOn('candidate', 99.99));
+    const genuine = registry.candidate;
+    // The document names the genuine manifest; the model route answers with another one.
+    const other = manifestBytesOf(await release('2.2.0', '"v220b"', (m) => (m.description = 'another build')));
+    const { rolloutDoc } = await import('./registry-server.js');
+    const doc = rolloutDoc(registry.channel!, genuine);
+    registry.candidate = { ...genuine, manifestBytes: other, signature: genuine.signature };
+    expect(rolloutDoc(registry.channel!, registry.candidate).candidate!.manifest_sha256).not.toBe(doc.candidate!.manifest_sha256);
+    // Serve the genuine document but the other manifest bytes: only a hand-built server can.
+    const r = await withRolloutDoc(doc, () => checkForUpdate());
+    expect(r).toMatchObject({ status: 'error', active: '2.0.0' });
+    expect(r.detail).toBe('the manifest served for 2.2.0 is not the one channel stable names');
+    expect(registry.log.some((l) => l.includes('manifest.sig') || l.includes('/files/'))).toBe(false);
+    registry.candidate = null;
+  });
+
+  it('reads a backend from before rollouts as before: the channel route serves the manifest', async () => {
+    registry.legacy = true;
+    registry.channel = await release('2.3.0', '"v230"');
+    expect(await checkForUpdate()).toMatchObject({ status: 'updated', active: '2.3.0' });
+    expect(registry.log.slice(0, 3)).toEqual(['GET /v1/channels/stable/rollout 404', 'GET /v1/channels/stable 200', 'GET /v1/models/2.3.0/manifest.sig 200']);
+    registry.log.length = 0;
+    expect(await checkForUpdate()).toMatchObject({ status: 'up-to-date' });
+    expect(registry.log).toEqual(['GET /v1/channels/stable/rollout 404', 'GET /v1/channels/stable 304']);
+  });
+});
+
+/**
+ * Runs `fn` against a server whose rollout route answers `doc` and which forwards everything else
+ * to the registry: a registry whose document and manifests disagree.
+ */
+async function withRolloutDoc<T>(doc: unknown, fn: () => Promise<T>): Promise<T> {
+  const { createServer } = await import('node:http');
+  const server = createServer(async (req, res) => {
+    if (req.url === '/v1/channels/stable/rollout') return res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(doc));
+    const upstream = await fetch(registry.url + req.url);
+    res.writeHead(upstream.status, Object.fromEntries(upstream.headers)).end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    await updateSettings({ backend_url: `http://127.0.0.1:${(server.address() as { port: number }).port}` });
+    return await fn();
+  } finally {
+    await updateSettings({ backend_url: registry.url });
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+}
