@@ -6,7 +6,7 @@ import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { matchedRoutes } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
-import { loadConfig, ConfigError, type Env } from './env.js';
+import { loadConfig, ConfigError, type AppEnv } from './env.js';
 import { cors } from './lib/cors.js';
 import { ApiError, errorResponse } from './lib/errors.js';
 import { observeLatency } from './lib/latency.js';
@@ -21,14 +21,6 @@ import { openApiRoutes } from './routes/openapi.js';
 import { opsRoutes } from './routes/ops.js';
 import { predictRoutes } from './routes/predict.js';
 import { telemetryRoutes } from './routes/telemetry.js';
-
-export interface AppEnv {
-  Bindings: Env;
-  Variables: {
-    /** Route label for metrics when no route pattern applies (e.g. "preflight"). */
-    route: string;
-  };
-}
 
 function routeLabel(c: Context<AppEnv>): string {
   const explicit = c.get('route');

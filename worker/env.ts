@@ -151,3 +151,15 @@ export function loadConfig(env: Env): Config {
   cache.set(env, config);
   return config;
 }
+
+/**
+ * The Hono environment every route and middleware shares. It lives here rather than in app.ts so
+ * that routes do not import the application that imports them.
+ */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    /** Route label for metrics when no route pattern applies (e.g. "preflight"). */
+    route: string;
+  };
+}

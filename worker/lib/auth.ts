@@ -11,7 +11,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { basicAuth } from 'hono/basic-auth';
 import { bearerAuth } from 'hono/bearer-auth';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from '../env.js';
 import { loadConfig, type TokenRole } from '../env.js';
 import { errorResponse } from './errors.js';
 

@@ -8,7 +8,7 @@
  * may send it (the key only scores; it opens no operator route).
  */
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from '../env.js';
 import { loadConfig } from '../env.js';
 import { errorResponse } from './errors.js';
 

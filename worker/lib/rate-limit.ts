@@ -13,7 +13,7 @@
  * infrastructure hiccup is worse than a brief window without a limit.
  */
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from '../env.js';
 import { loadConfig } from '../env.js';
 import { ApiError } from './errors.js';
 

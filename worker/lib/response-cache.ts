@@ -11,7 +11,7 @@
  * they just wrote; other isolates catch up within the TTL.
  */
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from '../env.js';
 
 interface Entry {
   storedAt: number;

@@ -16,7 +16,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { API_KEY_RE, ApiKeyIdSchema, PREDICT_LIMITS, type ApiKeyInfo } from '../../core/predict-wire.js';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from '../env.js';
 import { loadConfig } from '../env.js';
 import { ApiError } from '../lib/errors.js';
 import { sha256Hex } from '../lib/hash.js';

@@ -5,7 +5,7 @@
  *   POST /v1/admin/drift/run                                               (promote token) run the hourly job now
  */
 import { Hono } from 'hono';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from '../env.js';
 import { loadConfig } from '../env.js';
 import { requireToken } from '../lib/auth.js';
 import { badRequest } from '../lib/errors.js';

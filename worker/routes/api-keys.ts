@@ -8,7 +8,7 @@
 import { Hono } from 'hono';
 import { ApiKeyCreateSchema, ApiKeyIdSchema } from '../../core/predict-wire.js';
 import { issuesOf } from '../../core/wire.js';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from '../env.js';
 import { requireToken } from '../lib/auth.js';
 import { readJson } from '../lib/body.js';
 import { ApiError, badRequest } from '../lib/errors.js';

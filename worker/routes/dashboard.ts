@@ -4,7 +4,7 @@
  * Each view reads one summary and one report per hour shown, hence the token and the cap on hours.
  */
 import { Hono } from 'hono';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from '../env.js';
 import { renderDashboard } from '../dashboard/render.js';
 import type { DriftReport } from '../drift/aggregate.js';
 import { defaultVersion, loadSummaries } from '../drift/pipeline.js';

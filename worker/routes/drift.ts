@@ -9,7 +9,7 @@
  * decide how many R2 objects one request reads are capped: a window or a history of at most a week.
  */
 import { Hono, type Context } from 'hono';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from '../env.js';
 import { loadConfig } from '../env.js';
 import { requireToken } from '../lib/auth.js';
 import { ApiError } from '../lib/errors.js';

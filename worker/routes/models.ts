@@ -10,7 +10,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { BundlePathSchema } from '../../core/manifest.js';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from '../env.js';
 import { requireToken } from '../lib/auth.js';
 import { declaredLength, parseJsonBytes, readBodyCapped, requireJsonContentType } from '../lib/body.js';
 import { ApiError, badRequest, errorResponse } from '../lib/errors.js';

@@ -3,7 +3,7 @@
  * isolate from the app's own route list. Public, like the routes it describes.
  */
 import { Hono } from 'hono';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from '../env.js';
 import { openApiDocument } from '../openapi.js';
 
 /** `routes` is read on the first request, once every route module is mounted. */

@@ -4,7 +4,7 @@
  * so that nobody else can make the Worker do that on demand.
  */
 import { Hono } from 'hono';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from '../env.js';
 import type { DriftReport } from '../drift/aggregate.js';
 import { defaultVersion } from '../drift/pipeline.js';
 import { requireToken } from '../lib/auth.js';

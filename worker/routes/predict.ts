@@ -17,7 +17,7 @@ import { Hono } from 'hono';
 import { PREDICT_LIMITS, PredictBatchSchema, PredictItemSchema, type PredictItem, type PredictionResult } from '../../core/predict-wire.js';
 import { normalizeForCache } from '../../core/text-key.js';
 import { issuesOf } from '../../core/wire.js';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from '../env.js';
 import { loadConfig } from '../env.js';
 import { readJson } from '../lib/body.js';
 import { ApiError } from '../lib/errors.js';

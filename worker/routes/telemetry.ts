@@ -11,7 +11,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { LIMITS } from '../../core/wire.js';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from '../env.js';
 import { loadConfig } from '../env.js';
 import { readJson } from '../lib/body.js';
 import { ApiError } from '../lib/errors.js';
