@@ -17,6 +17,7 @@ import { channelRoutes } from './routes/channels.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { driftRoutes } from './routes/drift.js';
 import { modelRoutes } from './routes/models.js';
+import { monitoringRoutes } from './routes/monitoring.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { opsRoutes } from './routes/ops.js';
 import { predictRoutes } from './routes/predict.js';
@@ -72,6 +73,7 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', driftRoutes);
   app.route('/', dashboardRoutes);
   app.route('/', adminRoutes);
+  app.route('/', monitoringRoutes);
   app.route('/', apiKeyRoutes);
   app.route('/', predictRoutes);
   app.route('/', openApiRoutes(() => app.routes));

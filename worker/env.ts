@@ -7,6 +7,7 @@
  * only (it names secrets and their lengths, which are nobody else's business).
  */
 import { DEFAULT_THRESHOLDS } from '../core/drift.js';
+import { loadMonitoringConfig, type MonitoringConfig } from './monitoring/config.js';
 
 export interface Env {
   /** Model blobs (content-addressed), published manifests, pending uploads, channels. */
@@ -17,9 +18,9 @@ export interface Env {
   CLIENT_RATE_LIMITER: RateLimit;
   /** Per connecting IP (IPv6: per /64) rate limit on telemetry batches (checked before the body is read). */
   IP_RATE_LIMITER: RateLimit;
-  // Secrets (`wrangler secret put`; `.dev.vars` locally), each at least MIN_SECRET_LENGTH characters.
   /** Per API key rate limit on POST /v1/predict (10 requests/s: 100 per 10 s). */
   PREDICT_RATE_LIMITER: RateLimit;
+  // Secrets (`wrangler secret put`; `.dev.vars` locally), each at least MIN_SECRET_LENGTH characters.
   /** Bearer token for uploading model versions (PUT /v1/models/...). */
   ADMIN_PUBLISH_TOKEN?: string;
   /** Bearer token for moving channels (promote, rollback) and running the drift job on demand. */
@@ -42,6 +43,15 @@ export interface Env {
   SAMPLE_MAX_AGE_HOURS?: string;
   SAMPLE_MAX_FUTURE_S?: string;
   METRICS_FLUSH_MS?: string;
+  // Live monitoring, canary rollback and retraining triggers (worker/monitoring/config.ts, docs/API.md).
+  CANARY_WINDOW_HOURS?: string;
+  CANARY_BAD_WINDOWS?: string;
+  CANARY_MIN_SAMPLES?: string;
+  CANARY_Z?: string;
+  CANARY_MIN_DELTA?: string;
+  RETRAIN_PERSIST_HOURS?: string;
+  RETRAIN_QUALITY_FLOOR?: string;
+  RETRAIN_COOLDOWN_HOURS?: string;
 }
 
 export interface Config {
@@ -61,6 +71,8 @@ export interface Config {
   clientIdPepper: string;
   webhookSecret: string | null;
   correctionMinClients: number;
+  /** Canary comparison and retraining-trigger thresholds. */
+  monitoring: MonitoringConfig;
 }
 
 export type TokenRole = 'publish' | 'promote' | 'read';
@@ -147,7 +159,12 @@ export function loadConfig(env: Env): Config {
     // An unsigned webhook could be forged by anyone who learns its URL: no URL without a secret.
     webhookSecret: webhook ? secretVar(env, 'DRIFT_WEBHOOK_SECRET') : null,
     correctionMinClients: intVar(env, 'CORRECTION_MIN_CLIENTS', 3, 1, 1000),
+    monitoring: loadMonitoringConfig(env, intVar),
   };
+  if (config.monitoring.canaryWindowHours > config.driftWindowHours) {
+    // Canary windows are read from the summaries the drift job folds: only its window is folded.
+    throw new ConfigError(`CANARY_WINDOW_HOURS (${config.monitoring.canaryWindowHours}) must not exceed DRIFT_WINDOW_HOURS (${config.driftWindowHours})`);
+  }
   cache.set(env, config);
   return config;
 }

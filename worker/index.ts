@@ -24,6 +24,14 @@ export default {
             `drift job ${r.now}: ${r.versions.map((v) => `${v.model_version}=${v.report.verdict}(n=${v.report.n}, folded ${v.folded_hours.length})`).join(', ') || 'no versions'}` +
               (r.skipped.length ? `; skipped ${r.skipped.map((s) => `${s.model_version} (${s.reason})`).join(', ')}` : ''),
           );
+          const m = r.monitoring;
+          if (m) {
+            console.log(
+              `monitoring: ${m.reports.length} reports; canaries ${m.canaries.map((c) => `${c.channel}/${c.candidate}=${c.verdict}(bad ${c.bad_windows}${c.rolled_back ? ', ROLLED BACK' : ''})`).join(', ') || 'none'}` +
+                `; retrain ${m.retrain.filter((x) => x.event).map((x) => `${x.model_version} (${x.reasons.join('+')})`).join(', ') || 'none'}` +
+                (m.errors.length ? `; errors ${m.errors.map((e) => `${e.step}:${e.subject}`).join(', ')}` : ''),
+            );
+          }
         },
         (e: unknown) => {
           console.error('drift job failed', e);

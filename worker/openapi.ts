@@ -22,6 +22,7 @@ import {
   PredictRequestSchema,
 } from '../core/predict-wire.js';
 import { ManifestSignatureSchema } from '../core/release-signature.js';
+import { RolloutDocSchema, RolloutRequestSchema } from '../core/canary.js';
 import { AggregatesBatchSchema, FeedbackBatchSchema, PromoteSchema, SamplesBatchSchema, type IngestResponse } from '../core/wire.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -45,6 +46,8 @@ const SCHEMAS = {
   FeedbackBatch: [FeedbackBatchSchema, 'input'],
   IngestResponse: [IngestResponseSchema, 'output'],
   Promote: [PromoteSchema, 'input'],
+  RolloutRequest: [RolloutRequestSchema, 'input'],
+  RolloutDoc: [RolloutDocSchema, 'output'],
   ModelManifest: [ModelManifestSchema, 'input'],
   ManifestSignature: [ManifestSignatureSchema, 'input'],
   Health: [HealthSchema, 'output'],
@@ -130,11 +133,11 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'GET /v1/channels/:channel/history': { summary: 'Rollback stack and change history.', responses: { 200: ['the history', 'application/json'], 404: 'unknown channel' } },
   'POST /v1/channels/:channel': { summary: 'Makes a published version current on the channel.', auth: 'promote', body: { schema: 'Promote' }, responses: { 200: ['promoted', 'application/json'], 400: 'invalid body', 404: 'unknown version' } },
   'POST /v1/channels/:channel/rollback': { summary: 'Returns the channel to its previous version (during a rollout: ends the rollout).', auth: 'promote', responses: { 200: ['rolled back', 'application/json'], 404: 'unknown channel', 409: 'nothing to roll back' } },
-  'GET /v1/channels/:channel/rollout': { summary: 'The rollout document installs pick their version from: stable, and the candidate with its percent (60 s cache, ETag).', responses: { 200: ['the rollout', 'application/json'], 304: 'not modified', 404: 'unknown channel' } },
+  'GET /v1/channels/:channel/rollout': { summary: 'The rollout document installs pick their version from: stable, and the candidate with its percent (60 s cache, ETag).', responses: { 200: ['the rollout', 'RolloutDoc'], 304: 'not modified', 404: 'unknown channel' } },
   'POST /v1/channels/:channel/rollout': {
     summary: 'Starts, steps, promotes (100) or aborts (0) a canary rollout.',
     auth: 'promote',
-    body: { free: 'application/json' },
+    body: { schema: 'RolloutRequest' },
     responses: { 200: ['the channel after the step', 'application/json'], 400: 'invalid body', 404: 'unknown channel or version', 409: 'another rollout in progress, already stable, or not blessed' },
   },
   'GET /v1/channels/:channel/canary': { summary: 'The rollout in progress (or the last one) and its evaluated comparison windows.', auth: 'read', query: [hours('limit', 168, 'Windows (default 48).')], responses: { 200: ['the rollout', 'application/json'], 404: 'unknown channel' } },

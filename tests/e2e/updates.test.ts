@@ -4,7 +4,9 @@
  * pins) is picked up and used; a model whose golden examples fail, a download whose sha256 is wrong,
  * a model signed with another key, an unsigned one and genuine files under a manifest changed after
  * signing are all refused while scoring continues on the current model; rollback; results cached
- * for one version are never served for another.
+ * for one version are never served for another; a canary rollout: an install whose install id
+ * falls in the candidate's buckets gets the candidate, another gets stable (the id is set in the
+ * service worker's storage, as a test hook, and never sent).
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -19,6 +21,10 @@ import { openVideo, type ExtensionBrowser } from './browser.js';
 import { startBackendAndBrowser, type Backend } from './backend.js';
 import { BUNDLED_VERSION } from './models.js';
 import { releaseKey, untrustedKey } from './release-key.js';
+import { rolloutBucket } from '../../core/canary.js';
+import { publishModel } from '../../scripts/publish-model.js';
+import { rollout } from '../../scripts/rollout.js';
+import { SECRETS } from './backend.js';
 
 let backend: Backend;
 let b: ExtensionBrowser;
@@ -189,5 +195,37 @@ describe('model updates', () => {
     expect(s.model).toMatchObject({ version: BUNDLED_VERSION, source: 'bundled' });
     expect(s.previous_model).toBe('1.1.0');
     expect(await scoreVersion('after rollback')).toBe(BUNDLED_VERSION);
+  });
+});
+
+describe('canary rollout', () => {
+  const CHANNEL = 'canary-e2e';
+  /** The first install id on the wanted side of a 50 % rollout of 1.8.0 on CHANNEL (core/canary.ts). */
+  const idOn = (side: 'candidate' | 'stable'): string => {
+    for (let i = 0; ; i++) {
+      const id = `e2e-install-${i}`;
+      if (rolloutBucket(id, CHANNEL, '1.8.0') < 50 === (side === 'candidate')) return id;
+    }
+  };
+  /** The test hook: the install id lives in the service worker's chrome.storage.local. */
+  const setInstallId = (id: string) => b.serviceWorker.evaluate((value) => chrome.storage.local.set({ install_id: value }), id);
+
+  it('gives the candidate to an install in its buckets and stable to the others', async () => {
+    // A channel of its own (not the default one, whose versions must be blessed by the gate).
+    await backend.publish(ngramVariant('1.7.0'), CHANNEL);
+    await publishModel({ dir: ngramVariant('1.8.0'), url: backend.url, publishToken: SECRETS.ADMIN_PUBLISH_TOKEN, releaseKey: await releaseKey(), log: () => {} });
+    await rollout({ url: backend.url, token: SECRETS.ADMIN_PROMOTE_TOKEN, channel: CHANNEL, version: '1.8.0', percent: 50, log: () => {} });
+    await b.background('update-settings', { channel: CHANNEL });
+    try {
+      await setInstallId(idOn('candidate'));
+      expect(await check()).toMatchObject({ status: 'updated', version: '1.8.0', active: '1.8.0', arm: 'candidate' });
+      expect(await scoreVersion('scored by the candidate')).toBe('1.8.0');
+
+      await setInstallId(idOn('stable'));
+      expect(await check()).toMatchObject({ status: 'updated', version: '1.7.0', active: '1.7.0', arm: 'stable' });
+      expect(await scoreVersion('scored by stable')).toBe('1.7.0');
+    } finally {
+      await b.background('update-settings', { channel: 'stable' });
+    }
   });
 });

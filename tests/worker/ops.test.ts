@@ -26,13 +26,14 @@ function parseExposition(text: string): Map<string, number> {
   const typed = new Set<string>();
   for (const line of text.trimEnd().split('\n')) {
     if (line.startsWith('# HELP ')) continue;
-    const type = /^# TYPE ([a-z_]+) (counter|gauge|histogram|untyped)$/.exec(line);
+    // Metric names as Prometheus defines them: [a-zA-Z_:][a-zA-Z0-9_:]* (digits allowed after the first character).
+    const type = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|untyped)$/.exec(line);
     if (type) {
       typed.add(type[1]!);
       if (type[2] === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) typed.add(type[1]! + suffix);
       continue;
     }
-    const m = /^([a-z_]+)(\{(?:[a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/.exec(line);
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/.exec(line);
     expect(m, `malformed exposition line: ${line}`).not.toBeNull();
     expect(typed.has(m![1]!), `no TYPE line before ${m![1]}`).toBe(true);
     series.set(m![1]! + (m![2] ?? ''), Number(m![3]));
@@ -151,7 +152,9 @@ describe('/dashboard', () => {
     expect(html).toContain('Jensen-Shannon distance, labels');
     expect(html).toContain('threshold 0.1');
     expect(html).toContain('>drift<');
-    expect((html.match(/<svg /g) ?? []).length).toBe(7);
+    // Label shares, comments per hour, five drift distances, and the correction rate per monitoring report.
+    expect(html).toContain('Live monitoring');
+    expect((html.match(/<svg /g) ?? []).length).toBe(8);
   });
 
   it('validates its query and escapes what it prints', async () => {

@@ -75,7 +75,7 @@ export default defineConfig({
     const signatureValid = given.byteLength === expected.byteLength && crypto.subtle.timingSafeEqual(given, expected);
     await env.WEBHOOK_LOG.put('calls/' + Date.now() + '-' + crypto.randomUUID(), JSON.stringify({
       method: request.method, path: url.pathname, contentType: request.headers.get('content-type'), body,
-      signature: request.headers.get('x-ytsent-signature-256'), signatureValid,
+      signature: request.headers.get('x-ytsent-signature-256'), signatureValid, event: request.headers.get('x-ytsent-event'),
     }));
     if (!signatureValid) return new Response('bad signature', { status: 401 });
     return new Response(null, { status: url.pathname === '/fail' ? 500 : 204 });

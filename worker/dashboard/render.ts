@@ -7,18 +7,21 @@
 import { LABELS } from '../../core/labels.js';
 import type { DriftReport, HourSummary } from '../drift/aggregate.js';
 import { HOUR_MS, hourKey } from '../lib/keys.js';
+import { renderMonitoring, type MonitoringData } from './monitoring.js';
 import { barChart, esc, lineChart, type Series } from './svg.js';
 
 export interface DashboardData {
   version: string | null;
   versions: string[];
-  channels: Array<{ channel: string; version: string }>;
+  channels: Array<{ channel: string; version: string; candidate?: { version: string; percent: number } | null }>;
   hours: number;
   nowMs: number;
   summaries: HourSummary[];
   /** Stored reports, oldest first. */
   reports: DriftReport[];
   latest: DriftReport | null;
+  /** Live monitoring of the version and the rollouts in progress (absent: not shown). */
+  monitoring?: MonitoringData;
 }
 
 const LABEL_COLORS: Record<string, string> = { negative: '#d64545', neutral: '#7a7f87', positive: '#2f9e44' };
@@ -99,7 +102,9 @@ export function renderDashboard(d: DashboardData): string {
         .join('')
     : '';
   const options = d.versions.map((v) => `<option value="${esc(v)}"${v === d.version ? ' selected' : ''}>${esc(v)}</option>`).join('');
-  const channelText = d.channels.map((c) => `<code>${esc(c.channel)}</code> → ${esc(c.version)}`).join(' · ') || 'no channels yet';
+  const channelText =
+    d.channels.map((c) => `<code>${esc(c.channel)}</code> → ${esc(c.version)}${c.candidate ? ` (${esc(c.candidate.version)} to ${esc(String(c.candidate.percent))} %)` : ''}`).join(' · ') ||
+    'no channels yet';
   const dataRows = hourKeys
     .filter((h) => byHour.has(h))
     .map((h) => {
@@ -122,6 +127,7 @@ ${
 <p class="muted">${latest ? `Latest report ${esc(latest.generated_at)}, window ${esc(latest.window.from)} → ${esc(latest.window.to)} (${latest.window.hours} h), ${latest.n} comments in aggregates; reference: ${esc(latest.reference?.source ?? 'none')} (n=${latest.reference?.n ?? 0}).` : 'No drift report yet: the hourly job writes one.'}</p>
 ${testRows ? `<table><tr><th>test</th><th>value</th><th>threshold</th><th>verdict</th></tr>${testRows}</table>` : ''}
 ${latest && latest.skipped.length ? `<p class="muted">Skipped: ${latest.skipped.map((s) => `${esc(s.test)} (${esc(s.reason)})`).join('; ')}</p>` : ''}</section>
+${d.monitoring ? renderMonitoring(d.monitoring) : ''}
 <section>${sharesChart}</section>
 <section>${volumeChart}</section>
 <section><h3 style="margin:4px 0">Drift distances per report (${reports.length} reports)</h3><div class="grid">${testCharts.map((s) => `<div>${s}</div>`).join('')}</div></section>

@@ -20,7 +20,7 @@ import {
 import { LABELS } from '../../core/labels.js';
 import type { Reference } from '../../core/manifest.js';
 import { TOKEN_BUCKETS } from '../../core/token-buckets.js';
-import { AGGREGATE_CONFIDENCE_EDGES, AggregateItemSchema } from '../../core/wire.js';
+import { AGGREGATE_CONFIDENCE_EDGES, AggregateItemSchema, LATENCY_BINS } from '../../core/wire.js';
 
 /** Distinct languages kept per summary; the rest are counted as "other" (bounded object size). */
 export const MAX_LANGUAGES = 64;
@@ -42,11 +42,36 @@ export interface HourSummary {
   /** Per bucket: how many comments contained a token in it; `n` = comments that carried tokens. */
   tokens: { buckets: number; counts: number[]; n: number };
   languages: Record<string, number>;
+  /**
+   * Scoring health from aggregates that report it (absent in summaries folded before it existed):
+   * model calls per latency bin (core/wire.ts LATENCY_BOUNDS_MS), failed calls, and how many
+   * aggregates reported them.
+   */
+  scoring?: ScoringTotals;
   /** Lines that could not be read (never expected: the worker validated and wrote them). */
   invalid_lines: number;
   /** What was folded: number of batch objects and a digest of their keys and etags. */
   source: { objects: number; digest: string };
   folded_at: string;
+}
+
+export interface ScoringTotals {
+  latency_counts: number[];
+  errors: number;
+  /** Aggregates that carried latency or errors. */
+  aggregates: number;
+}
+
+export function emptyScoring(): ScoringTotals {
+  return { latency_counts: new Array<number>(LATENCY_BINS).fill(0), errors: 0, aggregates: 0 };
+}
+
+/** Adds `b` into `a` (mutates it); an absent `b` (an older summary) adds nothing. */
+export function addScoring(a: ScoringTotals, b: ScoringTotals | undefined): void {
+  if (!b || b.latency_counts.length !== LATENCY_BINS) return;
+  for (let i = 0; i < LATENCY_BINS; i++) a.latency_counts[i]! += b.latency_counts[i] ?? 0;
+  a.errors += b.errors;
+  a.aggregates += b.aggregates;
 }
 
 /** Histogram edges of every summary: the aggregates' (the reference is re-binned onto them). */
@@ -65,6 +90,7 @@ export function emptySummary(modelVersion: string, hour: string, edges: readonly
     confidence: { edges: [...edges], counts: new Array<number>(edges.length - 1).fill(0) },
     tokens: { buckets: TOKEN_BUCKETS, counts: new Array<number>(TOKEN_BUCKETS).fill(0), n: 0 },
     languages: {},
+    scoring: emptyScoring(),
     invalid_lines: 0,
     source: { objects: 0, digest: '' },
     folded_at: '',
@@ -73,7 +99,7 @@ export function emptySummary(modelVersion: string, hour: string, edges: readonly
 
 /** The aggregate fields of a stored line (the line also names its batch and versions). */
 const AggregateLineSchema = AggregateItemSchema;
-const AGGREGATE_FIELDS = ['hour_from', 'hour_to', 'n', 'label_counts', 'confidence_counts', 'languages', 'token_n', 'token_counts'] as const;
+const AGGREGATE_FIELDS = ['hour_from', 'hour_to', 'n', 'label_counts', 'confidence_counts', 'languages', 'token_n', 'token_counts', 'latency_counts', 'errors'] as const;
 
 /** Adds every aggregate line of one stored NDJSON object to `summary` (mutates it). */
 export function foldAggregates(summary: HourSummary, ndjson: string): void {
@@ -105,6 +131,12 @@ export function foldAggregates(summary: HourSummary, ndjson: string): void {
     a.confidence_counts.forEach((c, i) => (summary.confidence.counts[i]! += c));
     a.token_counts.forEach((c, i) => (summary.tokens.counts[i]! += c));
     summary.tokens.n += a.token_n;
+    if (a.latency_counts !== undefined || a.errors !== undefined) {
+      const scoring = (summary.scoring ??= emptyScoring());
+      a.latency_counts?.forEach((c, i) => (scoring.latency_counts[i]! += c));
+      scoring.errors += a.errors ?? 0;
+      scoring.aggregates++;
+    }
     for (const [lang, c] of Object.entries(a.languages)) {
       const key = Object.hasOwn(summary.languages, lang) || Object.keys(summary.languages).length < MAX_LANGUAGES ? lang : 'other';
       summary.languages[key] = (summary.languages[key] ?? 0) + c;

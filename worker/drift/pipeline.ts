@@ -14,24 +14,16 @@ import { loadConfig, type Config, type Env } from '../env.js';
 import { sha256Hex } from '../lib/hash.js';
 import { HOUR_MS, hourKey, hourStart, hoursBetween, keys, listAll, listPrefixes, mapLimit, type HourKey } from '../lib/keys.js';
 import { compactMetrics, metrics } from '../lib/metrics.js';
-import { WEBHOOK_SIGNATURE_HEADER, signWebhookBody, webhookFailure } from '../lib/webhook.js';
+import { WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMEOUT_MS, signWebhookBody, webhookFailure } from '../lib/webhook.js';
+import { runMonitoring, type MonitoringRun } from '../monitoring/job.js';
 import { getChannel, listChannels } from '../registry/channels.js';
 import { getPublished } from '../registry/store.js';
-import { buildReport, emptySummary, foldAggregates, type DriftReport, type HourSummary } from './aggregate.js';
+import { buildReport, emptySummary, foldAggregates, type DriftReport } from './aggregate.js';
+import { FOLD_GRACE_MS, loadSummaries, reportWindow } from './summaries.js';
 
-/** An hour is folded once it ended at least this long ago (in-flight writes land first). */
-export const FOLD_GRACE_MS = 2 * 60_000;
-/** Webhook requests give up after this long (the cron must not hang on a dead endpoint). */
-export const WEBHOOK_TIMEOUT_MS = 5000;
+export { FOLD_GRACE_MS, loadSummaries, reportWindow } from './summaries.js';
 
-/**
- * The report window: the `hours` hours that end with the last completed hour before `now` (or, with
- * `includeCurrent`, with the hour in progress; re-folding keeps that exact as the hour fills up).
- */
-export function reportWindow(now: number, hours: number, includeCurrent = false): { hours: number; fromMs: number; toMs: number } {
-  const toMs = includeCurrent ? Math.floor(now / HOUR_MS) * HOUR_MS + HOUR_MS : Math.floor((now - FOLD_GRACE_MS) / HOUR_MS) * HOUR_MS;
-  return { hours, fromMs: toMs - hours * HOUR_MS, toMs };
-}
+export { WEBHOOK_TIMEOUT_MS };
 
 async function partitionDigest(objects: readonly R2Object[]): Promise<string> {
   return sha256Hex(
@@ -40,21 +32,6 @@ async function partitionDigest(objects: readonly R2Object[]): Promise<string> {
       .sort()
       .join('\n'),
   );
-}
-
-/** Summaries of `version` in [fromMs, toMs) that exist, oldest first (one list + one GET each). */
-export async function loadSummaries(bucket: R2Bucket, version: string, fromMs: number, toMs: number): Promise<HourSummary[]> {
-  const prefix = keys.summaryPrefix(version);
-  const fromKey = keys.summary(version, hourKey(fromMs));
-  const toKey = keys.summary(version, hourKey(toMs));
-  const listed = (await listAll(bucket, prefix, { startAfter: keys.summary(version, hourKey(fromMs - HOUR_MS)) })).filter(
-    (o) => o.key >= fromKey && o.key < toKey,
-  );
-  const bodies = await mapLimit(listed, 16, async (o) => {
-    const obj = await bucket.get(o.key);
-    return obj ? ((await obj.json()) as HourSummary) : null;
-  });
-  return bodies.filter((b): b is HourSummary => b !== null);
 }
 
 /**
@@ -211,6 +188,8 @@ export interface CronResult {
   versions: VersionRun[];
   skipped: Array<{ model_version: string; reason: string }>;
   metrics_folded: number;
+  /** Live monitoring, canary comparisons and retraining triggers of this run (monitoring/job.ts); null if it failed. */
+  monitoring: MonitoringRun | null;
 }
 
 /** The hourly job: fold, report, alert for every version with aggregates or on a channel; compact metrics. */
@@ -218,7 +197,8 @@ export async function runHourly(env: Env, now: number): Promise<CronResult> {
   const config = loadConfig(env);
   const window = reportWindow(now, config.driftWindowHours, config.driftIncludeCurrentHour);
   const [aggregateVersions, channels] = await Promise.all([listPrefixes(env.TELEMETRY, keys.kindPrefix('aggregates')), listChannels(env.MODELS)]);
-  const onChannel = new Set(channels.map((c) => c.version));
+  // A rollout's candidate is served too: it gets summaries and reports like a stable version.
+  const onChannel = new Set(channels.flatMap((c) => [c.version, ...(c.candidate ? [c.candidate.version] : [])]));
   const versions = [...new Set([...aggregateVersions, ...onChannel])].sort();
   const result: CronResult = {
     now: new Date(now).toISOString(),
@@ -226,6 +206,7 @@ export async function runHourly(env: Env, now: number): Promise<CronResult> {
     versions: [],
     skipped: [],
     metrics_folded: 0,
+    monitoring: null,
   };
   for (const version of versions) {
     try {
@@ -257,6 +238,12 @@ export async function runHourly(env: Env, now: number): Promise<CronResult> {
       // The cause is logged above; the result is returned to API clients.
       result.skipped.push({ model_version: version, reason: 'error (see the Worker log)' });
     }
+  }
+  try {
+    result.monitoring = await runMonitoring(env, config, now, window, new Map(result.versions.map((v) => [v.model_version, v.report])));
+  } catch (e) {
+    // Drift reports are stored already; monitoring failing must not fail them.
+    console.error('monitoring run failed', e);
   }
   metrics.inc('ytsent_cron_runs_total');
   await metrics.flush(env.TELEMETRY);

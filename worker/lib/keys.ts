@@ -17,6 +17,10 @@
  *   drift/<model_version>/latest.json | history/<hour>.json | alerts/<hour>.json
  *   metrics/totals.json, metrics/deltas/<ms>-<rand>.json            persisted counters
  *   votes/<text_hash>/<voter>.json                                  one client's correction of one text
+ *   quality/<model_version>/<YYYY-MM-DDTHH>.json                    hourly fold of samples and corrections (counts only)
+ *   monitor/<model_version>/latest.json | history/<hour>.json       live-monitoring reports
+ *   canary/<channel>/<candidate>/<YYYY-MM-DDTHH>.json               one canary comparison window (keyed by its end hour)
+ *   events/<YYYY-MM-DDTHH>-<type>-<subject>.json                    retrain recommendations, automatic rollbacks
  */
 
 import type { TelemetryKind } from '../../core/wire.js';
@@ -31,12 +35,12 @@ export const keys = {
   manifestPrefix: 'models/',
   channel: (channel: string) => `channels/${channel}.json`,
   channelPrefix: 'channels/',
+  apiKey: (sha256: string) => `apikeys/${sha256}.json`,
+  apiKeyPrefix: 'apikeys/',
 
   claim: (kind: TelemetryKind, batchId: string) => `claims/${kind}/${batchId}.json`,
   partitionPrefix: (kind: TelemetryKind, version: string, hour: HourKey) => `${kind}/${version}/dt=${hour.slice(0, 10)}/hh=${hour.slice(11, 13)}/`,
   batch: (kind: TelemetryKind, version: string, hour: HourKey, batchId: string) => `${keys.partitionPrefix(kind, version, hour)}${batchId}.ndjson`,
-  apiKey: (sha256: string) => `apikeys/${sha256}.json`,
-  apiKeyPrefix: 'apikeys/',
   kindPrefix: (kind: TelemetryKind) => `${kind}/`,
 
   summary: (version: string, hour: HourKey) => `summaries/${version}/${hour}.json`,
@@ -47,6 +51,17 @@ export const keys = {
   driftAlert: (version: string, hour: HourKey) => `drift/${version}/alerts/${hour}.json`,
   driftAlertPrefix: (version: string) => `drift/${version}/alerts/`,
   driftPrefix: 'drift/',
+
+  quality: (version: string, hour: HourKey) => `quality/${version}/${hour}.json`,
+  qualityPrefix: (version: string) => `quality/${version}/`,
+  monitorLatest: (version: string) => `monitor/${version}/latest.json`,
+  monitorHistory: (version: string, hour: HourKey) => `monitor/${version}/history/${hour}.json`,
+  monitorHistoryPrefix: (version: string) => `monitor/${version}/history/`,
+  monitorPrefix: 'monitor/',
+  canaryWindow: (channel: string, candidate: string, endHour: HourKey) => `canary/${channel}/${candidate}/${endHour}.json`,
+  canaryWindowPrefix: (channel: string, candidate: string) => `canary/${channel}/${candidate}/`,
+  event: (id: string) => `events/${id}.json`,
+  eventPrefix: 'events/',
 
   vote: (textHash: string, voter: string) => `votes/${textHash}/${voter}.json`,
   votePrefix: 'votes/',

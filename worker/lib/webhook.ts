@@ -9,6 +9,9 @@ import { toHex } from './hash.js';
 
 export const WEBHOOK_SIGNATURE_HEADER = 'X-Ytsent-Signature-256';
 
+/** Webhook requests give up after this long (the cron must not hang on a dead endpoint). */
+export const WEBHOOK_TIMEOUT_MS = 5000;
+
 const encoder = new TextEncoder();
 
 /** `sha256=<hex HMAC-SHA256 of body under secret>`. */

@@ -114,6 +114,8 @@ adminRoutes.post('/v1/admin/drift/run', requireToken('promote'), async (c) => {
       })),
       skipped: result.skipped,
       metrics_folded: result.metrics_folded,
+      // Live monitoring of the same run: reports, rollout comparisons, retraining triggers.
+      monitoring: result.monitoring,
     },
     200,
   );

@@ -4,18 +4,22 @@
  *   GET  /v1/channels/:channel              current manifest (short cache, ETag, 304)
  *   GET  /v1/channels/:channel/history      rollback stack and change history
  *   POST /v1/channels/:channel              (promote) {"version"} → promote
- *   POST /v1/channels/:channel/rollback     (promote) back to the previous version
+ *   POST /v1/channels/:channel/rollback     (promote) back to the previous version (during a rollout: ends it)
+ *   GET  /v1/channels/:channel/rollout      the rollout document installs pick their version from (short cache, ETag)
+ *   POST /v1/channels/:channel/rollout      (promote) {"version", "percent", "force"?, "reason"?} → start, step, promote or abort a canary
  */
 import { Hono } from 'hono';
+import { RolloutRequestSchema, type RolloutDoc } from '../../core/canary.js';
 import { PromoteSchema, issuesOf } from '../../core/wire.js';
-import type { AppEnv } from '../env.js';
+import type { AppEnv } from '../app.js';
 import { requireToken } from '../lib/auth.js';
 import { readJson } from '../lib/body.js';
 import { ApiError } from '../lib/errors.js';
+import { sha256Hex } from '../lib/hash.js';
 import { ifNoneMatchHits } from '../lib/http.js';
 import { driftResponses } from '../lib/response-cache.js';
 import { servingModel } from '../predict/model.js';
-import { getChannel, listChannels, promote, rollback, type ChannelState } from '../registry/channels.js';
+import { getChannel, listChannels, promote, rollback, setRollout, type ChannelState } from '../registry/channels.js';
 import { getPublished } from '../registry/store.js';
 import { channelParam } from './params.js';
 
@@ -24,7 +28,12 @@ export const CHANNEL_CACHE = 'public, max-age=60, must-revalidate';
 
 export const channelRoutes = new Hono<AppEnv>();
 
-const view = (s: ChannelState) => ({ channel: s.channel, version: s.version, updated_at: s.updated_at });
+const view = (s: ChannelState) => ({
+  channel: s.channel,
+  version: s.version,
+  updated_at: s.updated_at,
+  candidate: s.candidate ? { version: s.candidate.version, percent: s.candidate.percent, started_at: s.candidate.started_at } : null,
+});
 
 channelRoutes.get('/v1/channels', async (c) => {
   const channels = await listChannels(c.env.MODELS);
@@ -74,4 +83,48 @@ channelRoutes.post('/v1/channels/:channel/rollback', requireToken('promote'), as
   servingModel.invalidate();
   const last = state.history[state.history.length - 1]!;
   return c.json({ ...view(state), changed: true, previous: last.from }, 200);
+});
+
+/** The rollout document of a channel state (manifest digests from the registry). */
+export async function rolloutDoc(bucket: R2Bucket, state: ChannelState): Promise<RolloutDoc> {
+  const [stable, candidate] = await Promise.all([getPublished(bucket, state.version), state.candidate ? getPublished(bucket, state.candidate.version) : null]);
+  if (!stable) throw new ApiError(503, 'manifest_missing', `channel ${state.channel} points at ${state.version}, which is not readable`);
+  if (state.candidate && !candidate) throw new ApiError(503, 'manifest_missing', `channel ${state.channel} rolls out ${state.candidate.version}, which is not readable`);
+  return {
+    channel: state.channel,
+    stable: { version: state.version, manifest_sha256: stable.sha256 },
+    candidate:
+      state.candidate && candidate
+        ? { version: state.candidate.version, manifest_sha256: candidate.sha256, percent: state.candidate.percent, started_at: state.candidate.started_at }
+        : null,
+    updated_at: state.updated_at,
+  };
+}
+
+// Installs fetch this (not the manifest above) and pick stable or candidate themselves: the pick
+// depends on an install id the backend never sees. Old extensions keep reading the manifest route,
+// which serves the stable version, so they simply stay out of every rollout.
+channelRoutes.get('/v1/channels/:channel/rollout', async (c) => {
+  const channel = channelParam(c.req.param('channel'));
+  const state = await getChannel(c.env.MODELS, channel);
+  if (!state) throw new ApiError(404, 'unknown_channel', `channel ${channel} does not exist`);
+  const body = JSON.stringify(await rolloutDoc(c.env.MODELS, state));
+  const etag = `"${await sha256Hex(body)}"`;
+  const headers = { ETag: etag, 'Cache-Control': CHANNEL_CACHE, 'X-Model-Version': state.version };
+  if (ifNoneMatchHits(c.req.header('if-none-match'), etag)) return new Response(null, { status: 304, headers });
+  return new Response(body, { status: 200, headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8' } });
+});
+
+channelRoutes.post('/v1/channels/:channel/rollout', requireToken('promote'), async (c) => {
+  const channel = channelParam(c.req.param('channel'));
+  const parsed = RolloutRequestSchema.safeParse(await readJson(c.req.raw, 4096));
+  if (!parsed.success) throw new ApiError(400, 'validation_failed', 'body must be {"version": "<semver>", "percent": 0-100} (with "force": true, a "reason")', issuesOf(parsed.error));
+  const { version, percent } = parsed.data;
+  if (!(await getPublished(c.env.MODELS, version))) throw new ApiError(404, 'unknown_version', `model version ${version} is not published`);
+  const { state, changed, outcome } = await setRollout(c.env.MODELS, channel, version, percent, new Date());
+  if (changed) {
+    driftResponses.clear();
+    servingModel.invalidate();
+  }
+  return c.json({ ...view(state), changed, outcome, event: changed ? state.history[state.history.length - 1] : null }, 200);
 });

@@ -8,7 +8,10 @@ import type { AppEnv } from '../env.js';
 import { renderDashboard } from '../dashboard/render.js';
 import type { DriftReport } from '../drift/aggregate.js';
 import { defaultVersion, loadSummaries } from '../drift/pipeline.js';
+import { loadConfig } from '../env.js';
 import { requireReadTokenOrBasic } from '../lib/auth.js';
+import type { CanaryWindow } from '../monitoring/canary.js';
+import { latestMonitorReport, monitorHistory } from '../monitoring/report.js';
 import { HOUR_MS, keys, listAll, mapLimit } from '../lib/keys.js';
 import { listChannels } from '../registry/channels.js';
 import { listPublished } from '../registry/store.js';
@@ -40,15 +43,39 @@ dashboardRoutes.get('/dashboard', requireReadTokenOrBasic, async (c) => {
     reports = r.filter((x): x is DriftReport => x !== null);
     latest = l;
   }
+  // Live monitoring of the version, and every rollout with its latest comparison windows.
+  const config = loadConfig(c.env);
+  const [monitorLatest, monitorReports, rollouts] = await Promise.all([
+    version ? latestMonitorReport(c.env.TELEMETRY, version) : null,
+    version ? monitorHistory(c.env.TELEMETRY, version, hours) : [],
+    Promise.all(
+      channels
+        .filter((ch) => ch.candidate)
+        .map(async (ch) => {
+          const cand = ch.candidate!;
+          const windowKeys = (await listAll(c.env.TELEMETRY, keys.canaryWindowPrefix(ch.channel, cand.version))).map((o) => o.key).sort().reverse().slice(0, 12);
+          const windows = (await mapLimit(windowKeys, 12, async (k) => ((await c.env.TELEMETRY.get(k))?.json<CanaryWindow>()) ?? null)).filter(
+            (w): w is CanaryWindow => w !== null && w.started_at === cand.started_at,
+          );
+          return { channel: ch.channel, stable: ch.version, candidate: cand.version, percent: cand.percent, started_at: cand.started_at, windows };
+        }),
+    ),
+  ]);
   const html = renderDashboard({
     version,
     versions: [...new Set([...(version ? [version] : []), ...models.map((m) => m.version)])],
-    channels: channels.map((ch) => ({ channel: ch.channel, version: ch.version })),
+    channels: channels.map((ch) => ({ channel: ch.channel, version: ch.version, candidate: ch.candidate ?? null })),
     hours,
     nowMs,
     summaries,
     reports,
     latest,
+    monitoring: {
+      latest: monitorLatest,
+      history: [...monitorReports].reverse(),
+      rollouts,
+      thresholds: { badWindows: config.monitoring.canaryBadWindows, qualityFloor: config.monitoring.retrainQualityFloor },
+    },
   });
   return c.html(html, 200, {
     'Cache-Control': 'no-store',

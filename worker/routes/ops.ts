@@ -11,6 +11,7 @@ import { requireToken } from '../lib/auth.js';
 import { keys, listPrefixes, mapLimit } from '../lib/keys.js';
 import { compareHistogramSamples, completeHistograms, familyOf, LATENCY_METRIC, LATENCY_QUANTILE_METRIC, latencyQuantiles } from '../lib/latency.js';
 import { compactMetrics, metricName, metrics, readCounters, seriesKey } from '../lib/metrics.js';
+import { MONITORING_HELP, monitoringGauges } from '../monitoring/metrics.js';
 
 const startedAt = Date.now();
 
@@ -43,6 +44,7 @@ const HELP: Record<string, [type: 'counter' | 'gauge' | 'histogram', help: strin
   ytsent_drift_threshold: ['gauge', 'Threshold of each drift test.'],
   ytsent_drift_window_samples: ['gauge', 'Comments counted by the aggregates in the latest drift report window, per model version.'],
   ytsent_drift_report_timestamp_seconds: ['gauge', 'When the latest drift report per model version was generated.'],
+  ...MONITORING_HELP,
 };
 
 const VERDICTS = ['ok', 'warn', 'drift', 'insufficient_data', 'no_reference'] as const;
@@ -103,7 +105,8 @@ opsRoutes.get('/metrics', requireToken('read'), async (c) => {
   // This isolate's own increments become visible (persisted) before the read; other isolates'
   // arrive within METRICS_FLUSH_MS.
   await metrics.flushNow(bucket);
-  const [counters, gauges] = await Promise.all([readCounters(bucket), driftGauges(bucket)]);
+  const [counters, gauges, monitoring] = await Promise.all([readCounters(bucket), driftGauges(bucket), monitoringGauges(bucket, c.env.MODELS)]);
+  Object.assign(gauges, monitoring);
   const series = completeHistograms(counters.series);
   Object.assign(gauges, latencyQuantiles(series));
   // Keep the number of delta objects small between hourly compactions, off the response path.
