@@ -13,6 +13,7 @@
  *
  * Writes bench/results/backend.json and bench/results/backend.md.
  */
+import { rng } from '../core/random.js';
 import { defaultModelDir } from '../node-runtime/bundle.js';
 import { parseManifest, type Reference } from '../core/manifest.js';
 import { LABELS } from '../core/labels.js';
@@ -37,17 +38,6 @@ const DOWNLOADS = 20;
 const SECRETS = testSecrets('bench');
 const HOUR_MS = 3_600_000;
 
-/** Deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `n` aggregates of 100 random comments each, over the hour before `now`'s. */
 function aggregateItems(n: number, rand: () => number, now: number): AggregateItem[] {

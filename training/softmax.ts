@@ -26,24 +26,9 @@ export interface TrainOptions {
   onEpoch?: (epoch: number) => void;
 }
 
-/** Mulberry32: small, fast, seedable PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function shuffleInPlace<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
-}
+// The seeded generator is core's, so training, benchmarks and fuzz tests share one.
+import { rng, shuffleInPlace } from '../core/random.js';
+export { rng, shuffleInPlace };
 
 export function train(
   xs: readonly SparseFeatures[],

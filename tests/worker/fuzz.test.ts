@@ -9,6 +9,7 @@
  * before (apart from the request counters under metrics/): nothing stored, claimed, voted,
  * published or promoted. Requests run 32 at a time, so the whole run takes a few seconds.
  */
+import { rng as seededRandom } from '../../core/random.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hourFloor, LIMITS } from '../../core/wire.js';
 import {
@@ -34,16 +35,9 @@ const CASES = 10_000;
 const CONCURRENCY = 32;
 const V = '11.0.0';
 
-/** mulberry32: small, fast, good enough to drive a fuzzer deterministically. */
+/** The project's seeded generator (core/random.ts) with the helpers the fuzzer draws with. */
 function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   return {
     next,
     int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
