@@ -11,7 +11,7 @@
 import { Hono } from 'hono';
 import { RolloutRequestSchema, type RolloutDoc } from '../../core/canary.js';
 import { PromoteSchema, issuesOf } from '../../core/wire.js';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from '../env.js';
 import { requireToken } from '../lib/auth.js';
 import { readJson } from '../lib/body.js';
 import { ApiError } from '../lib/errors.js';
