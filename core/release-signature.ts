@@ -17,6 +17,7 @@
  * first 16 hex digits of the public key's sha256. Runs the same in Node 20, workerd and Chromium:
  * `@noble/ed25519` (pure JS) with WebCrypto's SHA-512 and SHA-256, both standard in all three.
  */
+import { sha256Hex } from './sha256.js';
 import * as ed from '@noble/ed25519';
 import { z } from 'zod';
 
@@ -75,10 +76,7 @@ export function fromBase64(text: string): Uint8Array {
   return out;
 }
 
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes.slice());
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
+export { sha256Hex };
 
 /** The bytes a release key signs for a manifest whose sha256 is `manifestSha256`. */
 export function signedMessage(manifestSha256: string): Uint8Array {
