@@ -249,7 +249,18 @@ export const KIND_CONSENT: Readonly<Record<TelemetryKind, Consent>> = { aggregat
 /** Items per request, by kind. */
 export const KIND_MAX_ITEMS: Readonly<Record<TelemetryKind, number>> = { aggregates: AGGREGATE.per_batch, samples: LIMITS.items_per_batch, feedback: LIMITS.items_per_batch };
 
-export const PromoteSchema = z.object({ version: SemverSchema }).strict();
+/**
+ * POST /v1/channels/:channel. `force` (with a `reason`, kept in the channel history) promotes a
+ * version the blessing rule refuses on the default channel (worker/registry/blessing.ts).
+ */
+export const PromoteSchema = z
+  .object({
+    version: SemverSchema,
+    force: z.literal(true).optional(),
+    reason: z.string().trim().min(10, 'say why, in at least 10 characters').max(500).optional(),
+  })
+  .strict()
+  .refine((b) => (b.force === true) === (b.reason !== undefined), { message: 'force and reason go together', path: ['reason'] });
 
 /** Every error response body. */
 export interface ErrorBody {

@@ -3,6 +3,7 @@
  *
  *   npm run publish-model -- models/<version> [--channel stable] [--url http://127.0.0.1:8787]
  *                            [--key-file FILE] [--token-file FILE] [--promote-token-file FILE]
+ *                            [--force-reason "why an unblessed model must go to stable now"]
  *
  * 1. Verifies the bundle locally: manifest schema (core's parseManifest), every file's size and sha256.
  * 2. Signs the exact manifest.json bytes with the offline release key (core/release-signature.ts;
@@ -12,7 +13,9 @@
  * 3. PUT /v1/models/<version> with manifest.json, then PUT /v1/models/<version>/manifest.sig with the
  *    signature (before the version can be visible complete); uploads the files the server says it
  *    lacks; PUT the manifest again to publish (docs/API.md "Publishing a model").
- * 4. POST /v1/channels/<channel> {version}.
+ * 4. POST /v1/channels/<channel> {version}. The default channel (stable) takes only a version the
+ *    champion/challenger gate blessed against the current one (docs/MLOPS.md); `--force-reason`
+ *    overrides that, and the channel history keeps the reason.
  *
  * Idempotent: re-publishing the identical bundle reports "already published" and succeeds; a different
  * bundle under a published version fails (versions are immutable).
@@ -40,6 +43,8 @@ export interface PublishOptions {
   promoteToken?: string;
   /** Channel to promote the version on; none = publish only. */
   channel?: string;
+  /** Promote even if the registry's blessing rule refuses it; the reason goes into the channel history. */
+  forceReason?: string;
   /**
    * The release key that signs the manifest. Without one the version is published unsigned, and
    * extensions refuse it: only library callers whose extension trusts no key may leave it out.
@@ -204,8 +209,11 @@ export async function publishModel(options: PublishOptions): Promise<PublishResu
     const promoted = await call(`${base}/v1/channels/${options.channel}`, () => ({
       method: 'POST',
       headers: { Authorization: `Bearer ${options.promoteToken}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ version }),
+      body: JSON.stringify(options.forceReason ? { version, force: true, reason: options.forceReason } : { version }),
     }));
+    if (promoted.status === 409) {
+      throw new PublishError(`${options.channel} refused ${version}: ${errorText(promoted)}. ${version} stays published; promote it after the gate blesses it, or with --force-reason "…" if it must go out anyway`);
+    }
     if (promoted.status !== 200) throw new PublishError(`promoting ${version} on ${options.channel} failed: HTTP ${promoted.status} ${errorText(promoted)}`);
     const changed = promoted.body.changed === true;
     result.channel = { name: options.channel, changed, previous: (promoted.body.previous as string | null) ?? null };
@@ -225,7 +233,7 @@ function cliToken(name: string, file: string | undefined, repoRoot: string): str
 
 async function main(): Promise<void> {
   const usage =
-    'usage: npm run publish-model -- models/<version> [--channel stable] [--url URL] [--key-file FILE] [--token-file FILE] [--promote-token-file FILE]\n' +
+    'usage: npm run publish-model -- models/<version> [--channel stable] [--url URL] [--key-file FILE] [--token-file FILE] [--promote-token-file FILE] [--force-reason TEXT]\n' +
     `release key: --key-file or $YTSENT_RELEASE_KEY_FILE, else ${DEFAULT_RELEASE_KEY_FILE} (npm run keygen)\n` +
     'tokens: --token-file or $ADMIN_PUBLISH_TOKEN (publishing), --promote-token-file or $ADMIN_PROMOTE_TOKEN (with --channel); else .dev.vars';
   const { values, positionals } = parseArgs({
@@ -236,6 +244,7 @@ async function main(): Promise<void> {
       'key-file': { type: 'string' },
       'token-file': { type: 'string' },
       'promote-token-file': { type: 'string' },
+      'force-reason': { type: 'string' },
       // Parsed only to refuse it with a clear message.
       token: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -256,7 +265,8 @@ async function main(): Promise<void> {
     const promoteToken = values.channel ? cliToken('ADMIN_PROMOTE_TOKEN', values['promote-token-file'], repoRoot) : null;
     if (values.channel && !promoteToken) throw new PublishError('no promote token for --channel: use --promote-token-file FILE, set ADMIN_PROMOTE_TOKEN, or run `npm start` once');
     const releaseKey = await readReleaseKey(values['key-file'] ?? (process.env.YTSENT_RELEASE_KEY_FILE || DEFAULT_RELEASE_KEY_FILE));
-    await publishModel({ dir: resolve(positionals[0]!), url: values.url!, publishToken, promoteToken: promoteToken ?? undefined, channel: values.channel, releaseKey });
+    if (values['force-reason'] !== undefined && !values.channel) throw new PublishError('--force-reason needs --channel');
+    await publishModel({ dir: resolve(positionals[0]!), url: values.url!, publishToken, promoteToken: promoteToken ?? undefined, channel: values.channel, releaseKey, forceReason: values['force-reason'] });
   } catch (e) {
     console.error(`publish-model: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(e instanceof PublishError ? 1 : 2);

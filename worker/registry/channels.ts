@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { pickVersion, type Pick as CanaryPick } from '../../core/canary.js';
 import { ApiError } from '../lib/errors.js';
 import { keys, listAll } from '../lib/keys.js';
+import type { BlessingStatus } from './blessing.js';
 
 /**
  * One change. `from` → `to` are versions: for `canary`, `rollout`, `abort` and `auto_rollback` the
@@ -39,6 +40,10 @@ export interface ChannelEvent {
   /** A promotion made by a rollout reaching 100 % (`rollout`), or the candidate a promotion or rollback ended. */
   via?: 'rollout';
   candidate_cleared?: string;
+  /** Promotions on the default channel: the blessing status of `to` (registry/blessing.ts). */
+  blessing?: BlessingStatus;
+  /** Set when an admin forced a promotion the blessing rule refused: their stated reason. */
+  forced?: { reason: string };
 }
 
 /** A version being rolled out on a channel, to `percent` % of its installs. */
@@ -154,7 +159,7 @@ export async function promote(
   channel: string,
   version: string,
   now = new Date(),
-  guard?: (current: ChannelState | null) => Promise<Partial<ChannelEvent>> | Partial<ChannelEvent>,
+  guard?: (current: ChannelState | null) => Promise<Pick<ChannelEvent, 'blessing' | 'forced'>> | Pick<ChannelEvent, 'blessing' | 'forced'>,
 ): Promise<{ state: ChannelState; changed: boolean }> {
   return update(bucket, channel, async (current) => {
     if (current?.version === version) return null;

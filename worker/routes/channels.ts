@@ -3,7 +3,7 @@
  *   GET  /v1/channels                       every channel and its current version
  *   GET  /v1/channels/:channel              current manifest (short cache, ETag, 304)
  *   GET  /v1/channels/:channel/history      rollback stack and change history
- *   POST /v1/channels/:channel              (promote) {"version"} → promote
+ *   POST /v1/channels/:channel              (promote) {"version", "force"?, "reason"?} → promote (default channel: blessed only)
  *   POST /v1/channels/:channel/rollback     (promote) back to the previous version (during a rollout: ends it)
  *   GET  /v1/channels/:channel/rollout      the rollout document installs pick their version from (short cache, ETag)
  *   POST /v1/channels/:channel/rollout      (promote) {"version", "percent", "force"?, "reason"?} → start, step, promote or abort a canary
@@ -12,6 +12,7 @@ import { Hono } from 'hono';
 import { RolloutRequestSchema, type RolloutDoc } from '../../core/canary.js';
 import { PromoteSchema, issuesOf } from '../../core/wire.js';
 import type { AppEnv } from '../env.js';
+import { loadConfig } from '../env.js';
 import { requireToken } from '../lib/auth.js';
 import { readJson } from '../lib/body.js';
 import { ApiError } from '../lib/errors.js';
@@ -19,6 +20,7 @@ import { sha256Hex } from '../lib/hash.js';
 import { ifNoneMatchHits } from '../lib/http.js';
 import { driftResponses } from '../lib/response-cache.js';
 import { servingModel } from '../predict/model.js';
+import { enforcePromotion } from '../registry/blessing.js';
 import { getChannel, listChannels, promote, rollback, setRollout, type ChannelState } from '../registry/channels.js';
 import { getPublished } from '../registry/store.js';
 import { channelParam } from './params.js';
@@ -61,13 +63,35 @@ channelRoutes.get('/v1/channels/:channel/history', async (c) => {
   });
 });
 
+/**
+ * The default channel is what every install gets: only a model the champion/challenger gate
+ * blessed against the current one may replace it, unless an admin forces it (logged). Undefined
+ * (no rule) on other channels. Used by promotions and by rollout steps that put a new version in
+ * front of installs.
+ */
+function blessingGuard(env: AppEnv['Bindings'], channel: string, target: NonNullable<Awaited<ReturnType<typeof getPublished>>>, force: boolean, reason: string | undefined) {
+  if (channel !== loadConfig(env).defaultChannel) return undefined;
+  return async (current: ChannelState | null) => {
+    const currentManifest = current ? await getPublished(env.MODELS, current.version) : null;
+    // Versions the channel's installs have all run: a canary's candidate reached a few of them
+    // only, so canary events do not count (it would let an unblessed canary skip the gate).
+    const served = new Set([
+      ...(current?.stack ?? []),
+      ...(current?.history ?? []).filter((e) => e.action === 'promote' || e.action === 'rollback').flatMap((e) => [e.to, ...(e.from ? [e.from] : [])]),
+    ]);
+    const check = enforcePromotion(channel, target, { version: current?.version ?? null, manifestSha256: currentManifest?.sha256 ?? null, served }, force);
+    return { blessing: check.status, ...(check.allowed ? {} : { forced: { reason: reason! } }) };
+  };
+}
+
 channelRoutes.post('/v1/channels/:channel', requireToken('promote'), async (c) => {
   const channel = channelParam(c.req.param('channel'));
   const parsed = PromoteSchema.safeParse(await readJson(c.req.raw, 4096));
-  if (!parsed.success) throw new ApiError(400, 'validation_failed', 'body must be {"version": "<semver>"}', issuesOf(parsed.error));
-  const { version } = parsed.data;
-  if (!(await getPublished(c.env.MODELS, version))) throw new ApiError(404, 'unknown_version', `model version ${version} is not published`);
-  const { state, changed } = await promote(c.env.MODELS, channel, version);
+  if (!parsed.success) throw new ApiError(400, 'validation_failed', 'body must be {"version": "<semver>"} (with "force": true, a "reason")', issuesOf(parsed.error));
+  const { version, force, reason } = parsed.data;
+  const target = await getPublished(c.env.MODELS, version);
+  if (!target) throw new ApiError(404, 'unknown_version', `model version ${version} is not published`);
+  const { state, changed } = await promote(c.env.MODELS, channel, version, new Date(), blessingGuard(c.env, channel, target, force === true, reason));
   // Drift answers without a model_version follow the default channel, and so does /v1/predict.
   if (changed) {
     driftResponses.clear();
@@ -119,9 +143,11 @@ channelRoutes.post('/v1/channels/:channel/rollout', requireToken('promote'), asy
   const channel = channelParam(c.req.param('channel'));
   const parsed = RolloutRequestSchema.safeParse(await readJson(c.req.raw, 4096));
   if (!parsed.success) throw new ApiError(400, 'validation_failed', 'body must be {"version": "<semver>", "percent": 0-100} (with "force": true, a "reason")', issuesOf(parsed.error));
-  const { version, percent } = parsed.data;
-  if (!(await getPublished(c.env.MODELS, version))) throw new ApiError(404, 'unknown_version', `model version ${version} is not published`);
-  const { state, changed, outcome } = await setRollout(c.env.MODELS, channel, version, percent, new Date());
+  const { version, percent, force, reason } = parsed.data;
+  const target = await getPublished(c.env.MODELS, version);
+  if (!target) throw new ApiError(404, 'unknown_version', `model version ${version} is not published`);
+  const guard = blessingGuard(c.env, channel, target, force === true, reason);
+  const { state, changed, outcome } = await setRollout(c.env.MODELS, channel, version, percent, new Date(), guard);
   if (changed) {
     driftResponses.clear();
     servingModel.invalidate();
