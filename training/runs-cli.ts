@@ -52,14 +52,18 @@ function main(): number {
     ['st_val F1', (m) => m.sentube_val?.macro_f1],
     ['um_val F1', (m) => m.umsab_val?.macro_f1],
     ['tt_test MR', (m) => m.tweeteval_test?.macro_recall],
+    // The held-out corrections of a run with a feedback snapshot (docs/MLOPS.md).
+    ['fb_val F1', (m) => m.feedback_val?.macro_f1],
   ];
-  console.log(['run_id'.padEnd(30), 'status'.padEnd(14), ...columns.map(([h]) => h.padEnd(10)), 'cached', 'secs'].join('  '));
+  console.log(['run_id'.padEnd(30), 'status'.padEnd(16), ...columns.map(([h]) => h.padEnd(10)), 'gate'.padEnd(8), 'snapshot'.padEnd(12), 'cached', 'secs'].join('  '));
   for (const r of runs) {
     console.log(
       [
         r.run_id.padEnd(30),
-        r.status.padEnd(14),
+        r.status.padEnd(16),
         ...columns.map(([, get]) => fmt(get(r.metrics)).padEnd(10)),
+        (r.blessing?.verdict ?? '-').padEnd(8),
+        (r.feedback_snapshot?.id.slice(0, 12) ?? '-').padEnd(12),
         `${r.stages.filter((s) => s.cached).length}/${r.stages.length}`.padEnd(6),
         r.seconds.toFixed(1),
       ].join('  '),

@@ -103,7 +103,7 @@ export interface RunDiff {
 }
 
 /** Params, data hashes, metrics and artifacts that differ between two runs. */
-export function compareRuns(a: RunRecord, b: RunRecord): { params: RunDiff[]; data: RunDiff[]; metrics: RunDiff[]; artifacts: RunDiff[] } {
+export function compareRuns(a: RunRecord, b: RunRecord): { params: RunDiff[]; data: RunDiff[]; feedback: RunDiff[]; metrics: RunDiff[]; artifacts: RunDiff[] } {
   const diff = (x: unknown, y: unknown, all = false): RunDiff[] => {
     const fx = flatten(x);
     const fy = flatten(y);
@@ -115,7 +115,17 @@ export function compareRuns(a: RunRecord, b: RunRecord): { params: RunDiff[]; da
   return {
     params: diff(a.params, b.params),
     data: diff(a.data_sha256, b.data_sha256),
+    // What the MLOps loop adds: the snapshot trained on and the gate's verdict (not its full report).
+    feedback: diff(mlopsView(a), mlopsView(b)),
     metrics: diff(a.metrics, b.metrics, true),
     artifacts: diff(a.artifacts, b.artifacts),
+  };
+}
+
+function mlopsView(r: RunRecord): Record<string, unknown> {
+  const b = r.blessing;
+  return {
+    snapshot: r.feedback_snapshot ?? null,
+    gate: b ? { verdict: b.verdict, champion: b.champion?.version ?? null, macro_f1_diff: b.macro_f1_diff, failures: b.failures.length } : null,
   };
 }

@@ -6,13 +6,16 @@
  * a retrained model that learned the feedback and writes its blessing into the registered bundle,
  * refuses a challenger that lost a source, and a changed snapshot is refused before any stage runs.
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest } from '../../core/manifest.js';
+import { REPO_ROOT } from '../../node-runtime/bundle.js';
 import { sha256Hex } from '../../node-runtime/sha256.js';
 import { runPipeline, type PipelineOptions, type PipelineResult } from '../../training/pipeline.js';
 import { readSplits } from '../../training/stages/preprocess.js';
@@ -112,6 +115,16 @@ describe('retraining with a feedback snapshot', () => {
     expect(again.stages.every((s) => s.cached)).toBe(true);
     expect(again.record.registered?.status).toBe('unchanged');
     expect(again.record.blessing?.report_sha256).toBe(retrained.record.blessing?.report_sha256);
+  });
+
+  it('npm run runs lists each run with its gate verdict and snapshot; compare shows what feedback changed', async () => {
+    const cli = async (args: string[]) => (await promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'training', 'runs-cli.ts'), '--dir', join(tmp, 'runs'), ...args], { cwd: REPO_ROOT })).stdout;
+    const line = (await cli([])).split('\n').find((l) => l.startsWith(retrained.record.run_id))!;
+    expect(line).toContain('blessed');
+    expect(line).toContain(snapshot.id.slice(0, 12));
+    const cmp = JSON.parse(await cli(['compare', baseline.record.run_id, retrained.record.run_id, '--json'])) as { feedback: Array<{ key: string; a: unknown; b: unknown }> };
+    expect(cmp.feedback).toContainEqual({ key: 'snapshot.id', a: undefined, b: snapshot.id });
+    expect(cmp.feedback).toContainEqual({ key: 'gate.verdict', a: undefined, b: 'blessed' });
   });
 
   it('refuses a challenger that lost a source, and does not register it', async () => {
