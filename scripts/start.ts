@@ -120,6 +120,9 @@ async function main(): Promise<void> {
       publishToken: secrets.ADMIN_PUBLISH_TOKEN,
       promoteToken: secrets.ADMIN_PROMOTE_TOKEN,
       channel: 'stable',
+      // A local backend kept from an earlier start may serve another version on stable; the newest
+      // committed model replaces it without a champion/challenger gate (the history says so).
+      forceReason: 'npm start publishes the newest committed model (local development)',
       releaseKey: devKey.key,
       log: (l) => say(`  ${l}`),
     });
