@@ -19,6 +19,15 @@ chrome.tabs.onUpdated.addListener((_tabId, change, tab) => {
   if (change.status === 'loading' && tab.url?.startsWith('https://www.youtube.com/')) void warmUp().catch(() => undefined);
 });
 
+// This worker may start while a YouTube page is already loading: on the first run after install,
+// Chrome delivers no event to a listener it has not seen registered yet, and a page opened at once
+// loads while this script is still being evaluated. A page loading now will want the model.
+// Loading tabs only: a worker woken by an alarm next to a YouTube tab left open loads nothing.
+void chrome.tabs
+  .query({ url: 'https://www.youtube.com/*', status: 'loading' })
+  .then((tabs) => (tabs.length > 0 ? warmUp() : undefined))
+  .catch(() => undefined);
+
 chrome.alarms.onAlarm.addListener((alarm) => {
   if (alarm.name === UPLOAD_ALARM) void uploadQueue();
   if (alarm.name === UPDATE_ALARM) void checkForUpdate();

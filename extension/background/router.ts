@@ -12,9 +12,10 @@ import { getSettings, resetSettings, updateSettings } from '../lib/settings.js';
 import { aggregateComment, buildSampleItem, consentOf, planBatches, toBatch, type ScoredComment } from '../lib/telemetry-queue.js';
 import { clientId } from './client-id.js';
 import { closeOffscreen, toOffscreenIfOpen } from './offscreen-client.js';
-import { cache, queue, scoreComments, settled, warmUp } from './scoring.js';
+import { cache, lastExecutionUsed, queue, scoreComments, settled, warmUp, workerScorer } from './scoring.js';
 import { uploadQueue, uploadState } from './telemetry.js';
 import { checkForUpdate } from './updater.js';
+import { scoringPath } from './worker-scorer.js';
 
 async function handle(request: BackgroundRequest): Promise<unknown> {
   // Everything but scoring sees the writes of earlier scoring requests (counters, cache, queue).
@@ -42,7 +43,12 @@ async function handle(request: BackgroundRequest): Promise<unknown> {
       // Every consent change deletes what is queued above the new level: text off deletes every
       // row with text, a video id or a correction (statistics stay); both off deletes everything.
       await queue.applyConsent(consentOf(after));
-      if (before.execution !== after.execution) await toOffscreenIfOpen({ target: 'offscreen', type: 'reset' }).catch(() => undefined);
+      if (before.execution !== after.execution) {
+        // The offscreen document is not needed where the service worker scores (its WebAssembly
+        // heap is tens of MB): closed; otherwise reset, to load the model on the new provider.
+        if (scoringPath((await activeModel()).manifest, after.execution) === 'ts') await closeOffscreen().catch(() => undefined);
+        else await toOffscreenIfOpen({ target: 'offscreen', type: 'reset' }).catch(() => undefined);
+      }
       return after;
     }
     case 'telemetry-preview':
@@ -59,6 +65,7 @@ async function handle(request: BackgroundRequest): Promise<unknown> {
         await Promise.all([db().results.clear(), db().queue.clear(), db().models.clear(), db().meta.clear()]);
       });
       cache.forgetMemory();
+      workerScorer.forget();
       forgetActiveModel();
       await resetSettings();
       return { deleted: true };
@@ -69,6 +76,10 @@ async function status(): Promise<unknown> {
   const model = await activeModel();
   const settings = await getSettings();
   const offscreen = await toOffscreenIfOpen<{ version: string | null; execution: string | null; load_ms: number | null; load_steps?: unknown; ort_builds?: string[] }>({ target: 'offscreen', type: 'status' }).catch(() => null);
+  const worker = workerScorer.status();
+  const path = scoringPath(model.manifest, settings.execution) === 'ts' && !workerScorer.refused(model.version) ? 'ts' : 'offscreen';
+  // Where the active model runs once loaded: here, or the offscreen document's provider.
+  const inWorker = path === 'ts' && worker.version === model.version;
   return {
     model: {
       version: model.version,
@@ -82,9 +93,15 @@ async function status(): Promise<unknown> {
     },
     previous_model: (await db().models.where('state').equals('previous').first())?.version ?? null,
     rejected_models: (await db().models.where('state').equals('rejected').toArray()).map((m) => ({ version: m.version, reason: m.reason })),
-    execution: offscreen?.execution ?? null,
-    model_load_ms: offscreen?.load_ms ?? null,
-    model_load_steps: offscreen?.load_steps ?? null,
+    /** "ts" (the service worker's TypeScript forward pass), "wasm" or "webgpu" (offscreen); null until loaded. */
+    execution: inWorker ? 'ts' : (offscreen?.execution ?? null),
+    /**
+     * Where scoring runs: the path for the active model and setting, whether the offscreen
+     * document exists, where the last model call ran, and the service worker's scorer.
+     */
+    scoring: { path, offscreen_open: offscreen !== null, last_execution: lastExecutionUsed(), worker },
+    model_load_ms: inWorker ? worker.load_ms : (offscreen?.load_ms ?? null),
+    model_load_steps: inWorker ? null : (offscreen?.load_steps ?? null),
     /** onnxruntime-web builds the offscreen document imported: the WebGPU one only when needed. */
     ort_builds: offscreen?.ort_builds ?? null,
     calibration: await getMeta(`calibration:${model.version}`),

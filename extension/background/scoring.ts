@@ -1,21 +1,59 @@
 /**
  * Scoring requests from content scripts: the results cache first (memory, then IndexedDB), then
- * the offscreen model for the misses (deduplicated), then the cache and (under consent) the
- * telemetry queue. Every result carries the comment's language and whether the model supports it.
+ * the model for the misses (deduplicated), then the cache and (under consent) the telemetry queue.
+ * Every result carries the comment's language and whether the model supports it.
+ *
+ * The model runs where {@link scoringPath} says: n-gram bundles here in the service worker
+ * (worker-scorer.ts, no offscreen document and no WebAssembly on a cold start), transformer
+ * bundles and explicit onnxruntime settings in the offscreen document.
  */
 import { LABELS, type Label } from '../../core/labels.js';
 import { lowConfidenceThreshold } from '../../core/manifest.js';
 import { bumpCounters, db, type ResultRow } from '../lib/db.js';
 import type { OffscreenScoreResponse, ScoreResponse } from '../lib/messages.js';
-import { activeModel } from '../lib/model-store.js';
+import { activeModel, type ActiveModel } from '../lib/model-store.js';
 import { normalizeForCache, ResultsCache } from '../lib/results-cache.js';
-import { getSettings } from '../lib/settings.js';
+import { getSettings, type Settings } from '../lib/settings.js';
 import { TelemetryQueue } from '../lib/telemetry-queue.js';
 import { toOffscreen } from './offscreen-client.js';
+import { CannotServe, scoringPath, WorkerScorer } from './worker-scorer.js';
 
 export const cache = new ResultsCache(db());
 export const queue = new TelemetryQueue(db());
-let lastExecution = 'wasm';
+/** N-gram bundles' scorer in this service worker. */
+export const workerScorer = new WorkerScorer();
+/** Where the last model call ran: 'ts' (this service worker) or the offscreen document's provider. */
+let lastExecution: string | null = null;
+
+/** Where the last model call ran (null before the first); status reports it. */
+export function lastExecutionUsed(): string | null {
+  return lastExecution;
+}
+
+interface Inferred {
+  model_version: string;
+  execution: string;
+  probs: ArrayLike<number>;
+  langs: OffscreenScoreResponse['langs'];
+  ms: number;
+}
+
+/**
+ * Scores texts with the active model where it runs (see the module comment). A bundle the worker's
+ * forward pass refuses goes to the offscreen document, which runs every format.
+ */
+async function infer(model: ActiveModel, texts: string[], execution: Settings['execution']): Promise<Inferred> {
+  if (scoringPath(model.manifest, execution) === 'ts' && !workerScorer.refused(model.version)) {
+    try {
+      const r = await workerScorer.score(model.version, texts);
+      return { model_version: model.version, execution: 'ts', probs: r.probs, langs: r.langs, ms: r.ms };
+    } catch (err) {
+      if (!(err instanceof CannotServe)) throw err;
+      console.warn(`ytsent: model ${model.version} runs in the offscreen document: ${err.message}`);
+    }
+  }
+  return toOffscreen<OffscreenScoreResponse>({ target: 'offscreen', type: 'score', data: { model_version: model.version, texts, execution } });
+}
 
 function argmax(p: readonly number[]): number {
   let best = 0;
@@ -75,13 +113,9 @@ export async function scoreComments(videoId: string | null, comments: ReadonlyAr
     // The round trip is the latency a page waits for (messaging, a model load on a cold start,
     // inference), reported per model call in the hourly aggregates (core/wire.ts LATENCY_BOUNDS_MS).
     const started = performance.now();
-    let r: OffscreenScoreResponse;
+    let r: Inferred;
     try {
-      r = await toOffscreen<OffscreenScoreResponse>({
-        target: 'offscreen',
-        type: 'score',
-        data: { model_version: model.version, texts: missing, execution: settings.execution },
-      });
+      r = await infer(model, missing, settings.execution);
     } catch (err) {
       // A failed call is counted (under consent) so the operator sees error rates per version.
       gather().samples.push(async () => queue.recordScoringError(await getSettings(), model.version));
@@ -126,9 +160,20 @@ export async function scoreComments(videoId: string | null, comments: ReadonlyAr
   return { model_version: version, execution: lastExecution, inference_ms: inferenceMs, low_confidence_threshold: lowConfidenceThreshold(model.manifest), results };
 }
 
-/** Loads the active model in the offscreen document ahead of the first scoring request. */
+/**
+ * Loads the active model where it runs, ahead of the first scoring request: in this service worker
+ * for an n-gram bundle (the offscreen document is not created), else in the offscreen document.
+ */
 export async function warmUp(): Promise<{ model_version: string }> {
   const [model, settings] = await Promise.all([activeModel(), getSettings()]);
+  if (scoringPath(model.manifest, settings.execution) === 'ts' && !workerScorer.refused(model.version)) {
+    try {
+      await workerScorer.load(model.version);
+      return { model_version: model.version };
+    } catch (err) {
+      if (!(err instanceof CannotServe)) throw err;
+    }
+  }
   await toOffscreen({ target: 'offscreen', type: 'warm', data: { model_version: model.version, execution: settings.execution } });
   return { model_version: model.version };
 }

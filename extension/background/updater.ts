@@ -4,7 +4,8 @@
  * core/canary.ts, install-id.ts), fetch that version's manifest, verify its release signature against the keys
  * pinned in this build (before anything in the manifest is believed, its version included), download
  * the new version's files (streamed, never more than the manifest's size for each), verify each
- * file's size and sha256 against the manifest, have the offscreen runtime reproduce the manifest's
+ * file's size and sha256 against the manifest, have the runtime that will serve it (the service
+ * worker's forward pass or onnxruntime-web offscreen: worker-scorer.ts) reproduce the manifest's
  * golden examples, then switch atomically (the previous version is kept for rollback). A refused or
  * failing model is recorded in the update log; scoring goes on with the current model throughout.
  *
@@ -24,6 +25,7 @@ import { getSettings } from '../lib/settings.js';
 import { sha256Hex } from '../lib/sha256.js';
 import { installId } from './install-id.js';
 import { toOffscreen } from './offscreen-client.js';
+import { scoringPath, verifyInWorker } from './worker-scorer.js';
 
 /** Largest manifest read from a channel (the registry refuses larger ones too). */
 export const MANIFEST_MAX_BYTES = 1024 * 1024;
@@ -249,7 +251,10 @@ async function refuse(claimed: string, activeVersion: string, reason: string, no
 }
 
 async function verifyAndActivate(manifest: ModelManifest, activeVersion: string, now: number): Promise<UpdateResult> {
-  const check = await toOffscreen<VerifyResponse>({ target: 'offscreen', type: 'verify-model', data: { version: manifest.version } });
+  // Checked by the runtime that will serve it: an n-gram bundle under the default setting by the
+  // service worker's forward pass (no offscreen document), anything else by onnxruntime-web.
+  const inWorker = scoringPath(manifest, (await getSettings()).execution) === 'ts' ? await verifyInWorker(manifest.version) : null;
+  const check = inWorker ?? (await toOffscreen<VerifyResponse>({ target: 'offscreen', type: 'verify-model', data: { version: manifest.version } }));
   if (!check.ok) return rejectVersion(manifest, activeVersion, `golden examples failed on this device: ${check.error ?? ''} (max |Δp| ${check.max_abs_diff})`, now);
   await activate(manifest.version);
   return record({ status: 'updated', version: manifest.version, active: manifest.version, detail: `golden examples reproduced (max |Δp| ${check.max_abs_diff.toExponential(2)})`, checked_at: now });

@@ -77,7 +77,12 @@ export interface ScoredResult {
 
 export interface ScoreResponse {
   model_version: string;
-  execution: string;
+  /**
+   * Where the model ran for the last request that needed it: "ts" (core's TypeScript forward pass
+   * in the service worker), "wasm" or "webgpu" (onnxruntime-web in the offscreen document); null
+   * when this service worker has not run the model yet (every comment was cached).
+   */
+  execution: string | null;
   /** Time spent in the model for this request's cache misses (0 when all were cached). */
   inference_ms: number;
   /** A prediction whose top probability is below this is shown as low-confidence (the manifest's threshold). */

@@ -15,7 +15,12 @@ const fields = {
   consent_stats: z.boolean(),
   /** Consent 2: additionally scrubbed per-comment text and video id (hour-granular), for retraining and corrections. */
   consent_text: z.boolean(),
-  /** Which onnxruntime execution provider to use; auto measures WebGPU against WASM once per model. */
+  /**
+   * Where the model runs. auto: n-gram models in the service worker (core's TypeScript forward
+   * pass, background/worker-scorer.ts), transformer models on onnxruntime-web with WebGPU when it
+   * measures faster than WASM (once per model). wasm, webgpu: onnxruntime-web with that provider,
+   * n-gram models included.
+   */
   execution: z.enum(['auto', 'wasm', 'webgpu']),
   show_badges: z.boolean(),
 };

@@ -74,6 +74,21 @@ async function goldenCheck(scorer: TextScorer, manifest: ModelManifest): Promise
   return checkGolden(manifest.golden, await goldenProbs(scorer, texts), manifest.golden_tolerance);
 }
 
+/**
+ * An n-gram bundle reproduces its golden examples on this provider before it serves (one small
+ * batch, a few ms). The updater checks a new version only with the runtime that serves it under
+ * the setting of the moment (the service worker's forward pass, for n-gram bundles by default), so
+ * this is what covers a later switch to onnxruntime. Transformer bundles cost seconds per check:
+ * the updater's check on this document stands for them.
+ */
+async function goldenBeforeServing(scorer: TextScorer, manifest: ModelManifest, execution: Execution): Promise<void> {
+  if (manifest.format !== 'ngram-onnx') return;
+  const check = await goldenCheck(scorer, manifest);
+  if (check.ok) return;
+  await scorer.release();
+  throw new Error(`model ${manifest.version}: golden examples not reproduced on ${execution} (max |Δp| ${check.max_abs_diff.toExponential(2)})`);
+}
+
 async function timeBatch(scorer: TextScorer, texts: readonly string[], reps = 5): Promise<number> {
   await scorer.probs(texts); // warm-up: shader compilation, allocator growth
   const times: number[] = [];
@@ -204,10 +219,12 @@ export class Engine {
     let scorer: TextScorer;
     try {
       scorer = await createScorer(manifest, files, execution);
+      await goldenBeforeServing(scorer, manifest, execution);
       this.lastLoadSteps = { files_and_execution_ms: t1 - t0, session_ms: performance.now() - t1 };
     } catch (err) {
       if (execution === 'wasm') throw err;
       scorer = await createScorer(manifest, files, 'wasm');
+      await goldenBeforeServing(scorer, manifest, 'wasm');
       return this.install({ version, manifest, execution: 'wasm', scorer });
     }
     return this.install({ version, manifest, execution, scorer });

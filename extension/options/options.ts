@@ -1,6 +1,7 @@
 /** Options: consents with a live preview of what would be sent, updates, server, local data. */
 import { send } from '../lib/send.js';
 import type { Settings } from '../lib/settings.js';
+import { executionName } from '../lib/execution.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -38,7 +39,7 @@ async function refreshStatus(): Promise<void> {
   const rows: Array<[string, string]> = [
     ['Active model', `${s.model.name} ${s.model.version} (${s.model.source})`],
     ['Previous model', s.previous_model ?? 'none'],
-    ['Runs on', s.execution ? s.execution.toUpperCase() : 'not loaded yet'],
+    ['Runs on', executionName(s.execution)],
   ];
   if (s.calibration) rows.push(['Speed check', s.calibration.reason === 'measured' ? `WASM ${s.calibration.wasm_ms?.toFixed(1)} ms, WebGPU ${s.calibration.webgpu_ms?.toFixed(1)} ms per batch` : s.calibration.reason]);
   if (s.last_update) rows.push(['Last update check', `${new Date(s.last_update.checked_at).toLocaleString()}: ${s.last_update.status}${s.last_update.detail ? ` (${s.last_update.detail})` : ''}`]);

@@ -5,6 +5,7 @@ import { toCsv } from '../lib/csv.js';
 import type { VideoSummary } from '../lib/messages.js';
 import type { Reply } from '../lib/send.js';
 import { send } from '../lib/send.js';
+import { executionName } from '../lib/execution.js';
 
 const COLORS: Record<Label, string> = { negative: '#d93025', neutral: '#80868b', positive: '#188038' };
 const NAMES: Record<Label, string> = { negative: 'Negative', neutral: 'Neutral', positive: 'Positive' };
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
   const [status, summary] = await Promise.all([send<Status>({ target: 'background', type: 'get-status' }).catch(() => null), videoSummary()]);
   if (status) {
     $('model').textContent = `${status.model.version} (${status.model.format === 'ngram-onnx' ? 'n-gram' : 'transformer'}, ${status.model.source})`;
-    $('execution').textContent = status.execution ? status.execution.toUpperCase() : 'not loaded yet';
+    $('execution').textContent = executionName(status.execution);
     $('languages').textContent = status.model.languages ? status.model.languages.map(languageName).join(', ') : 'all comments scored (no language identification)';
     $('threshold').textContent = `${Math.round(status.model.low_confidence_threshold * 100)}% confidence`;
     $('backend').textContent = `${status.settings.backend_url} (${status.settings.channel})`;

@@ -161,7 +161,8 @@ describe('popup', () => {
     expect(await popup.textContent('#local')).toContain('Scored on this device');
     expect(await popup.textContent('#model')).toContain(BUNDLED_VERSION);
     // Model and runtime details live here, not in the page's summary bar.
-    expect(await popup.textContent('#execution')).toBe('WASM');
+    // The n-gram model runs in the service worker (scoring-path.test.ts).
+    expect(await popup.textContent('#execution')).toBe('JavaScript (service worker)');
     expect(await popup.textContent('#threshold')).toMatch(/^\d{1,2}% confidence$/);
     expect(await popup.textContent('#telemetry')).toContain('Off');
     expect(await popup.$$eval('#top-positive li', (li) => li.length)).toBe(3);

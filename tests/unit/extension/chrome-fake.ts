@@ -4,6 +4,10 @@
  * from fake-indexeddb.
  */
 import 'fake-indexeddb/auto';
+import { readFile } from 'node:fs/promises';
+import { join, normalize } from 'node:path';
+
+const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
 
 type Listener = (changes: Record<string, { oldValue?: unknown; newValue?: unknown }>, area: string) => void;
 
@@ -60,5 +64,34 @@ export function installChromeFake(options: { grantedOrigins?: string[] } = {}): 
     },
   };
   (globalThis as unknown as { chrome: unknown }).chrome = chromeFake;
+  servePackage();
   return { storage };
+}
+
+/** Requests for the package's files answered so far (chrome-extension://<id>/<path>), for tests to count. */
+export const packageFetches: string[] = [];
+let serving = false;
+
+/**
+ * fetch() of the extension's own files, as the service worker reads the bundled model
+ * (chrome.runtime.getURL): `models/<version>/...` is read from the repository's committed bundles,
+ * where the build copies it from (vite.config.ts). Every other URL goes to the real fetch.
+ */
+function servePackage(): void {
+  if (serving) return;
+  serving = true;
+  const realFetch = globalThis.fetch;
+  const prefix = `chrome-extension://${EXTENSION_ID}/`;
+  globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (!url.startsWith(prefix)) return realFetch(input, init);
+    const path = normalize(decodeURIComponent(url.slice(prefix.length)));
+    packageFetches.push(path);
+    if (!path.startsWith('models/')) return new Response('not in the package', { status: 404 });
+    try {
+      return new Response(await readFile(join(REPO_ROOT, path)));
+    } catch {
+      return new Response('not in the package', { status: 404 });
+    }
+  };
 }

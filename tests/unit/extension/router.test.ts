@@ -48,11 +48,14 @@ describe('service worker router', () => {
       ['b', 'negative', false],
       ['c', 'positive', false],
     ]);
-    expect(offscreenCalls.filter((c) => c.type === 'score').map((c) => (c.data as { texts: string[] }).texts.length)).toEqual([2]);
+    // The n-gram bundle is scored in the service worker: two distinct texts, no offscreen document.
+    expect((await bg('get-status')).scoring).toMatchObject({ path: 'ts', last_execution: 'ts', worker: { version: DEFAULT_MODEL.version, scored_texts: 2 } });
+    expect(first.execution).toBe('ts');
     const again = await bg('score', { video_id: 'dQw4w9WgXcQ', comments });
     expect(again.results.every((r: { cached: boolean }) => r.cached)).toBe(true);
     expect(again.results[0].probs).toEqual(first.results[0].probs);
-    expect(offscreenCalls.filter((c) => c.type === 'score')).toHaveLength(1);
+    expect((await bg('get-status')).scoring.worker.scored_texts).toBe(2);
+    expect(offscreenCalls.filter((c) => c.type !== 'status')).toEqual([]);
     const status = await bg('get-status');
     expect(status.counters).toMatchObject({ inferences: 2, cache_hits: 3, requests: 2 });
     expect(status.telemetry).toMatchObject({ consent: null, queued: 0 });
