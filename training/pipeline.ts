@@ -160,7 +160,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     const championSha = championDir ? sha256Hex(readFileSync(join(championDir, 'manifest.json'))) : null;
     const gate = await step(
       'gate',
-      [...shared, 'training/champion.ts', 'tests/behavioral/cases.ts', 'tests/behavioral/runner.ts', 'core'],
+      [...shared, 'training/champion.ts', 'training/behavioral', 'core'],
       { upstream: [exp.key, pre.key], champion: championSha, champion_params: params.champion, seed: params.seed },
       (dir) => gateStage(dir, exp.dir, championDir, pre.dir, params, snapshot?.id ?? null, runId, opts.now ?? (() => new Date())),
     );

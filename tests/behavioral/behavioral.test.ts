@@ -19,8 +19,8 @@ import {
   TEST_TYPES,
   type BehavioralCase,
   type InvCase,
-} from './cases.js';
-import { runSuite, type PredictionLike } from './runner.js';
+} from '../../training/behavioral/cases.js';
+import { runSuite, type PredictionLike } from '../../training/behavioral/runner.js';
 import { bundlePredictor, lexiconPredictors, listModelBundles } from './scorers.js';
 
 const thresholds = JSON.parse(readFileSync(new URL('./thresholds.json', import.meta.url), 'utf8')) as {

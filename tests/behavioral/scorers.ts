@@ -13,7 +13,7 @@ import { toPredictions } from '../../core/scorer.js';
 import { createTextScorer, type AnyOrtModule } from '../../core/text-scorer.js';
 import { loadBundle, MODELS_DIR } from '../../node-runtime/bundle.js';
 import { BASELINES } from '../../bench/lexicon-baselines.js';
-import type { Predict, PredictionLike } from './runner.js';
+import type { Predict, PredictionLike } from '../../training/behavioral/runner.js';
 
 export interface NamedPredictor {
   /** "ytsent 1.0.0", "VADER", ... */

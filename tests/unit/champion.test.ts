@@ -13,7 +13,7 @@ import { BlessingSchema, parseManifest, type ModelManifest } from '../../core/ma
 import { MODELS_DIR } from '../../node-runtime/bundle.js';
 import { sha256Hex } from '../../node-runtime/sha256.js';
 import { blessingOf, formatReport, pairedBootstrap, runGate, type Contender, type GateSlice } from '../../training/champion.js';
-import type { BehavioralCase } from '../behavioral/cases.js';
+import type { BehavioralCase } from '../../training/behavioral/cases.js';
 
 const PARAMS = { per_class_f1_max_drop: 0.05, macro_f1_min_ci_lower: -0.01, confidence: 0.95, bootstrap_samples: 400, min_class_support: 30, behavioral_max_increase: 0.02 };
 const NOW = () => new Date('2026-03-01T12:00:00.000Z');

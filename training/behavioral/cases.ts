@@ -13,7 +13,7 @@
  * entities are expanded from small templates with a seeded generator (mulberry32), so the suite is
  * the same on every run and every machine. Pure TypeScript: no Node APIs.
  */
-import { rng } from '../../training/softmax.js';
+import { rng } from '../../core/random.js';
 import type { Label } from '../../core/labels.js';
 
 export const CAPABILITIES = [
