@@ -93,6 +93,8 @@ export const ParamsSchema = z.object({
     class_balance: z.number().min(0).max(1),
     /** Synthetic texts per unsupported Latin-script language (the "other" class). */
     other_per_language: z.number().int().positive(),
+    /** Synthetic texts (function and sentiment words) per supported Latin-script language but en and hi. */
+    synthetic_per_supported: z.number().int().nonnegative().default(0),
   }),
   calibration: z.object({
     /** Equal-width confidence bins of the expected calibration error. */

