@@ -7,6 +7,7 @@
  * only (it names secrets and their lengths, which are nobody else's business).
  */
 import { DEFAULT_THRESHOLDS } from '../core/drift.js';
+import { ConfigError } from './lib/errors.js';
 import { loadMonitoringConfig, type MonitoringConfig } from './monitoring/config.js';
 
 export interface Env {
@@ -87,9 +88,7 @@ export const TOKEN_VARS = {
   read: 'READ_TOKEN',
 } as const satisfies Record<TokenRole, keyof Env>;
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 function boolVar(env: Env, name: keyof Env): boolean {
   const raw = (env[name] ?? '') as string;

@@ -33,3 +33,8 @@ export function errorResponse(status: number, code: string, message: string, det
 
 export const badRequest = (code: string, message: string, details?: ErrorDetail[]): ApiError => new ApiError(400, code, message, details);
 export const notFound = (code: string, message: string): ApiError => new ApiError(404, code, message);
+
+/** A wrangler.toml var or secret is missing or invalid: logged, never shown to clients (worker/env.ts). */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}

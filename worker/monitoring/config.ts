@@ -4,7 +4,11 @@
  * worker/env.ts `loadConfig`: a bad value makes every route answer 500 misconfigured rather than
  * run with a silent default). docs/API.md "Live monitoring" explains each decision.
  */
-import { ConfigError, type Env } from '../env.js';
+import { ConfigError } from '../lib/errors.js';
+
+/** The vars read here (worker/env.ts's Env has them all; this module does not import it, so no cycle). */
+type VarName = 'CANARY_WINDOW_HOURS' | 'CANARY_BAD_WINDOWS' | 'CANARY_MIN_SAMPLES' | 'CANARY_Z' | 'CANARY_MIN_DELTA' | 'RETRAIN_PERSIST_HOURS' | 'RETRAIN_QUALITY_FLOOR' | 'RETRAIN_COOLDOWN_HOURS';
+type Vars = { readonly [K in VarName]?: string };
 
 export interface MonitoringConfig {
   /** Length of one canary comparison window, whole hours (windows are aligned blocks of UTC hours). */
@@ -37,7 +41,7 @@ export const MONITORING_DEFAULTS: MonitoringConfig = {
   retrainCooldownHours: 24,
 };
 
-function floatVar(env: Env, name: keyof Env, fallback: number, min: number, max: number): number {
+function floatVar(env: Vars, name: VarName, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (typeof raw !== 'string' || !/^\d+(?:\.\d+)?$/.test(raw.trim())) throw new ConfigError(`${String(name)} must be a decimal number, got ${JSON.stringify(raw)}`);
@@ -46,10 +50,10 @@ function floatVar(env: Env, name: keyof Env, fallback: number, min: number, max:
   return value;
 }
 
-type IntVar = (env: Env, name: keyof Env, fallback: number, min: number, max: number) => number;
+type IntVar<E> = (env: E, name: VarName, fallback: number, min: number, max: number) => number;
 
 /** Parses the monitoring vars of `env` (integers with worker/env.ts's own parser). */
-export function loadMonitoringConfig(env: Env, intVar: IntVar): MonitoringConfig {
+export function loadMonitoringConfig<E extends Vars>(env: E, intVar: IntVar<E>): MonitoringConfig {
   const d = MONITORING_DEFAULTS;
   return {
     canaryWindowHours: intVar(env, 'CANARY_WINDOW_HOURS', d.canaryWindowHours, 1, 24),
