@@ -25,6 +25,7 @@
  * The verdict is a report (`blessing.json`, every number the decision read) and a summary in the
  * manifest (core/manifest.ts `blessing`) that binds the report by its sha256.
  */
+import { argmax as argmaxAt } from '../core/linear.js';
 import * as ort from 'onnxruntime-node';
 import { LABELS, labelIndex } from '../core/labels.js';
 import { evaluateConfusion } from '../core/metrics.js';
@@ -155,11 +156,8 @@ export async function bundleContender(dir: string): Promise<Contender> {
   };
 }
 
-const argmax = (p: Float32Array, i: number): number => {
-  let best = 0;
-  for (let k = 1; k < LABELS.length; k++) if (p[i * 3 + k]! > p[i * 3 + best]!) best = k;
-  return best;
-};
+/** The predicted class of row `i` of row-major probabilities (core's argmax: ties to the lower label). */
+const argmax = (p: Float32Array, i: number): number => argmaxAt(p, i * LABELS.length, LABELS.length);
 
 /** macro-F1 of a 3×3 confusion matrix stored row-major (gold × predicted). */
 function macroF1(conf: Float64Array, at = 0): number {
