@@ -54,7 +54,10 @@ export const EXTRA_KEYS_ENV = 'YTSENT_EXTRA_RELEASE_KEYS';
 function releaseKeys(): Plugin {
   const committed = JSON.parse(readFileSync(join(ROOT, 'extension/release-keys.json'), 'utf8')) as { keys: unknown[] };
   const keys: Array<PinnedKey & { origin: string }> = committed.keys.map((k) => ({ ...PinnedKeySchema.parse(k), origin: 'extension/release-keys.json' }));
-  for (const publicKey of (process.env[EXTRA_KEYS_ENV] ?? '').split(',').map((k) => k.trim()).filter(Boolean)) {
+  for (const publicKey of (process.env[EXTRA_KEYS_ENV] ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean)) {
     const raw = Buffer.from(publicKey, 'base64');
     if (raw.length !== 32) throw new Error(`${EXTRA_KEYS_ENV}: ${publicKey} is not a 32-byte Ed25519 public key in base64`);
     const key_id = createHash('sha256').update(raw).digest('hex').slice(0, 16);

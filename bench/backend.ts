@@ -38,7 +38,6 @@ const DOWNLOADS = 20;
 const SECRETS = testSecrets('bench');
 const HOUR_MS = 3_600_000;
 
-
 /** `n` aggregates of 100 random comments each, over the hour before `now`'s. */
 function aggregateItems(n: number, rand: () => number, now: number): AggregateItem[] {
   const hour = hourFloor(now) - HOUR_MS;
@@ -73,7 +72,13 @@ function syntheticReference(rand: () => number): Reference {
     source: 'bench',
     n: 10_000,
     label_shares: [0.2, 0.25, 0.55],
-    confidence_hist: { edges: [...CONFIDENCE_EDGES], counts: histogram(Array.from({ length: 10_000 }, () => 0.34 + rand() * 0.66), CONFIDENCE_EDGES) },
+    confidence_hist: {
+      edges: [...CONFIDENCE_EDGES],
+      counts: histogram(
+        Array.from({ length: 10_000 }, () => 0.34 + rand() * 0.66),
+        CONFIDENCE_EDGES,
+      ),
+    },
     token_hist: { buckets: TOKEN_BUCKETS, counts: Array.from({ length: TOKEN_BUCKETS }, () => Math.floor(500 * (0.5 + rand()))) },
   };
 }
@@ -134,7 +139,13 @@ async function backendRuns(modelDir: string) {
     for (let run = 0; run < RUNS; run++) {
       const now = Date.now();
       const bodies = Array.from({ length: BATCHES }, (_, b) =>
-        JSON.stringify({ batch_id: crypto.randomUUID(), client_id: `bench-${run}-${b}-${'x'.repeat(10)}`, model_version: manifest.version, consent: 'stats', items: aggregateItems(AGGREGATE.per_batch, rand, now) }),
+        JSON.stringify({
+          batch_id: crypto.randomUUID(),
+          client_id: `bench-${run}-${b}-${'x'.repeat(10)}`,
+          model_version: manifest.version,
+          consent: 'stats',
+          items: aggregateItems(AGGREGATE.per_batch, rand, now),
+        }),
       );
       const latencies: number[] = [];
       let next = 0;

@@ -120,13 +120,7 @@ function renderMarkdown(suite: BehavioralReport['suite'], tools: ToolResult[], s
     '',
     '## By capability',
     '',
-    table(
-      ['capability', ...names],
-      [
-        ...CAPABILITIES.map((cap) => [cap, ...tools.map((t) => cell(t.result.by_capability[cap]))]),
-        ['**total**', ...tools.map((t) => `**${cell(t.result.total)}**`)],
-      ],
-    ),
+    table(['capability', ...names], [...CAPABILITIES.map((cap) => [cap, ...tools.map((t) => cell(t.result.by_capability[cap]))]), ['**total**', ...tools.map((t) => `**${cell(t.result.total)}**`)]]),
     '',
     '## Subsets',
     '',

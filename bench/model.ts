@@ -301,7 +301,11 @@ async function benchBundle(info: BundleInfo, splits: Record<EvalSplit, Row[]>): 
   const name = `ytsent ${manifest.version}`;
   try {
     const predictions = {} as Record<EvalSplit, Prediction[]>;
-    for (const split of SPLITS) predictions[split] = await predictAll(scorer, splits[split].map((r) => r.text));
+    for (const split of SPLITS)
+      predictions[split] = await predictAll(
+        scorer,
+        splits[split].map((r) => r.text),
+      );
     console.error(`quality: ${name} done`);
     // Speed through predict(): featurization and language identification included.
     const speedTexts = splits.youtube_val.map((r) => r.text);

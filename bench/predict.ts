@@ -89,7 +89,11 @@ async function main(): Promise<void> {
           while (next < requests) {
             const i = next++;
             const s = performance.now();
-            const res = await fetch(`${dev.url}/v1/predict`, { method: 'POST', headers: { Authorization: `Bearer ${pool[i % pool.length]}`, 'Content-Type': 'application/json' }, body: bodies[i]!.json });
+            const res = await fetch(`${dev.url}/v1/predict`, {
+              method: 'POST',
+              headers: { Authorization: `Bearer ${pool[i % pool.length]}`, 'Content-Type': 'application/json' },
+              body: bodies[i]!.json,
+            });
             await res.arrayBuffer();
             latencies.push(performance.now() - s);
             if (res.status === 200) comments += bodies[i]!.comments;
@@ -115,7 +119,9 @@ async function main(): Promise<void> {
       single.push(await measure(SINGLE_REQUESTS, () => ({ json: JSON.stringify({ comment: comment() }), comments: 1 })));
       batch.push(await measure(BATCH_REQUESTS, () => ({ json: JSON.stringify({ items: Array.from({ length: BATCH }, () => ({ comment: comment() })) }), comments: BATCH })));
       cached.push(await measure(SINGLE_REQUESTS, () => ({ json: JSON.stringify({ comment: 'the same comment every time' }), comments: 1 })));
-      process.stderr.write(`run ${r + 1}: single ${single[r]!.requests_per_s.toFixed(0)} req/s, batch ${batch[r]!.requests_per_s.toFixed(1)} req/s, cached ${cached[r]!.requests_per_s.toFixed(0)} req/s\n`);
+      process.stderr.write(
+        `run ${r + 1}: single ${single[r]!.requests_per_s.toFixed(0)} req/s, batch ${batch[r]!.requests_per_s.toFixed(1)} req/s, cached ${cached[r]!.requests_per_s.toFixed(0)} req/s\n`,
+      );
     }
     // What the Worker itself measured (its clock stands still during CPU work: see worker/lib/latency.ts).
     await new Promise((r) => setTimeout(r, 2500));
@@ -169,10 +175,7 @@ from one client on the same machine; medians of ${RUNS} runs (${SINGLE_REQUESTS}
 Every comment distinct (the model runs) except in the last row (one repeated comment: the cache answers).
 1-minute load average before/after: ${m.load_avg_1m_before.toFixed(2)} / ${m.load_avg_1m_after.toFixed(2)} (${m.cores} cores, shared with the client).
 
-${table(
-  ['request', 'requests/s', 'comments/s', 'p50 ms', 'p95 ms', 'errors'],
-  [row('single comment', r.single), row(`batch of ${BATCH}`, r.batch64), row('single comment, cached', r.single_cached)],
-)}
+${table(['request', 'requests/s', 'comments/s', 'p50 ms', 'p95 ms', 'errors'], [row('single comment', r.single), row(`batch of ${BATCH}`, r.batch64), row('single comment, cached', r.single_cached)])}
 
 The Worker's own latency histogram for the route reads p50 ${fmt(r.worker_measured_ms['0.5'])} ms, p95 ${fmt(r.worker_measured_ms['0.95'])} ms:
 Workers' clocks do not advance during CPU work, so what it records is time spent waiting (R2, the

@@ -49,7 +49,7 @@ const INPUTS: Array<{ name: string; unit: (i: number) => string }> = [
   { name: 'letters (aaaa…)', unit: () => 'a' },
   { name: 'dotted words (a.a.a…)', unit: () => 'a.' },
   { name: 'hyphenated (a-a-a…)', unit: () => 'a-' },
-  { name: "at signs (a@a@a…)", unit: () => 'a@' },
+  { name: 'at signs (a@a@a…)', unit: () => 'a@' },
   { name: 'digits (1111…)', unit: () => '1' },
   { name: 'digit groups (1 1 1…)', unit: () => '1 ' },
   { name: 'three-digit groups (123 456 …)', unit: (i) => String(100 + ((i * 37) % 900)) + ' ' },

@@ -36,9 +36,7 @@ runCli('score', async () => {
     if (t.trim() === '') throw new UsageError(`argument ${i + 1}: empty text`);
   });
   // A file is streamed batch by batch (node-runtime/io.ts); relative paths are the caller's.
-  const records: AsyncIterable<TextRecord> | TextRecord[] = values.file
-    ? readTexts(userPath(values.file))
-    : positionals.map((text, i) => ({ text, line: i + 1, extra: {} }));
+  const records: AsyncIterable<TextRecord> | TextRecord[] = values.file ? readTexts(userPath(values.file)) : positionals.map((text, i) => ({ text, line: i + 1, extra: {} }));
   const output = outputRecord((message) => console.error(`score: ${message}`));
   // Remote: the backend's model and version, answer by answer (a promotion may happen mid-file).
   const remote = values.remote !== undefined ? remoteScorer(remoteUrl(values.remote), readApiKey(values['key-file'] !== undefined ? userPath(values['key-file']) : undefined)) : null;

@@ -117,11 +117,7 @@ export function histogramStd(counts: readonly number[], edges: readonly number[]
 }
 
 /** Evidently's normalized Wasserstein: W1 / std(reference). */
-export function wassersteinNormalized(
-  reference: readonly number[],
-  current: readonly number[],
-  edges: readonly number[],
-): number {
+export function wassersteinNormalized(reference: readonly number[], current: readonly number[], edges: readonly number[]): number {
   const std = histogramStd(reference, edges);
   const w = wasserstein(reference, current, edges);
   return std > 0 ? w / std : w === 0 ? 0 : Infinity;
@@ -251,13 +247,6 @@ export function compareDistributions(input: DriftInput, thresholds: DriftThresho
     },
   };
   const verdicts = Object.values(tests).map((t) => t.verdict);
-  const verdict: OverallVerdict =
-    n < thresholds.min_samples
-      ? 'insufficient_data'
-      : verdicts.includes('drift')
-        ? 'drift'
-        : verdicts.includes('warn')
-          ? 'warn'
-          : 'ok';
+  const verdict: OverallVerdict = n < thresholds.min_samples ? 'insufficient_data' : verdicts.includes('drift') ? 'drift' : verdicts.includes('warn') ? 'warn' : 'ok';
   return { verdict, n_current: n, tests };
 }

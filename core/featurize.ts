@@ -81,7 +81,6 @@ const SEPARATOR = 0x1f;
 const BOUNDARY_START = 0x3c; // '<'
 const BOUNDARY_END = 0x3e; // '>'
 
-
 /** Reusable scratch space: featurizing allocates only the returned arrays. */
 let keys = new Int32Array(8192);
 let units = new Uint16Array(256);

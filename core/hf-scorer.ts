@@ -63,12 +63,7 @@ export class HfTextClassifier {
    * const clf = await HfTextClassifier.create(ort, bundle.manifest, bundle.files, { intraOpNumThreads: 1 });
    * const probs = await clf.probs(['great video', 'meh']); // [2, 3] in LABELS order
    */
-  static async create(
-    ort: HfOrtModule,
-    manifest: HfTextClassificationManifest,
-    files: ReadonlyMap<string, Uint8Array>,
-    options?: InferenceSession.SessionOptions,
-  ): Promise<HfTextClassifier> {
+  static async create(ort: HfOrtModule, manifest: HfTextClassificationManifest, files: ReadonlyMap<string, Uint8Array>, options?: InferenceSession.SessionOptions): Promise<HfTextClassifier> {
     const file = (path: string): Uint8Array => {
       const bytes = files.get(path);
       if (!bytes) throw new Error(`model bundle ${manifest.name}@${manifest.version} lacks ${path}`);

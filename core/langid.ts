@@ -31,10 +31,38 @@ export type SupportedLanguage = (typeof SUPPORTED_LANGUAGES)[number];
 export const OTHER_LANGUAGE = 'other';
 
 const NAMES: Record<string, string> = {
-  en: 'English', ar: 'Arabic', de: 'German', es: 'Spanish', fr: 'French', hi: 'Hindi', it: 'Italian', pt: 'Portuguese',
-  ru: 'Russian', uk: 'Ukrainian', el: 'Greek', he: 'Hebrew', fa: 'Persian', ur: 'Urdu', zh: 'Chinese', ja: 'Japanese',
-  ko: 'Korean', th: 'Thai', bn: 'Bengali', ta: 'Tamil', te: 'Telugu', ml: 'Malayalam', kn: 'Kannada', gu: 'Gujarati',
-  pa: 'Punjabi', ka: 'Georgian', hy: 'Armenian', am: 'Amharic', km: 'Khmer', lo: 'Lao', my: 'Burmese', si: 'Sinhala',
+  en: 'English',
+  ar: 'Arabic',
+  de: 'German',
+  es: 'Spanish',
+  fr: 'French',
+  hi: 'Hindi',
+  it: 'Italian',
+  pt: 'Portuguese',
+  ru: 'Russian',
+  uk: 'Ukrainian',
+  el: 'Greek',
+  he: 'Hebrew',
+  fa: 'Persian',
+  ur: 'Urdu',
+  zh: 'Chinese',
+  ja: 'Japanese',
+  ko: 'Korean',
+  th: 'Thai',
+  bn: 'Bengali',
+  ta: 'Tamil',
+  te: 'Telugu',
+  ml: 'Malayalam',
+  kn: 'Kannada',
+  gu: 'Gujarati',
+  pa: 'Punjabi',
+  ka: 'Georgian',
+  hy: 'Armenian',
+  am: 'Amharic',
+  km: 'Khmer',
+  lo: 'Lao',
+  my: 'Burmese',
+  si: 'Sinhala',
   und: 'Unknown language',
 };
 
@@ -75,9 +103,20 @@ const SCRIPT_LANG: Partial<Record<Script, string>> = {
 
 // Indic and other scripts with one main language each, by block start (all below U+1100).
 const BLOCKS: Array<[number, number, string]> = [
-  [0x0980, 0x09ff, 'bn'], [0x0a00, 0x0a7f, 'pa'], [0x0a80, 0x0aff, 'gu'], [0x0b80, 0x0bff, 'ta'], [0x0c00, 0x0c7f, 'te'],
-  [0x0c80, 0x0cff, 'kn'], [0x0d00, 0x0d7f, 'ml'], [0x0d80, 0x0dff, 'si'], [0x0e80, 0x0eff, 'lo'], [0x1000, 0x109f, 'my'],
-  [0x10a0, 0x10ff, 'ka'], [0x0530, 0x058f, 'hy'], [0x1200, 0x137f, 'am'], [0x1780, 0x17ff, 'km'],
+  [0x0980, 0x09ff, 'bn'],
+  [0x0a00, 0x0a7f, 'pa'],
+  [0x0a80, 0x0aff, 'gu'],
+  [0x0b80, 0x0bff, 'ta'],
+  [0x0c00, 0x0c7f, 'te'],
+  [0x0c80, 0x0cff, 'kn'],
+  [0x0d00, 0x0d7f, 'ml'],
+  [0x0d80, 0x0dff, 'si'],
+  [0x0e80, 0x0eff, 'lo'],
+  [0x1000, 0x109f, 'my'],
+  [0x10a0, 0x10ff, 'ka'],
+  [0x0530, 0x058f, 'hy'],
+  [0x1200, 0x137f, 'am'],
+  [0x1780, 0x17ff, 'km'],
 ];
 
 /** Letters Persian or Urdu write and Arabic does not (پ چ ژ گ ک ی ے ٹ ڈ ڑ ں ھ). */
@@ -249,7 +288,14 @@ export function classifyLatin(model: LangIdModel, ids: ArrayLike<number>, values
  * registers, about 3.5x faster than the loop over `scores` (bench/results/model.md, speed).
  */
 function accumulate8(w: Float32Array | Int8Array, mask: number, ids: ArrayLike<number>, values: ArrayLike<number>, from: number, end: number, scores: Float64Array): void {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0,
+    s4 = 0,
+    s5 = 0,
+    s6 = 0,
+    s7 = 0;
   for (let j = from; j < end; j++) {
     const r = (ids[j]! & mask) << 3;
     const v = values[j]!;

@@ -22,15 +22,7 @@ export interface LinearModel {
 }
 
 /** logits[k] = bias[k] + Σ_j values[j]·W[ids[j], k], over features [from, to) (default: all). */
-export function forwardInto(
-  weights: Float32Array,
-  bias: Float32Array,
-  ids: ArrayLike<number>,
-  values: ArrayLike<number>,
-  out: Float64Array,
-  from = 0,
-  to = ids.length,
-): void {
+export function forwardInto(weights: Float32Array, bias: Float32Array, ids: ArrayLike<number>, values: ArrayLike<number>, out: Float64Array, from = 0, to = ids.length): void {
   const K = bias.length;
   for (let k = 0; k < K; k++) out[k] = bias[k]!;
   for (let j = from; j < to; j++) {

@@ -206,23 +206,15 @@ export const HfTextClassificationManifestSchema = z.object({
     /** `tokenizer_config.json` beside it (special tokens, casing), read with the tokenizer. */
     tokenizer_config: BundlePathSchema.default('tokenizer_config.json'),
     /** config.json id2label mapped onto our labels, in output-column order. */
-    id2label: z
-      .record(z.string(), z.enum(LABELS))
-      .refine(
-        (m) => {
-          const keys = Object.keys(m).sort();
-          return keys.length === LABELS.length && keys.every((k, i) => k === String(i)) && new Set(Object.values(m)).size === LABELS.length;
-        },
-        'must map output columns 0..2 onto each label exactly once',
-      ),
+    id2label: z.record(z.string(), z.enum(LABELS)).refine((m) => {
+      const keys = Object.keys(m).sort();
+      return keys.length === LABELS.length && keys.every((k, i) => k === String(i)) && new Set(Object.values(m)).size === LABELS.length;
+    }, 'must map output columns 0..2 onto each label exactly once'),
     max_length: z.number().int().positive().default(128),
   }),
 });
 
-export const ModelManifestSchema = z.discriminatedUnion('format', [
-  NgramOnnxManifestSchema,
-  HfTextClassificationManifestSchema,
-]);
+export const ModelManifestSchema = z.discriminatedUnion('format', [NgramOnnxManifestSchema, HfTextClassificationManifestSchema]);
 
 export type ModelManifest = z.infer<typeof ModelManifestSchema>;
 export type NgramOnnxManifest = z.infer<typeof NgramOnnxManifestSchema>;

@@ -107,8 +107,7 @@ const SCRUBBED = String.raw`\[(?:email|url|phone)\]`;
 // original order, so the fast branch changes speed, never tokens (checked on every dataset text).
 const WORD_FAST = String.raw`\p{L}[\p{L}\p{M}\p{N}_]*(?:['\u2019\u02bc][\p{L}\p{M}]+)*(?![\p{L}\p{M}\p{N}_.@:/+'\u2019\u02bc-])`;
 
-const tokenRegExp = (emoji: string): RegExp =>
-  new RegExp([SCRUBBED, EMOTICON, WORD_FAST, URL, EMAIL, MENTION, HASHTAG, TIME, NUMBER, WORD, emoji, PUNCT].map((p) => `(${p})`).join('|'), 'gu');
+const tokenRegExp = (emoji: string): RegExp => new RegExp([SCRUBBED, EMOTICON, WORD_FAST, URL, EMAIL, MENTION, HASHTAG, TIME, NUMBER, WORD, emoji, PUNCT].map((p) => `(${p})`).join('|'), 'gu');
 const TOKEN_RE_V1 = tokenRegExp(EMOJI_V1);
 const TOKEN_RE_V2 = tokenRegExp(EMOJI_V2);
 const SCRUBBED_TOKEN: Record<string, string> = {
@@ -136,7 +135,27 @@ const NEGATORS = new Set(
   ).split(' '),
 );
 /** Words after which the rest of the text is the contrasting clause (several languages). */
-const CONTRAST = new Set(['but', 'however', 'although', 'though', 'pero', 'mais', 'aber', 'ma', 'però', 'mas', 'lekin', 'magar', 'sin', 'embargo', 'jedoch', 'cependant', 'tuttavia', 'porém', 'entretanto']);
+const CONTRAST = new Set([
+  'but',
+  'however',
+  'although',
+  'though',
+  'pero',
+  'mais',
+  'aber',
+  'ma',
+  'però',
+  'mas',
+  'lekin',
+  'magar',
+  'sin',
+  'embargo',
+  'jedoch',
+  'cependant',
+  'tuttavia',
+  'porém',
+  'entretanto',
+]);
 /** Words that scale the sentiment word after them. */
 const INTENSIFIERS = new Set(
   (
@@ -262,8 +281,7 @@ export function normalize(raw: string, version: NormalizerVersion = NORMALIZER_V
     else if (m[5] !== undefined) push(PLACEHOLDER.email, TokenKind.Placeholder);
     else if (m[6] !== undefined) {
       if (version === 1) push(PLACEHOLDER.user, TokenKind.Placeholder);
-    }
-    else if (m[7] !== undefined) push('#' + squash(m[7].slice(1).toLowerCase()), TokenKind.Hashtag);
+    } else if (m[7] !== undefined) push('#' + squash(m[7].slice(1).toLowerCase()), TokenKind.Hashtag);
     else if (m[8] !== undefined) push(PLACEHOLDER.time, TokenKind.Placeholder);
     else if (m[9] !== undefined) push(PLACEHOLDER.number, TokenKind.Placeholder);
     else if (m[11] !== undefined) push(m[11], TokenKind.Emoji);

@@ -18,8 +18,22 @@ const DT = { FLOAT: 1, UINT8: 2, INT64: 7, UINT32: 12 } as const;
 
 /** The graph's operators in order (model-export/onnx-graph.ts buildOnnxModel). */
 export const NGRAM_GRAPH_OPS: readonly string[] = [
-  'Gather', 'Unsqueeze', 'BitShift', 'BitwiseAnd', 'Cast', 'DequantizeLinear', 'Mul', 'Transpose',
-  'Unsqueeze', 'Cast', 'Shape', 'Concat', 'ConstantOfShape', 'ScatterND', 'Add', 'Softmax',
+  'Gather',
+  'Unsqueeze',
+  'BitShift',
+  'BitwiseAnd',
+  'Cast',
+  'DequantizeLinear',
+  'Mul',
+  'Transpose',
+  'Unsqueeze',
+  'Cast',
+  'Shape',
+  'Concat',
+  'ConstantOfShape',
+  'ScatterND',
+  'Add',
+  'Softmax',
 ];
 
 export class OnnxFormatError extends Error {

@@ -23,7 +23,10 @@ export const PREDICT_LIMITS = {
 /** One comment to score. */
 export const PredictItemSchema = z
   .object({
-    comment: z.string().min(1, 'must not be empty').meta({ description: `The comment text, at most ${LIMITS.text_bytes} UTF-8 bytes (longer is 413 text_too_long).` }),
+    comment: z
+      .string()
+      .min(1, 'must not be empty')
+      .meta({ description: `The comment text, at most ${LIMITS.text_bytes} UTF-8 bytes (longer is 413 text_too_long).` }),
     video_id: VideoIdSchema.optional().meta({ description: 'YouTube video id; echoed in the answer, not used for scoring, not stored.' }),
     timestamp: TimestampSchema.optional().meta({ description: 'Milliseconds since the epoch; echoed in the answer, not used for scoring, not stored.' }),
     lang: LangSchema.optional().meta({ description: 'The language, when the client knows it: skips language identification; `supported` says whether the model was trained for it.' }),
@@ -105,14 +108,13 @@ export const ApiKeyListSchema = z.object({ keys: z.array(ApiKeySchema) }).strict
 // ---------------------------------------------------------------------------------------------
 
 /** Every error body (core/wire.ts ErrorBody), as a schema for the OpenAPI document and clients. */
-export const ErrorBodySchema = z
-  .object({
-    error: z.object({
-      code: z.string().meta({ description: 'Stable, machine-readable.' }),
-      message: z.string(),
-      details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-    }),
-  });
+export const ErrorBodySchema = z.object({
+  error: z.object({
+    code: z.string().meta({ description: 'Stable, machine-readable.' }),
+    message: z.string(),
+    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
 
 // The schema and the interface every route answers with must not drift apart.
 type Assert<T extends true> = T;

@@ -40,7 +40,12 @@ export interface ScoredBatch {
 export const UNIDENTIFIED: LanguageGuess = Object.freeze({ lang: 'und', supported: true });
 
 /** The language guess for one text: the script first, then the Latin-script classifier on its features. */
-export function guessLanguage(text: string, langid: LangIdModel | null, features: () => { ids: ArrayLike<number>; values: ArrayLike<number>; from: number; to: number }, scratch: Float64Array): LanguageGuess {
+export function guessLanguage(
+  text: string,
+  langid: LangIdModel | null,
+  features: () => { ids: ArrayLike<number>; values: ArrayLike<number>; from: number; to: number },
+  scratch: Float64Array,
+): LanguageGuess {
   if (!langid) return UNIDENTIFIED;
   const byScript = scriptGuess(text);
   if (byScript) return byScript;
@@ -66,13 +71,7 @@ export class NgramScorer {
    * `langidBytes` is the bundle's language classifier (manifest.languages.langid.file), required
    * when the manifest declares languages.
    */
-  static async create(
-    ort: OrtModule,
-    manifest: NgramOnnxManifest,
-    modelBytes: Uint8Array,
-    options?: InferenceSession.SessionOptions,
-    langidBytes?: Uint8Array,
-  ): Promise<NgramScorer> {
+  static async create(ort: OrtModule, manifest: NgramOnnxManifest, modelBytes: Uint8Array, options?: InferenceSession.SessionOptions, langidBytes?: Uint8Array): Promise<NgramScorer> {
     // A model must be served the exact features it was trained on.
     const expected = featurizerId(manifest.featurizer.config);
     if (manifest.featurizer.id !== expected) {

@@ -196,8 +196,7 @@ const HOST_AND_REST_RE = /^([^/?#:]*)(.*)$/s;
  * internationalized domain. Where such a letter touches an ASCII letter or digit it becomes a space
  * (same length, so offsets stay valid); domains written wholly in those scripts (例子.中国) still count.
  */
-const SCRIPT_SWITCH_RE =
-  /[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}\p{sc=Thai}](?=[A-Za-z0-9])|(?<=[A-Za-z0-9])[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}\p{sc=Thai}]/gu;
+const SCRIPT_SWITCH_RE = /[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}\p{sc=Thai}](?=[A-Za-z0-9])|(?<=[A-Za-z0-9])[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}\p{sc=Thai}]/gu;
 
 function linkText(s: string): string {
   return NON_ASCII_RE.test(s) ? s.replace(SCRIPT_SWITCH_RE, (m) => ' '.repeat(m.length)) : s;
@@ -404,11 +403,7 @@ const TRUNK_RE = /\(0\)/;
 /** Digit groups joined by phone punctuation; linear (one backtrack to the last digit). */
 const RUN_RE = /[+(]*\d[\d \u00a0()\-./]*\d\)?/g;
 const SPACE_RE = /[ \u00a0]/;
-const DATE_RES = [
-  /^\d{4} ?[-./] ?\d{1,2} ?[-./] ?\d{1,2}$/,
-  /^\d{1,2} ?[-./] ?\d{1,2} ?[-./] ?\d{2,4}$/,
-  /^(?:1[5-9]|20)\d\d ?[-\u2010-\u2015/] ?(?:(?:1[5-9]|20)\d\d|\d\d)$/,
-];
+const DATE_RES = [/^\d{4} ?[-./] ?\d{1,2} ?[-./] ?\d{1,2}$/, /^\d{1,2} ?[-./] ?\d{1,2} ?[-./] ?\d{2,4}$/, /^(?:1[5-9]|20)\d\d ?[-\u2010-\u2015/] ?(?:(?:1[5-9]|20)\d\d|\d\d)$/];
 const THOUSANDS_RE = /^\d{1,3}(?:([., '\u2019\u00a0\u202f])\d{3})+$/;
 const YEAR_RE = /^(?:19|20)\d\d$/;
 
@@ -511,9 +506,7 @@ function splitRun(text: string, runFrom: number, runTo: number, blocked: Interva
 
 function isOneNumber(candidate: string): boolean {
   const c = candidate.replace(TRUNK_RE, '');
-  return PHONE_PASSES.some((pass) =>
-    quietly(() => findPhoneNumbersInText(c, pass)).some((m) => m.startsAt === 0 && m.endsAt === c.length && m.number.nationalNumber.length >= MIN_PHONE_DIGITS),
-  );
+  return PHONE_PASSES.some((pass) => quietly(() => findPhoneNumbersInText(c, pass)).some((m) => m.startsAt === 0 && m.endsAt === c.length && m.number.nationalNumber.length >= MIN_PHONE_DIGITS));
 }
 
 /**

@@ -27,12 +27,7 @@ export type AnyOrtModule = OrtModule & HfOrtModule;
  * const scorer = await createTextScorer(ort, manifest, files, { executionProviders: ['wasm'] });
  * const check = checkGolden(manifest.golden, await goldenProbs(scorer, manifest.golden.map((g) => g.text)), manifest.golden_tolerance);
  */
-export async function createTextScorer(
-  ort: AnyOrtModule,
-  manifest: ModelManifest,
-  files: ReadonlyMap<string, Uint8Array>,
-  options?: InferenceSession.SessionOptions,
-): Promise<TextScorer> {
+export async function createTextScorer(ort: AnyOrtModule, manifest: ModelManifest, files: ReadonlyMap<string, Uint8Array>, options?: InferenceSession.SessionOptions): Promise<TextScorer> {
   switch (manifest.format) {
     case 'ngram-onnx': {
       const bytes = files.get(manifest.model.file);

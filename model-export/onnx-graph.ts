@@ -62,7 +62,12 @@ export function buildOnnxModel({ weights, bias, modelVersion, docString }: Graph
       tensor('W_packed', DT.UINT32, [weights.rows], packWeights(weights)),
       tensor('W_scale', DT.FLOAT, [cols], weights.scales),
       tensor('W_zero', DT.UINT8, [cols], new Uint8Array(cols).fill(ZERO_POINT)),
-      tensor('shifts', DT.UINT32, [cols, 1], Uint32Array.from({ length: cols }, (_, k) => 8 * k)),
+      tensor(
+        'shifts',
+        DT.UINT32,
+        [cols, 1],
+        Uint32Array.from({ length: cols }, (_, k) => 8 * k),
+      ),
       tensor('byte_mask', DT.UINT32, [1], new Uint32Array([0xff])),
       tensor('bias', DT.FLOAT, [cols], bias),
       tensor('axis_0', DT.INT64, [1], new BigInt64Array([0n])),
@@ -87,12 +92,7 @@ export function buildOnnxModel({ weights, bias, modelVersion, docString }: Graph
       node('Add', ['summed', 'bias'], [OUTPUT_LOGITS]),
       node('Softmax', [OUTPUT_LOGITS], [OUTPUT_PROBS], [intAttr('axis', -1)]),
     ],
-    input: [
-      valueInfo(INPUT_IDS, DT.INT32, ['nnz']),
-      valueInfo(INPUT_VALUES, DT.FLOAT, ['nnz']),
-      valueInfo(INPUT_ROWS, DT.INT32, ['nnz']),
-      valueInfo(INPUT_LENGTHS, DT.INT32, ['batch']),
-    ],
+    input: [valueInfo(INPUT_IDS, DT.INT32, ['nnz']), valueInfo(INPUT_VALUES, DT.FLOAT, ['nnz']), valueInfo(INPUT_ROWS, DT.INT32, ['nnz']), valueInfo(INPUT_LENGTHS, DT.INT32, ['batch'])],
     output: [valueInfo(OUTPUT_PROBS, DT.FLOAT, ['batch', cols]), valueInfo(OUTPUT_LOGITS, DT.FLOAT, ['batch', cols])],
   };
   const model = onnx.ModelProto.create({

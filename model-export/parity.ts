@@ -47,15 +47,13 @@ export function compareProbs(runtime: string, reference: ArrayLike<number>, actu
 
 /** Reference probabilities from the TypeScript forward pass over dequantized weights. */
 export function referenceProbs(model: LinearModel, texts: readonly string[], config: FeaturizerConfig): Float64Array {
-  return predictProbs(model, texts.map((t) => featurize(t, config)));
+  return predictProbs(
+    model,
+    texts.map((t) => featurize(t, config)),
+  );
 }
 
-export async function checkParity(
-  manifest: NgramOnnxManifest,
-  onnxBytes: Uint8Array,
-  dequantized: LinearModel,
-  texts: readonly string[],
-): Promise<ParityReport> {
+export async function checkParity(manifest: NgramOnnxManifest, onnxBytes: Uint8Array, dequantized: LinearModel, texts: readonly string[]): Promise<ParityReport> {
   const rows = texts.map((t) => featurize(t, manifest.featurizer.config));
   const reference = predictProbs(dequantized, rows);
   ortWeb.env.wasm.numThreads = 1;

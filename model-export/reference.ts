@@ -37,7 +37,7 @@ export const GOLDEN_SEED_TEXTS = [
   'This is the best video I have seen all year, thank you!!! 😍',
   'not good at all, total waste of time',
   'At 2:35 he explains it perfectly :)',
-  'I don\'t hate it but I don\'t love it either',
+  "I don't hate it but I don't love it either",
   'soooo boring... unsubscribed',
   'AMAZING tutorial, subscribed!',
   'who is watching in 2026?',

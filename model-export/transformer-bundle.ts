@@ -169,8 +169,7 @@ export async function buildTransformerBundle(options: TransformerBundleOptions):
     golden: [],
   };
   const listed = [...files].map(([path, bytes]) => ({ path, sha256: sha256Hex(bytes), bytes: bytes.byteLength }));
-  const withFiles = (golden: Array<{ text: string; probs: number[] }>) =>
-    parseManifest({ ...draft, golden, files: listed }) as HfTextClassificationManifest;
+  const withFiles = (golden: Array<{ text: string; probs: number[] }>) => parseManifest({ ...draft, golden, files: listed }) as HfTextClassificationManifest;
 
   // Golden probabilities from the bundle itself, through the same scorer the runtimes use.
   const texts = [...TRANSFORMER_GOLDEN_TEXTS, ...(options.goldenTexts ?? [])];
@@ -184,19 +183,13 @@ export async function buildTransformerBundle(options: TransformerBundleOptions):
   const web_check = checkGolden(golden, webProbs, manifest.golden_tolerance);
   if (!web_check.ok) {
     throw new Error(
-      `onnxruntime-web does not reproduce the golden examples within ${manifest.golden_tolerance} ` +
-        `(max |Δp| ${web_check.max_abs_diff}): ${JSON.stringify(web_check.failures.slice(0, 3))}`,
+      `onnxruntime-web does not reproduce the golden examples within ${manifest.golden_tolerance} ` + `(max |Δp| ${web_check.max_abs_diff}): ${JSON.stringify(web_check.failures.slice(0, 3))}`,
     );
   }
   return { manifest, files, web_check };
 }
 
-async function scoreGolden(
-  ort: HfOrtModule,
-  manifest: HfTextClassificationManifest,
-  files: ReadonlyMap<string, Uint8Array>,
-  texts: readonly string[],
-): Promise<Float32Array> {
+async function scoreGolden(ort: HfOrtModule, manifest: HfTextClassificationManifest, files: ReadonlyMap<string, Uint8Array>, texts: readonly string[]): Promise<Float32Array> {
   const scorer = await HfTextClassifier.create(ort, manifest, files, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
   try {
     return await goldenProbs(scorer, texts);

@@ -184,10 +184,7 @@ class GraphBuilder {
   layerNorm(x: string, name: string, dim: number): string {
     this.tensor(`${name}.weight`, DT.FLOAT, [dim], new Float32Array(dim).fill(1));
     this.tensor(`${name}.bias`, DT.FLOAT, [dim], new Float32Array(dim));
-    return this.node('LayerNormalization', [x, `${name}.weight`, `${name}.bias`], `${name}/LayerNorm_output`, [
-      intAttr('axis', -1),
-      floatAttr('epsilon', LAYER_NORM_EPS),
-    ]);
+    return this.node('LayerNormalization', [x, `${name}.weight`, `${name}.bias`], `${name}/LayerNorm_output`, [intAttr('axis', -1), floatAttr('epsilon', LAYER_NORM_EPS)]);
   }
 
   /** GELU, erf form (transformers' "gelu"): 0.5 · x · (1 + erf(x / √2)). */
@@ -199,10 +196,6 @@ class GraphBuilder {
     return this.node('Mul', [times, this.constant('float', [0.5], [])], `${name}/Mul_1_output`);
   }
 }
-
-
-
-
 
 export interface TransformerGraphOptions {
   dims: DistilBertDims;

@@ -50,9 +50,46 @@ horrible awful annoying stupid dumb smart clever genius legend masterpiece fire 
 `;
 
 const SUFFIXES = [
-  's', 'es', 'ed', 'd', 'ing', 'ly', 'er', 'ers', 'est', 'y', 'ies', 'ness', 'ment', 'ments', 'tion', 'tions',
-  'sion', 'able', 'ible', 'ful', 'less', 'ous', 'ive', 'al', 'ity', 'ism', 'ist', 'ists', 'ize', 'ized', 'n',
-  'en', 'ish', 'ship', 'hood', 'ward', 'wards', 'like', 'some', 'dom',
+  's',
+  'es',
+  'ed',
+  'd',
+  'ing',
+  'ly',
+  'er',
+  'ers',
+  'est',
+  'y',
+  'ies',
+  'ness',
+  'ment',
+  'ments',
+  'tion',
+  'tions',
+  'sion',
+  'able',
+  'ible',
+  'ful',
+  'less',
+  'ous',
+  'ive',
+  'al',
+  'ity',
+  'ism',
+  'ist',
+  'ists',
+  'ize',
+  'ized',
+  'n',
+  'en',
+  'ish',
+  'ship',
+  'hood',
+  'ward',
+  'wards',
+  'like',
+  'some',
+  'dom',
 ];
 
 /** Printable ASCII as BertNormalizer(lowercase) leaves it: everything from `!` to `~` but A–Z. */
@@ -104,9 +141,11 @@ export function buildVocab(size: number): string[] {
   ];
   for (const n of [2, 3]) {
     sources.push(letterNgrams(n));
-    sources.push((function* () {
-      for (const g of letterNgrams(n)) yield CONTINUATION_PREFIX + g;
-    })());
+    sources.push(
+      (function* () {
+        for (const g of letterNgrams(n)) yield CONTINUATION_PREFIX + g;
+      })(),
+    );
   }
   for (const source of sources) {
     for (const token of source) {
@@ -156,9 +195,7 @@ export function tokenizerJson(vocab: readonly string[]): Record<string, unknown>
       type: 'TemplateProcessing',
       single: [special(SPECIAL_TOKENS.cls, 0), sequence('A', 0), special(SPECIAL_TOKENS.sep, 0)],
       pair: [special(SPECIAL_TOKENS.cls, 0), sequence('A', 0), special(SPECIAL_TOKENS.sep, 0), sequence('B', 1), special(SPECIAL_TOKENS.sep, 1)],
-      special_tokens: Object.fromEntries(
-        [SPECIAL_TOKENS.cls, SPECIAL_TOKENS.sep].map((t) => [t, { id: t, ids: [ids[t]], tokens: [t] }]),
-      ),
+      special_tokens: Object.fromEntries([SPECIAL_TOKENS.cls, SPECIAL_TOKENS.sep].map((t) => [t, { id: t, ids: [ids[t]], tokens: [t] }])),
     },
     decoder: { type: 'WordPiece', prefix: CONTINUATION_PREFIX, cleanup: true },
     model: {

@@ -56,9 +56,7 @@ export function loadBundle(dir: string): LoadedBundle {
 
 /** The committed bundle with the highest version under models/. */
 export function defaultModelDir(modelsDir: string = MODELS_DIR): string {
-  const versions = existsSync(modelsDir)
-    ? readdirSync(modelsDir).filter((d) => SEMVER_RE.test(d) && existsSync(join(modelsDir, d, 'manifest.json')))
-    : [];
+  const versions = existsSync(modelsDir) ? readdirSync(modelsDir).filter((d) => SEMVER_RE.test(d) && existsSync(join(modelsDir, d, 'manifest.json'))) : [];
   if (versions.length === 0) throw new InputError(`${modelsDir}: no model bundle found (run npm run train)`);
   versions.sort(compareSemver);
   return join(modelsDir, versions[versions.length - 1]!);

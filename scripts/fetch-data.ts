@@ -198,7 +198,9 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    console.log(`usage: npm run data [-- --out DIR] [--mirror URL] [--force] [--sums FILE] [--sources FILE]\n(mirror: --mirror, else $${MIRROR_ENV}; out: --out, else $YTSENT_DATA, else training/params.yaml data.dir)`);
+    console.log(
+      `usage: npm run data [-- --out DIR] [--mirror URL] [--force] [--sums FILE] [--sources FILE]\n(mirror: --mirror, else $${MIRROR_ENV}; out: --out, else $YTSENT_DATA, else training/params.yaml data.dir)`,
+    );
     return 0;
   }
   const mirror = values.mirror && !/^[a-z][a-z0-9+.-]*:\/\//i.test(values.mirror) ? userPath(values.mirror) : values.mirror;

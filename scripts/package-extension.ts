@@ -73,7 +73,8 @@ export function checkReleaseKeys(dir: string, allowDev: boolean): void {
       `the build trusts release keys that are not in ${COMMITTED_KEYS} (${extra.map((k) => `${k.key_id} from ${k.origin}`).join(', ')}): build a release without YTSENT_EXTRA_RELEASE_KEYS`,
     );
   }
-  if (keys.length === 0) throw new UntrustedReleaseKeysError(`the build pins no release key, so it could never accept a model update: run \`npm run keygen\`, commit ${COMMITTED_KEYS} and build again`);
+  if (keys.length === 0)
+    throw new UntrustedReleaseKeysError(`the build pins no release key, so it could never accept a model update: run \`npm run keygen\`, commit ${COMMITTED_KEYS} and build again`);
 }
 
 export interface PackageOptions {
@@ -133,8 +134,7 @@ export function packageExtension(dir: string, outDir: string, options: PackageOp
     }
     if (stale) {
       throw new StaleBuildError(
-        `${dir} is older than its sources (${stale.path} changed at ${new Date(stale.mtimeMs).toISOString()}, after the build): ` +
-          'run npm run build first, or package with --build to build now',
+        `${dir} is older than its sources (${stale.path} changed at ${new Date(stale.mtimeMs).toISOString()}, after the build): ` + 'run npm run build first, or package with --build to build now',
       );
     }
   }

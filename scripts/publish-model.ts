@@ -159,8 +159,7 @@ export async function publishModel(options: PublishOptions): Promise<PublishResu
   const version = manifest.version;
   log(`bundle ${options.dir}: ${manifest.name} ${version}, ${manifest.files.length} file(s) verified`);
 
-  const putManifest = () =>
-    call(`${base}/v1/models/${version}`, () => ({ method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' }, body: new Uint8Array(manifestBytes) }));
+  const putManifest = () => call(`${base}/v1/models/${version}`, () => ({ method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' }, body: new Uint8Array(manifestBytes) }));
   let answer = await putManifest();
   const uploaded: string[] = [];
   let status: PublishResult['status'];
@@ -212,7 +211,9 @@ export async function publishModel(options: PublishOptions): Promise<PublishResu
       body: JSON.stringify(options.forceReason ? { version, force: true, reason: options.forceReason } : { version }),
     }));
     if (promoted.status === 409) {
-      throw new PublishError(`${options.channel} refused ${version}: ${errorText(promoted)}. ${version} stays published; promote it after the gate blesses it, or with --force-reason "…" if it must go out anyway`);
+      throw new PublishError(
+        `${options.channel} refused ${version}: ${errorText(promoted)}. ${version} stays published; promote it after the gate blesses it, or with --force-reason "…" if it must go out anyway`,
+      );
     }
     if (promoted.status !== 200) throw new PublishError(`promoting ${version} on ${options.channel} failed: HTTP ${promoted.status} ${errorText(promoted)}`);
     const changed = promoted.body.changed === true;
@@ -266,7 +267,15 @@ async function main(): Promise<void> {
     if (values.channel && !promoteToken) throw new PublishError('no promote token for --channel: use --promote-token-file FILE, set ADMIN_PROMOTE_TOKEN, or run `npm start` once');
     const releaseKey = await readReleaseKey(values['key-file'] ?? (process.env.YTSENT_RELEASE_KEY_FILE || DEFAULT_RELEASE_KEY_FILE));
     if (values['force-reason'] !== undefined && !values.channel) throw new PublishError('--force-reason needs --channel');
-    await publishModel({ dir: resolve(positionals[0]!), url: values.url!, publishToken, promoteToken: promoteToken ?? undefined, channel: values.channel, releaseKey, forceReason: values['force-reason'] });
+    await publishModel({
+      dir: resolve(positionals[0]!),
+      url: values.url!,
+      publishToken,
+      promoteToken: promoteToken ?? undefined,
+      channel: values.channel,
+      releaseKey,
+      forceReason: values['force-reason'],
+    });
   } catch (e) {
     console.error(`publish-model: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(e instanceof PublishError ? 1 : 2);

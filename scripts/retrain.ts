@@ -116,7 +116,7 @@ async function getJson(url: string, token?: string): Promise<{ status: number; b
 
 const errorText = (body: unknown): string => {
   const e = (body as { error?: { code?: string; message?: string } } | null)?.error;
-  return e ? `${e.code}: ${e.message}` : JSON.stringify(body)?.slice(0, 300) ?? '';
+  return e ? `${e.code}: ${e.message}` : (JSON.stringify(body)?.slice(0, 300) ?? '');
 };
 
 export interface ChannelView {
@@ -216,7 +216,10 @@ export async function retrain(opts: RetrainOptions): Promise<RetrainReport> {
       const s = verifySnapshot(resolveSnapshot(opts.snapshot, opts.snapshotsRoot ?? snapshotsDir()));
       const c = s.manifest.corrections;
       report.snapshot = { id: s.id, dir: s.dir, corrections: c.kept, samples: s.manifest.samples.kept, range: s.manifest.source.range };
-      return { value: { id: s.id, dir: s.dir, manifest: s.manifest }, summary: `snapshot ${s.id.slice(0, 12)} as collected from ${s.manifest.source.backend}: ${c.kept} agreed corrections, ${s.manifest.samples.kept} samples` };
+      return {
+        value: { id: s.id, dir: s.dir, manifest: s.manifest },
+        summary: `snapshot ${s.id.slice(0, 12)} as collected from ${s.manifest.source.backend}: ${c.kept} agreed corrections, ${s.manifest.samples.kept} samples`,
+      };
     }
     const r = await collect({
       backend: base,
@@ -275,7 +278,14 @@ export async function retrain(opts: RetrainOptions): Promise<RetrainReport> {
     return {
       value: r,
       ok: rec.status !== 'gates_failed',
-      summary: `run ${rec.run_id}: ${trained} stage(s) ran, ${r.stages.length - trained} cached${fb ? `; feedback set macro-F1 ${fb.macro_f1.toFixed(3)} (n=${fb.n})` : ''}${rec.status === 'gates_failed' ? `; release gates failed: ${rec.gates.filter((g) => !g.passed && !g.waived).map((g) => g.gate).join(', ')}` : ''}`,
+      summary: `run ${rec.run_id}: ${trained} stage(s) ran, ${r.stages.length - trained} cached${fb ? `; feedback set macro-F1 ${fb.macro_f1.toFixed(3)} (n=${fb.n})` : ''}${
+        rec.status === 'gates_failed'
+          ? `; release gates failed: ${rec.gates
+              .filter((g) => !g.passed && !g.waived)
+              .map((g) => g.gate)
+              .join(', ')}`
+          : ''
+      }`,
     };
   });
   if (run.record.status === 'gates_failed') {
@@ -316,7 +326,10 @@ export async function retrain(opts: RetrainOptions): Promise<RetrainReport> {
   const published = await step('publish', `publish ${version} (signed)`, async () => {
     const r = await publishModel({ dir: bundle, url: base, publishToken: opts.tokens.publish, releaseKey: opts.releaseKey, log: () => {} });
     report.published = { version: r.version, status: r.status, signed_by: r.signed_by };
-    return { value: r, summary: `${r.status === 'published' ? 'published' : 'already published'} ${r.version}${r.uploaded.length ? ` (uploaded ${r.uploaded.join(', ')})` : ''}${r.signed_by ? `, signed by ${r.signed_by}` : ', UNSIGNED: installs will refuse it'}` };
+    return {
+      value: r,
+      summary: `${r.status === 'published' ? 'published' : 'already published'} ${r.version}${r.uploaded.length ? ` (uploaded ${r.uploaded.join(', ')})` : ''}${r.signed_by ? `, signed by ${r.signed_by}` : ', UNSIGNED: installs will refuse it'}`,
+    };
   });
 
   if (blessing.verdict !== 'blessed') {

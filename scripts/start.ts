@@ -31,7 +31,6 @@ import { checkPortFree, PortBusyError, REPO_ROOT, startWranglerDev, type Wrangle
 const DEV_VARS = join(REPO_ROOT, '.dev.vars');
 const STATE_DIR = join(REPO_ROOT, '.wrangler', 'state');
 
-
 function run(command: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; output: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
@@ -141,7 +140,8 @@ async function main(): Promise<void> {
     say(`building the extension (npm run build, ${config}, backend ${process.env.VITE_YTSENT_BACKEND})...`);
     const build = await run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build'], { YTSENT_EXTRA_RELEASE_KEYS: devKey.key.public_key });
     const out = join(REPO_ROOT, 'dist', 'extension');
-    extensionLine = build.code === 0 ? `${relative(REPO_ROOT, out)}/ (load unpacked in chrome://extensions)` : `build FAILED (exit ${build.code}); last output:\n${build.output.split('\n').slice(-15).join('\n')}`;
+    extensionLine =
+      build.code === 0 ? `${relative(REPO_ROOT, out)}/ (load unpacked in chrome://extensions)` : `build FAILED (exit ${build.code}); last output:\n${build.output.split('\n').slice(-15).join('\n')}`;
   }
 
   const u = dev.url;

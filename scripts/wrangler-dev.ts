@@ -86,9 +86,7 @@ export async function checkPortFree(port: number, host = '127.0.0.1'): Promise<v
   return new Promise((resolveFree, reject) => {
     const server = createServer();
     server.unref();
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' || e.code === 'EACCES' ? new PortBusyError(`port ${port} on ${host} is busy (${e.code})`) : e),
-    );
+    server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' || e.code === 'EACCES' ? new PortBusyError(`port ${port} on ${host} is busy (${e.code})`) : e));
     server.listen({ port, host, exclusive: true }, () => server.close(() => resolveFree()));
   });
 }

@@ -294,10 +294,20 @@ export async function runGate(opts: GateOptions): Promise<GateReport> {
 
   // Golden examples: the challenger must reproduce its own in this runtime.
   const golden = challenger.manifest.golden;
-  const goldenCheck = checkGolden(golden, await goldenProbs(challenger, golden.map((g) => g.text)), challenger.manifest.golden_tolerance);
+  const goldenCheck = checkGolden(
+    golden,
+    await goldenProbs(
+      challenger,
+      golden.map((g) => g.text),
+    ),
+    challenger.manifest.golden_tolerance,
+  );
   // Installs reproduce the golden examples before they switch (and refuse a bundle without any).
   if (golden.length === 0) failures.push('golden examples: the bundle has none, so no install could verify it');
-  else if (!goldenCheck.ok) failures.push(`golden examples: ${goldenCheck.failures.length} of ${golden.length} not reproduced within ${challenger.manifest.golden_tolerance} (max |Δp| ${goldenCheck.max_abs_diff.toFixed(5)})`);
+  else if (!goldenCheck.ok)
+    failures.push(
+      `golden examples: ${goldenCheck.failures.length} of ${golden.length} not reproduced within ${challenger.manifest.golden_tolerance} (max |Δp| ${goldenCheck.max_abs_diff.toFixed(5)})`,
+    );
   let flipped: number | null = null;
   if (champion && champion.manifest.golden.length > 0) {
     const texts = champion.manifest.golden.map((g) => g.text);
@@ -356,7 +366,13 @@ export async function runGate(opts: GateOptions): Promise<GateReport> {
       });
     });
 
-    const boot = pairedBootstrap(units, opts.slices.map((s, i) => ({ units: sliceUnits[i]!, primary: s.primary })), params.bootstrap_samples, params.confidence, opts.seed);
+    const boot = pairedBootstrap(
+      units,
+      opts.slices.map((s, i) => ({ units: sliceUnits[i]!, primary: s.primary })),
+      params.bootstrap_samples,
+      params.confidence,
+      opts.seed,
+    );
     let sumA = 0;
     let sumB = 0;
     opts.slices.forEach((s, si) => {
@@ -384,7 +400,10 @@ export async function runGate(opts: GateOptions): Promise<GateReport> {
         const drop = evA.per_class[label].f1 - evB.per_class[label].f1;
         const gated = support >= params.min_class_support;
         const passed = !gated || drop <= params.per_class_f1_max_drop + 1e-12;
-        if (!passed) failures.push(`${s.name}: F1 of ${label} ${evA.per_class[label].f1.toFixed(3)} → ${evB.per_class[label].f1.toFixed(3)} (drop ${drop.toFixed(3)} > δ ${params.per_class_f1_max_drop}, ${support} examples)`);
+        if (!passed)
+          failures.push(
+            `${s.name}: F1 of ${label} ${evA.per_class[label].f1.toFixed(3)} → ${evB.per_class[label].f1.toFixed(3)} (drop ${drop.toFixed(3)} > δ ${params.per_class_f1_max_drop}, ${support} examples)`,
+          );
         return { label, support, champion_f1: round(evA.per_class[label].f1), challenger_f1: round(evB.per_class[label].f1), drop: round(drop), gated, passed };
       });
       report.slices.push({
@@ -418,7 +437,10 @@ export async function runGate(opts: GateOptions): Promise<GateReport> {
     const increase = bb.rate - ba.rate;
     const passed = increase <= params.behavioral_max_increase + 1e-12;
     report.behavioral = { champion: ba, challenger: bb, increase: round(increase), passed };
-    if (!passed) failures.push(`behavioural suite: failure rate ${(ba.rate * 100).toFixed(1)}% → ${(bb.rate * 100).toFixed(1)}% (+${(increase * 100).toFixed(1)} points > ${(params.behavioral_max_increase * 100).toFixed(1)})`);
+    if (!passed)
+      failures.push(
+        `behavioural suite: failure rate ${(ba.rate * 100).toFixed(1)}% → ${(bb.rate * 100).toFixed(1)}% (+${(increase * 100).toFixed(1)} points > ${(params.behavioral_max_increase * 100).toFixed(1)})`,
+      );
   }
   report.verdict = failures.length === 0 ? 'blessed' : 'refused';
   return report;
@@ -462,7 +484,9 @@ export function formatReport(r: GateReport): string {
   for (const s of r.slices) {
     const worst = [...s.classes].sort((a, b) => b.drop - a.drop)[0]!;
     const drop = worst.drop > 0 ? `largest drop: ${worst.label} F1 −${worst.drop.toFixed(3)}${worst.gated ? '' : ' (too few examples to gate)'}` : 'no class drops';
-    lines.push(`  ${s.classes.every((c) => c.passed) ? ' ' : '✗'} ${s.name.padEnd(16)} n=${String(s.n).padStart(5)}  macro-F1 ${s.champion.macro_f1.toFixed(3)} → ${s.challenger.macro_f1.toFixed(3)}  ${drop}`);
+    lines.push(
+      `  ${s.classes.every((c) => c.passed) ? ' ' : '✗'} ${s.name.padEnd(16)} n=${String(s.n).padStart(5)}  macro-F1 ${s.champion.macro_f1.toFixed(3)} → ${s.challenger.macro_f1.toFixed(3)}  ${drop}`,
+    );
   }
   if (r.behavioral) lines.push(`  behavioural failures ${(r.behavioral.champion.rate * 100).toFixed(1)}% → ${(r.behavioral.challenger.rate * 100).toFixed(1)}%`);
   lines.push(`  golden examples ${r.golden.passed ? 'reproduced' : 'NOT reproduced'} (max |Δp| ${r.golden.max_abs_diff})`);

@@ -111,7 +111,13 @@ async function main(): Promise<number> {
         if (done === total) bar.stop();
       },
     });
-    console.log(JSON.stringify({ id: result.id, dir: result.dir, created: result.created, source: result.manifest.source, corrections: result.manifest.corrections, samples: result.manifest.samples, hours: result.hours }, null, 2));
+    console.log(
+      JSON.stringify(
+        { id: result.id, dir: result.dir, created: result.created, source: result.manifest.source, corrections: result.manifest.corrections, samples: result.manifest.samples, hours: result.hours },
+        null,
+        2,
+      ),
+    );
     return 0;
   } catch (e) {
     console.error(`collect: ${e instanceof Error ? e.message : String(e)}`);

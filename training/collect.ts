@@ -226,7 +226,19 @@ export function buildRows(
   samples: readonly RawSample[] | null,
   publicKeys: ReadonlyMap<string, ReadonlySet<Label>>,
 ): { corrections: CorrectionRow[]; samples: SampleRow[]; counts: Pick<SnapshotManifest, 'corrections' | 'samples'> } {
-  const c = { texts_with_votes: 0, conflicted_on_backend: 0, below_threshold: 0, exported: 0, rescrubbed: 0, public_duplicates: 0, public_label_disagreements: 0, merged: 0, conflicts_dropped: 0, kept: 0, labels: { negative: 0, neutral: 0, positive: 0 } };
+  const c = {
+    texts_with_votes: 0,
+    conflicted_on_backend: 0,
+    below_threshold: 0,
+    exported: 0,
+    rescrubbed: 0,
+    public_duplicates: 0,
+    public_label_disagreements: 0,
+    merged: 0,
+    conflicts_dropped: 0,
+    kept: 0,
+    labels: { negative: 0, neutral: 0, positive: 0 },
+  };
   const groups = new Map<string, CorrectionRow[]>();
   if (corrections) {
     c.texts_with_votes = corrections.textsWithVotes;
@@ -271,7 +283,10 @@ export function buildRows(
     keptCorrections.push({
       ...best,
       first_hour: group.map((r) => r.first_hour).sort()[0]!,
-      last_hour: group.map((r) => r.last_hour).sort().at(-1)!,
+      last_hour: group
+        .map((r) => r.last_hour)
+        .sort()
+        .at(-1)!,
       conflicting: Math.max(...group.map((r) => r.conflicting)),
       model_versions: [...new Set(group.flatMap((r) => r.model_versions))].sort(),
     });
@@ -305,7 +320,14 @@ export function buildRows(
         entry.text = text;
       }
     } else {
-      byKey.set(key, { text, hour: raw.hour, count: 1, votes: { negative: 0, neutral: 0, positive: 0, [raw.predicted]: 1 } as Record<Label, number>, langs: raw.lang ? [raw.lang] : [], versions: new Set([raw.model_version]) });
+      byKey.set(key, {
+        text,
+        hour: raw.hour,
+        count: 1,
+        votes: { negative: 0, neutral: 0, positive: 0, [raw.predicted]: 1 } as Record<Label, number>,
+        langs: raw.lang ? [raw.lang] : [],
+        versions: new Set([raw.model_version]),
+      });
     }
   }
   const keptSamples: SampleRow[] = [...byKey.values()].map((e) => ({
@@ -367,7 +389,9 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       conflicted: header('x-corrections-conflicted'),
       belowThreshold: header('x-corrections-below-threshold'),
     };
-    log(`  corrections: ${corrections.lines.length} agreed of ${corrections.textsWithVotes} texts with votes (min ${corrections.minClients} clients; ${corrections.conflicted} with disagreeing voters)`);
+    log(
+      `  corrections: ${corrections.lines.length} agreed of ${corrections.textsWithVotes} texts with votes (min ${corrections.minClients} clients; ${corrections.conflicted} with disagreeing voters)`,
+    );
   }
 
   let samples: RawSample[] | null = null;
@@ -424,7 +448,9 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   log(`  public data: ${publicKeys.size} distinct texts (${opts.dataDir})`);
   const built = buildRows(corrections, samples, publicKeys);
   const c = built.counts.corrections;
-  log(`  corrections kept ${c.kept} (public duplicates ${c.public_duplicates}, merged ${c.merged}, conflicts dropped ${c.conflicts_dropped}, scrubbed again ${c.rescrubbed}); samples kept ${built.counts.samples.kept}`);
+  log(
+    `  corrections kept ${c.kept} (public duplicates ${c.public_duplicates}, merged ${c.merged}, conflicts dropped ${c.conflicts_dropped}, scrubbed again ${c.rescrubbed}); samples kept ${built.counts.samples.kept}`,
+  );
   const firstHours = built.corrections.map((r) => r.first_hour).sort();
   const lastHours = built.corrections.map((r) => r.last_hour).sort();
   const written = writeSnapshot(opts.snapshotsRoot, [...built.corrections, ...built.samples], {

@@ -39,9 +39,7 @@ export const DATASETS = {
   youtube: {
     file: 'youtube/comments.jsonl',
     use: 'train+domain-val',
-    source:
-      'YouTube Comments Dataset (Kaggle atifaliak/youtube-comments-dataset, mirrored in github.com/fenago/datasets ' +
-      'YoutubeCommentsDataSet.csv), deduplicated, seeded 80% stratified sample.',
+    source: 'YouTube Comments Dataset (Kaggle atifaliak/youtube-comments-dataset, mirrored in github.com/fenago/datasets ' + 'YoutubeCommentsDataSet.csv), deduplicated, seeded 80% stratified sample.',
   },
   goemotions_train: {
     file: 'goemotions/train.jsonl',
@@ -65,9 +63,7 @@ export const DATASETS = {
   umsab_train: {
     file: 'umsab/train.jsonl',
     use: 'train',
-    source:
-      'UMSAB (XLM-T, Barbieri et al., LREC 2022), github.com/cardiffnlp/xlm-t data/sentiment/<language>/: ' +
-      'tweets in ar, de, es, fr, hi (romanized), it, pt.',
+    source: 'UMSAB (XLM-T, Barbieri et al., LREC 2022), github.com/cardiffnlp/xlm-t data/sentiment/<language>/: ' + 'tweets in ar, de, es, fr, hi (romanized), it, pt.',
   },
   umsab_val: {
     file: 'umsab/val.jsonl',

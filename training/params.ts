@@ -9,11 +9,7 @@ import { z } from 'zod';
 import { FeaturizerConfigSchema, powerOfTwo, SemverSchema } from '../core/manifest.js';
 
 const Range = z.tuple([z.number(), z.number()]).refine(([a, b]) => a <= b, 'range must be [low, high]');
-const Dimension = z.union([
-  z.object({ log_uniform: Range.refine(([a]) => a > 0, 'log_uniform needs positive bounds') }),
-  z.object({ uniform: Range }),
-  z.object({ int: Range }),
-]);
+const Dimension = z.union([z.object({ log_uniform: Range.refine(([a]) => a > 0, 'log_uniform needs positive bounds') }), z.object({ uniform: Range }), z.object({ int: Range })]);
 export type Dimension = z.infer<typeof Dimension>;
 
 const SOURCE_NAMES = ['semeval', 'youtube', 'goemotions', 'sentube', 'umsab', 'priors', 'augmented', 'feedback'] as const;
@@ -30,14 +26,7 @@ const HyperParams = z.object({
 });
 
 /** A validation metric the selection objective reads: `<split>.<metric>`. */
-const ObjectiveMetric = z.enum([
-  'tweeteval_val.macro_recall',
-  'tweeteval_val.macro_f1',
-  'youtube_val.macro_f1',
-  'goemotions_dev.macro_f1',
-  'sentube_val.macro_f1',
-  'umsab_val.macro_f1',
-]);
+const ObjectiveMetric = z.enum(['tweeteval_val.macro_recall', 'tweeteval_val.macro_f1', 'youtube_val.macro_f1', 'goemotions_dev.macro_f1', 'sentube_val.macro_f1', 'umsab_val.macro_f1']);
 export type ObjectiveMetric = z.infer<typeof ObjectiveMetric>;
 export type HyperParams = z.infer<typeof HyperParams>;
 
@@ -69,9 +58,7 @@ export const ParamsSchema = z.object({
      */
     feedback_snapshot: z.string().min(1).nullable().default(null),
     /** The newest corrections held out as the feedback evaluation set (preprocess.ts splitFeedback). */
-    feedback_holdout: z
-      .object({ fraction: z.number().gt(0).lt(1), min_rows: z.number().int().nonnegative() })
-      .default({ fraction: 0.2, min_rows: 20 }),
+    feedback_holdout: z.object({ fraction: z.number().gt(0).lt(1), min_rows: z.number().int().nonnegative() }).default({ fraction: 0.2, min_rows: 20 }),
   }),
   /** Loss weight of each training source (before class balancing within the source). */
   sources: SourceWeights,
@@ -105,31 +92,31 @@ export const ParamsSchema = z.object({
   }),
   search: z
     .object({
-    trials: z.number().int().positive(),
-    /** The output model averages the weights of this many best trials ("model soup"). */
-    soup_top_k: z.number().int().positive(),
-    /**
-     * Selection objective: the mean of these validation metrics minus `shortfall_penalty` times the
-     * summed shortfall of each below its floor, so no source can be given up for the average.
-     */
-    objective: z.object({
-      floors: z.partialRecord(ObjectiveMetric, z.number().min(0).max(1)),
+      trials: z.number().int().positive(),
+      /** The output model averages the weights of this many best trials ("model soup"). */
+      soup_top_k: z.number().int().positive(),
       /**
-       * Per-language UMSAB validation floors: their shortfall is penalized like a source's, but they
-       * stay out of the mean (the UMSAB mean is already one of the floors).
+       * Selection objective: the mean of these validation metrics minus `shortfall_penalty` times the
+       * summed shortfall of each below its floor, so no source can be given up for the average.
        */
-      language_floors: z.record(z.string(), z.number().min(0).max(1)).default({}),
-      shortfall_penalty: z.number().nonnegative(),
-    }),
-    defaults: HyperParams,
-    space: z.object({
-      learning_rate: Dimension,
-      epochs: Dimension,
-      l2: Dimension,
-      class_balance: Dimension,
-      source_scale: z.partialRecord(z.enum(SOURCE_NAMES), Dimension).default({}),
-    }),
-  })
+      objective: z.object({
+        floors: z.partialRecord(ObjectiveMetric, z.number().min(0).max(1)),
+        /**
+         * Per-language UMSAB validation floors: their shortfall is penalized like a source's, but they
+         * stay out of the mean (the UMSAB mean is already one of the floors).
+         */
+        language_floors: z.record(z.string(), z.number().min(0).max(1)).default({}),
+        shortfall_penalty: z.number().nonnegative(),
+      }),
+      defaults: HyperParams,
+      space: z.object({
+        learning_rate: Dimension,
+        epochs: Dimension,
+        l2: Dimension,
+        class_balance: Dimension,
+        source_scale: z.partialRecord(z.enum(SOURCE_NAMES), Dimension).default({}),
+      }),
+    })
     .refine((s) => s.soup_top_k <= s.trials, { message: 'soup_top_k must not exceed trials', path: ['soup_top_k'] }),
   gates: z.object({
     /** Floors on validation metrics of the exported model (same keys as the objective). */
@@ -202,9 +189,7 @@ export function loadParams(file: string): Params {
   const raw = loadRaw(file, new Set());
   const parsed = ParamsSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(
-      `${file}: invalid params: ` + parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-    );
+    throw new Error(`${file}: invalid params: ` + parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   }
   return parsed.data;
 }

@@ -79,22 +79,22 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   }
   const paramsSha256 = hashJson(params);
   const dataDir = resolveDataDir(params, opts.dataDir);
-  const runId = `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  const runId = `${startedAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
   log(`run ${runId}: params ${relative(process.cwd(), opts.paramsFile)} (sha256 ${paramsSha256.slice(0, 12)}), data ${dataDir}`);
 
   const data = dataHashes(dataDir);
   const snapshotRef = opts.feedbackSnapshot !== undefined ? opts.feedbackSnapshot : params.data.feedback_snapshot;
   const snapshot: LoadedSnapshot | null = snapshotRef ? verifySnapshot(resolveSnapshot(snapshotRef)) : null;
   if (snapshot) {
-    log(`  feedback snapshot ${snapshot.id.slice(0, 12)}: ${snapshot.corrections.length} agreed corrections, hours [${snapshot.manifest.source.range.from}, ${snapshot.manifest.source.range.to}) of ${snapshot.manifest.source.backend}`);
+    log(
+      `  feedback snapshot ${snapshot.id.slice(0, 12)}: ${snapshot.corrections.length} agreed corrections, hours [${snapshot.manifest.source.range.from}, ${snapshot.manifest.source.range.to}) of ${snapshot.manifest.source.backend}`,
+    );
   }
   const stages: StageResult[] = [];
-  const step = async (
-    name: string,
-    sources: string[],
-    inputs: unknown,
-    run: (dir: string) => Promise<Record<string, unknown>>,
-  ): Promise<StageResult> => {
+  const step = async (name: string, sources: string[], inputs: unknown, run: (dir: string) => Promise<Record<string, unknown>>): Promise<StageResult> => {
     const result = await runStage(opts.cacheDir, { name, sources, inputs, run }, { force: opts.force });
     stages.push(result);
     log(`  ${name.padEnd(10)} ${result.cached ? 'cached ' : 'ran    '} key ${result.key}${result.cached ? '' : ` in ${result.seconds.toFixed(1)} s`}`);
@@ -118,23 +118,25 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     { upstream: pre.key, featurizer: params.featurizer, id: featurizerId(params.featurizer) },
     (dir) => featurizeStage(dir, pre.dir, params.featurizer),
   );
-  const lid = await step(
-    'langid',
-    [...shared, 'training/stages/langid.ts', 'core/langid.ts', 'training/validation.ts'],
-    { upstream: feat.key, langid: params.langid, seed: params.seed },
-    (dir) => langidStage(dir, pre.dir, feat.dir, params.featurizer, params.langid, params.seed),
+  const lid = await step('langid', [...shared, 'training/stages/langid.ts', 'core/langid.ts', 'training/validation.ts'], { upstream: feat.key, langid: params.langid, seed: params.seed }, (dir) =>
+    langidStage(dir, pre.dir, feat.dir, params.featurizer, params.langid, params.seed),
   );
   const trn = await step(
     'train',
     [...shared, 'training/stages/train.ts', 'training/search.ts', 'training/validation.ts', 'core/metrics.ts'],
-    { upstream: feat.key, search: params.search, sources: params.sources, language_weights: params.language_weights, calibration: params.calibration, seed: params.seed, buckets: params.featurizer.buckets },
+    {
+      upstream: feat.key,
+      search: params.search,
+      sources: params.sources,
+      language_weights: params.language_weights,
+      calibration: params.calibration,
+      seed: params.seed,
+      buckets: params.featurizer.buckets,
+    },
     (dir) => trainStage(dir, pre.dir, feat.dir, params.featurizer, params),
   );
-  const evl = await step(
-    'evaluate',
-    [...shared, 'training/stages/evaluate.ts', 'training/validation.ts', 'core/metrics.ts'],
-    { upstream: [trn.key, lid.key], gates: params.gates },
-    (dir) => evaluateStage(dir, pre.dir, feat.dir, trn.dir, lid.dir, params.gates),
+  const evl = await step('evaluate', [...shared, 'training/stages/evaluate.ts', 'training/validation.ts', 'core/metrics.ts'], { upstream: [trn.key, lid.key], gates: params.gates }, (dir) =>
+    evaluateStage(dir, pre.dir, feat.dir, trn.dir, lid.dir, params.gates),
   );
   const exp = await step(
     'export',
@@ -171,12 +173,15 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
 
   const parity = JSON.parse(readFileSync(resolve(exp.dir, PARITY_FILE), 'utf8')) as ParityReport;
   const modelBytes = exp.summary.model_bytes as number;
-  const gates: GateResult[] = applyWaivers([
-    ...(evl.summary.gates as GateResult[]),
-    { gate: 'parity_max_abs_diff (≤)', threshold: params.gates.parity_max_abs_diff, value: parity.max_abs_diff, passed: parity.max_abs_diff <= params.gates.parity_max_abs_diff },
-    { gate: 'parity_argmax_agreement', threshold: params.gates.parity_argmax_agreement, value: parity.argmax_agreement, passed: parity.argmax_agreement >= params.gates.parity_argmax_agreement },
-    { gate: 'model_bytes (≤)', threshold: params.gates.model_max_bytes, value: modelBytes, passed: modelBytes <= params.gates.model_max_bytes },
-  ], params.gates.waived);
+  const gates: GateResult[] = applyWaivers(
+    [
+      ...(evl.summary.gates as GateResult[]),
+      { gate: 'parity_max_abs_diff (≤)', threshold: params.gates.parity_max_abs_diff, value: parity.max_abs_diff, passed: parity.max_abs_diff <= params.gates.parity_max_abs_diff },
+      { gate: 'parity_argmax_agreement', threshold: params.gates.parity_argmax_agreement, value: parity.argmax_agreement, passed: parity.argmax_agreement >= params.gates.parity_argmax_agreement },
+      { gate: 'model_bytes (≤)', threshold: params.gates.model_max_bytes, value: modelBytes, passed: modelBytes <= params.gates.model_max_bytes },
+    ],
+    params.gates.waived,
+  );
   const passed = gatesAllow(gates);
   const blessed = gateReport === null || gateReport.verdict === 'blessed' || opts.registerRefused === true;
   for (const g of gates) log(`  gate ${g.passed ? 'pass' : g.waived ? 'WAIVED' : 'FAIL'} ${g.gate}: ${g.value} vs ${g.threshold}${g.waived ? ` (${g.waived})` : ''}`);
@@ -199,7 +204,13 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     registered: null,
     status: !passed ? 'gates_failed' : gateReport?.verdict === 'refused' ? 'champion_refused' : 'not_registered',
     feedback_snapshot: snapshot
-      ? { id: snapshot.id, backend: snapshot.manifest.source.backend, range: snapshot.manifest.source.range, corrections: snapshot.corrections.length, held_out: (pre.summary.feedback_holdout as { rows: number } | undefined)?.rows ?? 0 }
+      ? {
+          id: snapshot.id,
+          backend: snapshot.manifest.source.backend,
+          range: snapshot.manifest.source.range,
+          corrections: snapshot.corrections.length,
+          held_out: (pre.summary.feedback_holdout as { rows: number } | undefined)?.rows ?? 0,
+        }
       : null,
     blessing: gateReport ? { ...blessingOf(gateReport).blessing, report: gateReport } : null,
   };

@@ -46,7 +46,12 @@ export function writeRun(runsDir: string, record: RunRecord): string {
  */
 export function listRuns(runsDir: string, modelsDir?: string): RunRecord[] {
   const files: string[] = [];
-  if (existsSync(runsDir)) files.push(...readdirSync(runsDir).filter((f) => f.endsWith('.json')).map((f) => join(runsDir, f)));
+  if (existsSync(runsDir))
+    files.push(
+      ...readdirSync(runsDir)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => join(runsDir, f)),
+    );
   if (modelsDir && existsSync(modelsDir)) {
     for (const v of readdirSync(modelsDir)) if (existsSync(join(modelsDir, v, 'training-run.json'))) files.push(join(modelsDir, v, 'training-run.json'));
   }
@@ -108,9 +113,7 @@ export function compareRuns(a: RunRecord, b: RunRecord): { params: RunDiff[]; da
     const fx = flatten(x);
     const fy = flatten(y);
     const keys = [...new Set([...Object.keys(fx), ...Object.keys(fy)])].sort();
-    return keys
-      .filter((k) => all || JSON.stringify(fx[k]) !== JSON.stringify(fy[k]))
-      .map((k) => ({ key: k, a: fx[k], b: fy[k] }));
+    return keys.filter((k) => all || JSON.stringify(fx[k]) !== JSON.stringify(fy[k])).map((k) => ({ key: k, a: fx[k], b: fy[k] }));
   };
   return {
     params: diff(a.params, b.params),

@@ -26,9 +26,7 @@ export function planTrials(search: Params['search'], seed: number): HyperParams[
       epochs: sample(s.epochs, random),
       l2: sample(s.l2, random),
       class_balance: sample(s.class_balance, random),
-      source_scale: Object.fromEntries(
-        Object.entries(s.source_scale).map(([name, dim]) => [name, sample(dim as Dimension, random)]),
-      ) as HyperParams['source_scale'],
+      source_scale: Object.fromEntries(Object.entries(s.source_scale).map(([name, dim]) => [name, sample(dim as Dimension, random)])) as HyperParams['source_scale'],
     });
   }
   return trials;

@@ -134,7 +134,17 @@ export type SnapshotManifest = z.infer<typeof SnapshotManifestSchema>;
 function rowLine(row: SnapshotRow): string {
   const ordered =
     row.kind === 'correction'
-      ? { kind: row.kind, text_hash: row.text_hash, text: row.text, label: row.label, first_hour: row.first_hour, last_hour: row.last_hour, support: row.support, conflicting: row.conflicting, model_versions: row.model_versions }
+      ? {
+          kind: row.kind,
+          text_hash: row.text_hash,
+          text: row.text,
+          label: row.label,
+          first_hour: row.first_hour,
+          last_hour: row.last_hour,
+          support: row.support,
+          conflicting: row.conflicting,
+          model_versions: row.model_versions,
+        }
       : { kind: row.kind, text: row.text, predicted: row.predicted, lang: row.lang, hour: row.hour, count: row.count, model_versions: row.model_versions };
   return JSON.stringify(ordered);
 }
@@ -146,7 +156,9 @@ export function sortRows(rows: readonly SnapshotRow[]): SnapshotRow[] {
 }
 
 export function encodeRows(rows: readonly SnapshotRow[]): string {
-  return sortRows(rows).map((r) => rowLine(r) + '\n').join('');
+  return sortRows(rows)
+    .map((r) => rowLine(r) + '\n')
+    .join('');
 }
 
 export class SnapshotError extends Error {

@@ -30,12 +30,7 @@ export interface TrainOptions {
 import { rng, shuffleInPlace } from '../core/random.js';
 export { rng, shuffleInPlace };
 
-export function train(
-  xs: readonly SparseFeatures[],
-  ys: ArrayLike<number>,
-  sampleWeights: ArrayLike<number>,
-  opts: TrainOptions,
-): LinearModel {
+export function train(xs: readonly SparseFeatures[], ys: ArrayLike<number>, sampleWeights: ArrayLike<number>, opts: TrainOptions): LinearModel {
   const K = opts.classes ?? NUM_CLASSES;
   const weights = new Float32Array(opts.buckets * K);
   const bias = new Float32Array(K);

@@ -76,7 +76,10 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', monitoringRoutes);
   app.route('/', apiKeyRoutes);
   app.route('/', predictRoutes);
-  app.route('/', openApiRoutes(() => app.routes));
+  app.route(
+    '/',
+    openApiRoutes(() => app.routes),
+  );
 
   app.notFound((c) => errorResponse(404, 'not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((err, c) => {

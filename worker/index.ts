@@ -28,7 +28,12 @@ export default {
           if (m) {
             console.log(
               `monitoring: ${m.reports.length} reports; canaries ${m.canaries.map((c) => `${c.channel}/${c.candidate}=${c.verdict}(bad ${c.bad_windows}${c.rolled_back ? ', ROLLED BACK' : ''})`).join(', ') || 'none'}` +
-                `; retrain ${m.retrain.filter((x) => x.event).map((x) => `${x.model_version} (${x.reasons.join('+')})`).join(', ') || 'none'}` +
+                `; retrain ${
+                  m.retrain
+                    .filter((x) => x.event)
+                    .map((x) => `${x.model_version} (${x.reasons.join('+')})`)
+                    .join(', ') || 'none'
+                }` +
                 (m.errors.length ? `; errors ${m.errors.map((e) => `${e.step}:${e.subject}`).join(', ')}` : ''),
             );
           }

@@ -11,16 +11,7 @@
  */
 import { z } from 'zod';
 import { ModelManifestSchema } from '../core/manifest.js';
-import {
-  ApiKeyCreatedSchema,
-  ApiKeyCreateSchema,
-  ApiKeyListSchema,
-  ApiKeySchema,
-  ErrorBodySchema,
-  PredictBatchResponseSchema,
-  PredictionSchema,
-  PredictRequestSchema,
-} from '../core/predict-wire.js';
+import { ApiKeyCreatedSchema, ApiKeyCreateSchema, ApiKeyListSchema, ApiKeySchema, ErrorBodySchema, PredictBatchResponseSchema, PredictionSchema, PredictRequestSchema } from '../core/predict-wire.js';
 import { ManifestSignatureSchema } from '../core/release-signature.js';
 import { RolloutDocSchema, RolloutRequestSchema } from '../core/canary.js';
 import { AggregatesBatchSchema, FeedbackBatchSchema, PromoteSchema, SamplesBatchSchema, type IngestResponse } from '../core/wire.js';
@@ -103,7 +94,12 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
       503: 'no model can be served from the channel right now',
     },
   },
-  'POST /v1/admin/keys': { summary: 'Creates an API key for /v1/predict; the key is in this answer only.', auth: 'promote', body: { schema: 'ApiKeyCreate' }, responses: { 201: ['created', 'ApiKeyCreated'], 400: 'invalid body' } },
+  'POST /v1/admin/keys': {
+    summary: 'Creates an API key for /v1/predict; the key is in this answer only.',
+    auth: 'promote',
+    body: { schema: 'ApiKeyCreate' },
+    responses: { 201: ['created', 'ApiKeyCreated'], 400: 'invalid body' },
+  },
   'GET /v1/admin/keys': { summary: 'Lists API keys (records only, never keys).', auth: 'promote', responses: { 200: ['the keys', 'ApiKeyList'] } },
   'DELETE /v1/admin/keys/:id': { summary: 'Revokes an API key (idempotent).', auth: 'promote', responses: { 200: ['revoked', 'ApiKey'], 400: 'not a key id', 404: 'unknown key' } },
 
@@ -112,7 +108,13 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     summary: 'Publishes a model version’s manifest (then its missing files, then the manifest again).',
     auth: 'publish',
     body: { schema: 'ModelManifest' },
-    responses: { 200: ['already published', 'application/json'], 201: ['published', 'application/json'], 202: ['pending: files to upload', 'application/json'], 400: 'invalid manifest', 409: 'version exists with another manifest' },
+    responses: {
+      200: ['already published', 'application/json'],
+      201: ['published', 'application/json'],
+      202: ['pending: files to upload', 'application/json'],
+      400: 'invalid manifest',
+      409: 'version exists with another manifest',
+    },
   },
   'PUT /v1/models/:version/files/*': {
     summary: 'Uploads one file of a pending version (Content-Length required; size and sha256 checked).',
@@ -120,44 +122,120 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     body: { binary: true },
     responses: { 201: ['stored', 'application/json'], 404: 'no pending upload or unknown file', 409: 'already published', 411: 'Content-Length missing', 422: 'size or sha256 mismatch' },
   },
-  'GET /v1/models/:version/manifest.json': { summary: 'A published manifest, as uploaded (immutable, ETag).', responses: { 200: ['the manifest', 'ModelManifest'], 304: 'not modified', 404: 'unknown version' } },
-  'PUT /v1/models/:version/manifest.sig': { summary: 'Stores the release signature of a version’s manifest.', auth: 'publish', body: { schema: 'ManifestSignature' }, responses: { 200: ['already stored', 'application/json'], 201: ['stored', 'application/json'], 400: 'invalid signature document' } },
-  'GET /v1/models/:version/manifest.sig': { summary: 'The release signature of a published version.', responses: { 200: ['the signature', 'ManifestSignature'], 304: 'not modified', 404: 'unknown version or unsigned' } },
+  'GET /v1/models/:version/manifest.json': {
+    summary: 'A published manifest, as uploaded (immutable, ETag).',
+    responses: { 200: ['the manifest', 'ModelManifest'], 304: 'not modified', 404: 'unknown version' },
+  },
+  'PUT /v1/models/:version/manifest.sig': {
+    summary: 'Stores the release signature of a version’s manifest.',
+    auth: 'publish',
+    body: { schema: 'ManifestSignature' },
+    responses: { 200: ['already stored', 'application/json'], 201: ['stored', 'application/json'], 400: 'invalid signature document' },
+  },
+  'GET /v1/models/:version/manifest.sig': {
+    summary: 'The release signature of a published version.',
+    responses: { 200: ['the signature', 'ManifestSignature'], 304: 'not modified', 404: 'unknown version or unsigned' },
+  },
   'GET /v1/models/:version/files/*': {
     summary: 'A file of a published version (immutable, ETag, Range).',
     responses: { 200: ['the bytes', 'application/octet-stream'], 206: ['a range', 'application/octet-stream'], 304: 'not modified', 404: 'unknown version or file', 416: 'range not satisfiable' },
   },
 
   'GET /v1/channels': { summary: 'Every channel and its version.', responses: { 200: ['the channels', 'application/json'] } },
-  'GET /v1/channels/:channel': { summary: 'The manifest of the channel’s current version (60 s cache, ETag).', responses: { 200: ['the manifest', 'ModelManifest'], 304: 'not modified', 404: 'unknown channel' } },
+  'GET /v1/channels/:channel': {
+    summary: 'The manifest of the channel’s current version (60 s cache, ETag).',
+    responses: { 200: ['the manifest', 'ModelManifest'], 304: 'not modified', 404: 'unknown channel' },
+  },
   'GET /v1/channels/:channel/history': { summary: 'Rollback stack and change history.', responses: { 200: ['the history', 'application/json'], 404: 'unknown channel' } },
-  'POST /v1/channels/:channel': { summary: 'Makes a published version current on the channel.', auth: 'promote', body: { schema: 'Promote' }, responses: { 200: ['promoted', 'application/json'], 400: 'invalid body', 404: 'unknown version' } },
-  'POST /v1/channels/:channel/rollback': { summary: 'Returns the channel to its previous version (during a rollout: ends the rollout).', auth: 'promote', responses: { 200: ['rolled back', 'application/json'], 404: 'unknown channel', 409: 'nothing to roll back' } },
-  'GET /v1/channels/:channel/rollout': { summary: 'The rollout document installs pick their version from: stable, and the candidate with its percent (60 s cache, ETag).', responses: { 200: ['the rollout', 'RolloutDoc'], 304: 'not modified', 404: 'unknown channel' } },
+  'POST /v1/channels/:channel': {
+    summary: 'Makes a published version current on the channel.',
+    auth: 'promote',
+    body: { schema: 'Promote' },
+    responses: { 200: ['promoted', 'application/json'], 400: 'invalid body', 404: 'unknown version' },
+  },
+  'POST /v1/channels/:channel/rollback': {
+    summary: 'Returns the channel to its previous version (during a rollout: ends the rollout).',
+    auth: 'promote',
+    responses: { 200: ['rolled back', 'application/json'], 404: 'unknown channel', 409: 'nothing to roll back' },
+  },
+  'GET /v1/channels/:channel/rollout': {
+    summary: 'The rollout document installs pick their version from: stable, and the candidate with its percent (60 s cache, ETag).',
+    responses: { 200: ['the rollout', 'RolloutDoc'], 304: 'not modified', 404: 'unknown channel' },
+  },
   'POST /v1/channels/:channel/rollout': {
     summary: 'Starts, steps, promotes (100) or aborts (0) a canary rollout.',
     auth: 'promote',
     body: { schema: 'RolloutRequest' },
     responses: { 200: ['the channel after the step', 'application/json'], 400: 'invalid body', 404: 'unknown channel or version', 409: 'another rollout in progress, already stable, or not blessed' },
   },
-  'GET /v1/channels/:channel/canary': { summary: 'The rollout in progress (or the last one) and its evaluated comparison windows.', auth: 'read', query: [hours('limit', 168, 'Windows (default 48).')], responses: { 200: ['the rollout', 'application/json'], 404: 'unknown channel' } },
-  'GET /v1/monitoring': { summary: 'Latest live-monitoring report of a model version.', auth: 'read', query: [version], responses: { 200: ['the report', 'application/json'], 400: 'invalid query', 404: 'no report yet' } },
-  'GET /v1/monitoring/history': { summary: 'Stored hourly monitoring reports, newest first.', auth: 'read', query: [version, hours('limit', 168, 'Reports (default 48).')], responses: { 200: ['the reports', 'application/json'], 400: 'invalid query' } },
+  'GET /v1/channels/:channel/canary': {
+    summary: 'The rollout in progress (or the last one) and its evaluated comparison windows.',
+    auth: 'read',
+    query: [hours('limit', 168, 'Windows (default 48).')],
+    responses: { 200: ['the rollout', 'application/json'], 404: 'unknown channel' },
+  },
+  'GET /v1/monitoring': {
+    summary: 'Latest live-monitoring report of a model version.',
+    auth: 'read',
+    query: [version],
+    responses: { 200: ['the report', 'application/json'], 400: 'invalid query', 404: 'no report yet' },
+  },
+  'GET /v1/monitoring/history': {
+    summary: 'Stored hourly monitoring reports, newest first.',
+    auth: 'read',
+    query: [version, hours('limit', 168, 'Reports (default 48).')],
+    responses: { 200: ['the reports', 'application/json'], 400: 'invalid query' },
+  },
   'GET /v1/events': {
     summary: 'Retraining recommendations and automatic canary rollbacks, newest first.',
     auth: 'read',
-    query: [{ name: 'type', description: 'retrain-recommended | canary-rollback', schema: { enum: ['retrain-recommended', 'canary-rollback'] } }, { ...version, description: 'Only events of this model version.' }, hours('limit', 100, 'Events (default 20).')],
+    query: [
+      { name: 'type', description: 'retrain-recommended | canary-rollback', schema: { enum: ['retrain-recommended', 'canary-rollback'] } },
+      { ...version, description: 'Only events of this model version.' },
+      hours('limit', 100, 'Events (default 20).'),
+    ],
     responses: { 200: ['the events', 'application/json'], 400: 'invalid query' },
   },
 
-  'POST /v1/aggregates': { summary: 'On-device hourly aggregates (consent "stats").', body: { schema: 'AggregatesBatch' }, responses: { 200: ['already stored', 'IngestResponse'], 202: ['stored', 'IngestResponse'], 400: 'invalid batch', 409: 'batch_id reused for other content', 413: 'too large', 415: 'not JSON' } },
-  'POST /v1/samples': { summary: 'Scrubbed per-comment samples (consent "text").', body: { schema: 'SamplesBatch' }, responses: { 200: ['already stored', 'IngestResponse'], 202: ['stored', 'IngestResponse'], 400: 'invalid batch', 409: 'batch_id reused for other content', 413: 'too large', 415: 'not JSON' } },
-  'POST /v1/feedback': { summary: 'Label corrections (consent "text").', body: { schema: 'FeedbackBatch' }, responses: { 200: ['already stored', 'IngestResponse'], 202: ['stored', 'IngestResponse'], 400: 'invalid batch', 409: 'batch_id reused for other content', 413: 'too large', 415: 'not JSON' } },
+  'POST /v1/aggregates': {
+    summary: 'On-device hourly aggregates (consent "stats").',
+    body: { schema: 'AggregatesBatch' },
+    responses: { 200: ['already stored', 'IngestResponse'], 202: ['stored', 'IngestResponse'], 400: 'invalid batch', 409: 'batch_id reused for other content', 413: 'too large', 415: 'not JSON' },
+  },
+  'POST /v1/samples': {
+    summary: 'Scrubbed per-comment samples (consent "text").',
+    body: { schema: 'SamplesBatch' },
+    responses: { 200: ['already stored', 'IngestResponse'], 202: ['stored', 'IngestResponse'], 400: 'invalid batch', 409: 'batch_id reused for other content', 413: 'too large', 415: 'not JSON' },
+  },
+  'POST /v1/feedback': {
+    summary: 'Label corrections (consent "text").',
+    body: { schema: 'FeedbackBatch' },
+    responses: { 200: ['already stored', 'IngestResponse'], 202: ['stored', 'IngestResponse'], 400: 'invalid batch', 409: 'batch_id reused for other content', 413: 'too large', 415: 'not JSON' },
+  },
 
-  'GET /v1/drift': { summary: 'The drift report of a model version.', query: [version, hours('window', 168, 'Window in hours (default DRIFT_WINDOW_HOURS).')], responses: { 200: ['the report', 'application/json'], 400: 'invalid query', 404: 'unknown version' } },
-  'GET /v1/drift/history': { summary: 'Stored drift reports, newest first.', auth: 'read', query: [version, hours('limit', 168, 'Reports (default 48).')], responses: { 200: ['the reports', 'application/json'], 400: 'invalid query' } },
-  'GET /v1/drift/alerts': { summary: 'Drift alerts, newest first.', auth: 'read', query: [version, hours('limit', 100, 'Alerts (default 20).')], responses: { 200: ['the alerts', 'application/json'], 400: 'invalid query' } },
-  'GET /dashboard': { summary: 'The drift dashboard (HTML).', auth: 'read_or_basic', query: [version, hours('hours', 168, 'Hours shown (default 72).')], responses: { 200: ['the page', 'text/html'] } },
+  'GET /v1/drift': {
+    summary: 'The drift report of a model version.',
+    query: [version, hours('window', 168, 'Window in hours (default DRIFT_WINDOW_HOURS).')],
+    responses: { 200: ['the report', 'application/json'], 400: 'invalid query', 404: 'unknown version' },
+  },
+  'GET /v1/drift/history': {
+    summary: 'Stored drift reports, newest first.',
+    auth: 'read',
+    query: [version, hours('limit', 168, 'Reports (default 48).')],
+    responses: { 200: ['the reports', 'application/json'], 400: 'invalid query' },
+  },
+  'GET /v1/drift/alerts': {
+    summary: 'Drift alerts, newest first.',
+    auth: 'read',
+    query: [version, hours('limit', 100, 'Alerts (default 20).')],
+    responses: { 200: ['the alerts', 'application/json'], 400: 'invalid query' },
+  },
+  'GET /dashboard': {
+    summary: 'The drift dashboard (HTML).',
+    auth: 'read_or_basic',
+    query: [version, hours('hours', 168, 'Hours shown (default 72).')],
+    responses: { 200: ['the page', 'text/html'] },
+  },
 
   'GET /v1/admin/export': {
     summary: 'Stored telemetry as NDJSON (aggregates, samples, feedback by hour range) or the agreed corrections.',
@@ -197,9 +275,12 @@ function responseOf(description: string, body?: SchemaName | string) {
 }
 
 function operationObject(method: string, path: string, op: Operation): JsonSchema {
-  const params: Array<{ name: string; in: 'path' | 'query'; required: boolean; schema: JsonSchema; description?: string }> = [...path.matchAll(/:([A-Za-z_]+)/g)].map(
-    (m) => ({ name: m[1]!, in: 'path', required: true, schema: { type: 'string' } }),
-  );
+  const params: Array<{ name: string; in: 'path' | 'query'; required: boolean; schema: JsonSchema; description?: string }> = [...path.matchAll(/:([A-Za-z_]+)/g)].map((m) => ({
+    name: m[1]!,
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }));
   if (path.endsWith('/*')) params.push({ name: 'path', in: 'path', required: true, schema: { type: 'string' } });
   for (const q of op.query ?? []) params.push({ name: q.name, in: 'query', required: false, schema: q.schema, description: q.description });
   const responses: Record<string, unknown> = {};
@@ -216,7 +297,10 @@ function operationObject(method: string, path: string, op: Operation): JsonSchem
   else if (op.body) requestBody = { required: true, content: { [op.body.contentType ?? 'application/json']: { schema: ref(op.body.schema) } } };
   if (method === 'POST' && path === '/v1/predict') {
     // One path, two answers: a single comment gets a Prediction, a batch a PredictBatchResponse.
-    responses['200'] = { description: 'the prediction (single) or the predictions in order (batch)', content: { 'application/json': { schema: { oneOf: [ref('Prediction'), ref('PredictBatchResponse')] } } } };
+    responses['200'] = {
+      description: 'the prediction (single) or the predictions in order (batch)',
+      content: { 'application/json': { schema: { oneOf: [ref('Prediction'), ref('PredictBatchResponse')] } } },
+    };
   }
   return {
     operationId: `${method.toLowerCase()}${openApiPath(path).replace(/[^A-Za-z0-9]+(.)?/g, (_, ch: string | undefined) => (ch ?? '').toUpperCase())}`,
@@ -255,7 +339,8 @@ export function openApiDocument(routes: ReadonlyArray<{ method: string; path: st
     info: {
       title: 'ytsent backend',
       version: '1',
-      description: 'Model registry and CDN, opt-in telemetry, drift reports and server-side scoring for the ytsent extension. Every error is {"error": {"code", "message", "details"?}}. Full contract: docs/API.md.',
+      description:
+        'Model registry and CDN, opt-in telemetry, drift reports and server-side scoring for the ytsent extension. Every error is {"error": {"code", "message", "details"?}}. Full contract: docs/API.md.',
     },
     paths,
     components: {

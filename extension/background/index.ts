@@ -44,6 +44,9 @@ chrome.runtime.onInstalled.addListener(() => {
 chrome.runtime.onStartup.addListener(() => {
   void ensureAlarms();
   // The browser restored YouTube tabs: their comments will want the model.
-  void chrome.tabs.query({ url: 'https://www.youtube.com/*' }).then((tabs) => (tabs.length > 0 ? warmUp() : undefined)).catch(() => undefined);
+  void chrome.tabs
+    .query({ url: 'https://www.youtube.com/*' })
+    .then((tabs) => (tabs.length > 0 ? warmUp() : undefined))
+    .catch(() => undefined);
 });
 void ensureAlarms();

@@ -75,7 +75,10 @@ async function handle(request: BackgroundRequest): Promise<unknown> {
 async function status(): Promise<unknown> {
   const model = await activeModel();
   const settings = await getSettings();
-  const offscreen = await toOffscreenIfOpen<{ version: string | null; execution: string | null; load_ms: number | null; load_steps?: unknown; ort_builds?: string[] }>({ target: 'offscreen', type: 'status' }).catch(() => null);
+  const offscreen = await toOffscreenIfOpen<{ version: string | null; execution: string | null; load_ms: number | null; load_steps?: unknown; ort_builds?: string[] }>({
+    target: 'offscreen',
+    type: 'status',
+  }).catch(() => null);
   const worker = workerScorer.status();
   const path = scoringPath(model.manifest, settings.execution) === 'ts' && !workerScorer.refused(model.version) ? 'ts' : 'offscreen';
   // Where the active model runs once loaded: here, or the offscreen document's provider.

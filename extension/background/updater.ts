@@ -172,7 +172,13 @@ async function installManifest(base: string, manifestBytes: Uint8Array, activeVe
   const total = manifest.files.reduce((n, f) => n + f.bytes, 0);
   const huge = manifest.files.find((f) => f.bytes > MAX_MODEL_FILE_BYTES);
   if (huge || total > MAX_MODEL_BYTES) {
-    return rejectVersion(manifest, activeVersion, huge ? `${huge.path} would be ${huge.bytes} bytes, more than any model file may be (${MAX_MODEL_FILE_BYTES})` : `the model would be ${total} bytes, more than ${MAX_MODEL_BYTES}`, now, false);
+    return rejectVersion(
+      manifest,
+      activeVersion,
+      huge ? `${huge.path} would be ${huge.bytes} bytes, more than any model file may be (${MAX_MODEL_FILE_BYTES})` : `the model would be ${total} bytes, more than ${MAX_MODEL_BYTES}`,
+      now,
+      false,
+    );
   }
   const files: Record<string, ArrayBuffer> = {};
   for (const f of manifest.files) {

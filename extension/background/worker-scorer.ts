@@ -185,7 +185,12 @@ export async function verifyInWorker(version: string): Promise<VerifyResponse | 
     return { ok: false, max_abs_diff: Infinity, failures: 0, error: (err as Error).message };
   }
   const check = checkGolden(manifest.golden, scorer.probs(manifest.golden.map((g) => g.text)), manifest.golden_tolerance);
-  return { ok: check.ok, max_abs_diff: check.max_abs_diff, failures: check.failures.length, ...(check.ok ? {} : { error: manifest.golden.length ? 'golden examples not reproduced' : 'no golden examples' }) };
+  return {
+    ok: check.ok,
+    max_abs_diff: check.max_abs_diff,
+    failures: check.failures.length,
+    ...(check.ok ? {} : { error: manifest.golden.length ? 'golden examples not reproduced' : 'no golden examples' }),
+  };
 }
 
 /** The scorer for a verified n-gram bundle; {@link CannotServe} for anything it cannot run. */

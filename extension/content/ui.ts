@@ -100,9 +100,7 @@ export interface BadgeHandlers {
 }
 
 /** What a badge shows: a sentiment (possibly low-confidence or corrected), or "language not supported". */
-export type BadgeState =
-  | { kind: 'sentiment'; label: Label; score: number; low?: boolean; corrected?: boolean }
-  | { kind: 'unsupported'; lang: string; languageName: string };
+export type BadgeState = { kind: 'sentiment'; label: Label; score: number; low?: boolean; corrected?: boolean } | { kind: 'unsupported'; lang: string; languageName: string };
 
 /** One comment's badge. The correction menu is built the first time it is opened. */
 export class Badge {
@@ -238,9 +236,7 @@ export class Badge {
       this.set({ kind: 'sentiment', label, score: 1, corrected: true });
       this.host.dataset.ytsentCorrectedFrom = previous;
       this.note!.textContent =
-        outcome === 'sent'
-          ? 'Thanks: your correction will be sent (text samples are on).'
-          : 'Changed on this page only. Turn on "comment text samples" in the options to send corrections.';
+        outcome === 'sent' ? 'Thanks: your correction will be sent (text samples are on).' : 'Changed on this page only. Turn on "comment text samples" in the options to send corrections.';
     } catch (err) {
       this.note!.textContent = `Could not save the correction: ${(err as Error).message}`;
     }

@@ -15,9 +15,7 @@ const CommentText = z
   .string()
   .max(MESSAGE_LIMITS.text_bytes, { message: `longer than ${MESSAGE_LIMITS.text_bytes} UTF-8 bytes`, abort: true })
   .refine((t) => !textTooLong(t), `longer than ${MESSAGE_LIMITS.text_bytes} UTF-8 bytes`);
-const Comments = z
-  .array(z.object({ id: z.string().max(200), text: CommentText }))
-  .max(MESSAGE_LIMITS.comments_per_request, `at most ${MESSAGE_LIMITS.comments_per_request} comments per request`);
+const Comments = z.array(z.object({ id: z.string().max(200), text: CommentText })).max(MESSAGE_LIMITS.comments_per_request, `at most ${MESSAGE_LIMITS.comments_per_request} comments per request`);
 
 /** Content script, popup and options → service worker. */
 export const BackgroundRequestSchema = z.discriminatedUnion('type', [
@@ -149,4 +147,3 @@ export interface VideoSummary {
 }
 
 export type { Reply } from './send.js';
-

@@ -83,18 +83,20 @@ export async function activate(version: string): Promise<void> {
 /** Swap back to the previous version (downloaded or, if none was kept, the bundled one). */
 export async function rollback(): Promise<string> {
   forgetActiveModel();
-  return db().transaction('rw', db().models, async () => {
-    const current = await db().models.where('state').equals('active').first();
-    const previous = await db().models.where('state').equals('previous').first();
-    if (!current) throw new Error('already on the bundled model: nothing to roll back');
-    if (previous) {
-      await db().models.update(previous.version, { state: 'active' });
+  return db()
+    .transaction('rw', db().models, async () => {
+      const current = await db().models.where('state').equals('active').first();
+      const previous = await db().models.where('state').equals('previous').first();
+      if (!current) throw new Error('already on the bundled model: nothing to roll back');
+      if (previous) {
+        await db().models.update(previous.version, { state: 'active' });
+        await db().models.update(current.version, { state: 'previous' });
+        return previous.version;
+      }
       await db().models.update(current.version, { state: 'previous' });
-      return previous.version;
-    }
-    await db().models.update(current.version, { state: 'previous' });
-    return BUNDLED.version;
-  }).finally(forgetActiveModel);
+      return BUNDLED.version;
+    })
+    .finally(forgetActiveModel);
 }
 
 export async function reject(version: string, manifest: ModelManifest, reason: string): Promise<void> {

@@ -292,7 +292,10 @@ export class TelemetryQueue {
       const rows = await this.database.queue.where('batch_id').equals(pending.batch_id).sortBy('id');
       return { rows, batch_id: pending.batch_id };
     }
-    const first = await this.database.queue.orderBy('id').filter((r) => !r.batch_id).first();
+    const first = await this.database.queue
+      .orderBy('id')
+      .filter((r) => !r.batch_id)
+      .first();
     if (!first) return null;
     const candidates = await this.database.queue
       .orderBy('id')
@@ -334,7 +337,10 @@ export class TelemetryQueue {
   /** Deletes batches (whole) and unbatched rows queued before `now - MAX_BATCH_AGE_MS`. Returns the rows deleted. */
   async dropExpired(now = Date.now()): Promise<number> {
     return this.database.transaction('rw', this.database.queue, async () => {
-      const old = await this.database.queue.where('created_at').below(now - MAX_BATCH_AGE_MS).toArray();
+      const old = await this.database.queue
+        .where('created_at')
+        .below(now - MAX_BATCH_AGE_MS)
+        .toArray();
       const ids = new Set(old.map((r) => r.id!));
       for (const batchId of new Set(old.map((r) => r.batch_id).filter((b): b is string => !!b))) {
         for (const id of await this.database.queue.where('batch_id').equals(batchId).primaryKeys()) ids.add(id);
@@ -387,12 +393,7 @@ export class TelemetryQueue {
 }
 
 /** The request body for a batch of queue rows. */
-export function toBatch(
-  rows: readonly QueueRow[],
-  batchId: string,
-  clientId: string,
-  extensionVersion: string | undefined,
-): SamplesBatch | FeedbackBatch | AggregatesBatch {
+export function toBatch(rows: readonly QueueRow[], batchId: string, clientId: string, extensionVersion: string | undefined): SamplesBatch | FeedbackBatch | AggregatesBatch {
   const first = rows[0]!;
   const common = {
     batch_id: batchId,

@@ -165,7 +165,12 @@ export class Engine {
       const { manifest, files } = await loadModelFiles(version);
       scorer = await createScorer(manifest, files, 'wasm');
       const check = await goldenCheck(scorer, manifest);
-      return { ok: check.ok, max_abs_diff: check.max_abs_diff, failures: check.failures.length, ...(check.ok ? {} : { error: manifest.golden.length ? 'golden examples not reproduced' : 'no golden examples' }) };
+      return {
+        ok: check.ok,
+        max_abs_diff: check.max_abs_diff,
+        failures: check.failures.length,
+        ...(check.ok ? {} : { error: manifest.golden.length ? 'golden examples not reproduced' : 'no golden examples' }),
+      };
     } catch (err) {
       return { ok: false, max_abs_diff: Infinity, failures: 0, error: (err as Error).message };
     } finally {

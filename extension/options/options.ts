@@ -41,7 +41,8 @@ async function refreshStatus(): Promise<void> {
     ['Previous model', s.previous_model ?? 'none'],
     ['Runs on', executionName(s.execution)],
   ];
-  if (s.calibration) rows.push(['Speed check', s.calibration.reason === 'measured' ? `WASM ${s.calibration.wasm_ms?.toFixed(1)} ms, WebGPU ${s.calibration.webgpu_ms?.toFixed(1)} ms per batch` : s.calibration.reason]);
+  if (s.calibration)
+    rows.push(['Speed check', s.calibration.reason === 'measured' ? `WASM ${s.calibration.wasm_ms?.toFixed(1)} ms, WebGPU ${s.calibration.webgpu_ms?.toFixed(1)} ms per batch` : s.calibration.reason]);
   if (s.last_update) rows.push(['Last update check', `${new Date(s.last_update.checked_at).toLocaleString()}: ${s.last_update.status}${s.last_update.detail ? ` (${s.last_update.detail})` : ''}`]);
   for (const r of s.rejected_models) rows.push([`Rejected ${r.version}`, r.reason ?? '']);
   $('model-status').replaceChildren(...rows.flatMap(([k, v]) => [Object.assign(document.createElement('dt'), { textContent: k }), Object.assign(document.createElement('dd'), { textContent: v })]));

@@ -142,15 +142,21 @@ async function main(): Promise<void> {
   $('video').hidden = false;
   $('title').textContent = summary.title || summary.video_id;
   drawChart(counts, total);
-  $('counts').querySelector('tbody')!.replaceChildren(
-    ...(['positive', 'neutral', 'negative'] as const).map((l) => {
-      const tr = document.createElement('tr');
-      tr.dataset.label = l;
-      for (const text of [NAMES[l], String(counts[l]), `${total ? Math.round((counts[l] / total) * 100) : 0}%`]) tr.append(Object.assign(document.createElement('td'), { textContent: text }));
-      return tr;
-    }),
-  );
-  const by = (l: Label) => supported.filter((c) => c.label === l).sort((a, b) => b.score - a.score).slice(0, 3);
+  $('counts')
+    .querySelector('tbody')!
+    .replaceChildren(
+      ...(['positive', 'neutral', 'negative'] as const).map((l) => {
+        const tr = document.createElement('tr');
+        tr.dataset.label = l;
+        for (const text of [NAMES[l], String(counts[l]), `${total ? Math.round((counts[l] / total) * 100) : 0}%`]) tr.append(Object.assign(document.createElement('td'), { textContent: text }));
+        return tr;
+      }),
+    );
+  const by = (l: Label) =>
+    supported
+      .filter((c) => c.label === l)
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 3);
   fillExamples('top-positive', by('positive'));
   fillExamples('top-negative', by('negative'));
   $('export').addEventListener('click', () => exportCsv(summary));

@@ -33,7 +33,11 @@ describe('behavioural suite: structure', () => {
   it('has at least 300 cases, every capability with at least 15 and every test type', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(300);
     for (const cap of CAPABILITIES) expect(CASES.filter((c) => c.capability === cap).length, cap).toBeGreaterThanOrEqual(15);
-    for (const type of TEST_TYPES) expect(CASES.some((c) => c.type === type), type).toBe(true);
+    for (const type of TEST_TYPES)
+      expect(
+        CASES.some((c) => c.type === type),
+        type,
+      ).toBe(true);
     expect(new Set(CASES.map((c) => c.capability))).toEqual(new Set(CAPABILITIES));
   });
 
@@ -58,7 +62,11 @@ describe('behavioural suite: structure', () => {
     for (const c of CASES) {
       if (c.type !== 'mft') continue;
       const prev = seen.get(c.text);
-      if (prev) expect(prev.labels.some((l) => expectedLabels(c).includes(l)), `${prev.id} vs ${c.id}`).toBe(true);
+      if (prev)
+        expect(
+          prev.labels.some((l) => expectedLabels(c).includes(l)),
+          `${prev.id} vs ${c.id}`,
+        ).toBe(true);
       seen.set(c.text, { id: c.id, labels: expectedLabels(c) });
     }
   });
@@ -101,7 +109,7 @@ describe('behavioural suite: structure', () => {
   it('generates its invariance groups as described', () => {
     const groups = (cap: string) => CASES.filter((c): c is InvCase => c.capability === cap && c.type === 'inv');
     for (const g of groups('mentions')) {
-      for (const t of g.texts.slice(1)) expect(t, g.id).toMatch(new RegExp(`^@[\\w.-]+ ${escape(g.texts[0]!)}$`));
+      for (const t of g.texts.slice(1)) expect(t, g.id).toMatch(new RegExp(`^@[\\w.-]+ ${escapeRegExp(g.texts[0]!)}$`));
     }
     for (const g of groups('timestamps')) {
       expect(g.texts[0], g.id).not.toMatch(/\d:\d\d/);
@@ -151,7 +159,7 @@ describe('behavioural suite: structure', () => {
   });
 });
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -166,7 +174,7 @@ describe('behavioural runner', () => {
     'bad intro': P('negative', [0.8, 0.1, 0.1]),
     'so bad intro': P('negative', [0.7, 0.16, 0.14]), // P(positive) +0.04: within tolerance
     'very bad intro': P('negative', [0.7, 0.14, 0.16]), // P(positive) +0.06: too much
-    'nice': P('positive', [0.1, 0.2, 0.7]),
+    nice: P('positive', [0.1, 0.2, 0.7]),
     'very nice': P('positive', [0.1, 0.26, 0.64]), // P(positive) −0.06
   };
   const cases: BehavioralCase[] = [
@@ -243,9 +251,7 @@ const skipNote = `SKIPPED: no model bundle with version >= ${thresholds.model} u
 
 describe('behavioural suite: model gate', () => {
   it.skipIf(!target)(
-    target
-      ? `model ${target.version}: total failure rate <= ${thresholds.max_total_failure_rate} and emoji-only <= ${thresholds.max_emoji_only_failure_rate}`
-      : skipNote,
+    target ? `model ${target.version}: total failure rate <= ${thresholds.max_total_failure_rate} and emoji-only <= ${thresholds.max_emoji_only_failure_rate}` : skipNote,
     async () => {
       const predictor = await bundlePredictor(target!.dir);
       try {

@@ -48,7 +48,16 @@ export async function startBackend(): Promise<Backend> {
       const signer = key === undefined ? await releaseKey() : (key ?? undefined);
       // These tests ship test versions that no champion/challenger gate blessed: forced, as an
       // admin would, which the channel history records (docs/MLOPS.md).
-      await publishModel({ dir, url: dev.url, publishToken: SECRETS.ADMIN_PUBLISH_TOKEN, promoteToken: SECRETS.ADMIN_PROMOTE_TOKEN, channel, releaseKey: signer, forceReason: 'end-to-end test of extension updates', log: () => {} });
+      await publishModel({
+        dir,
+        url: dev.url,
+        publishToken: SECRETS.ADMIN_PUBLISH_TOKEN,
+        promoteToken: SECRETS.ADMIN_PROMOTE_TOKEN,
+        channel,
+        releaseKey: signer,
+        forceReason: 'end-to-end test of extension updates',
+        log: () => {},
+      });
     },
     async exported(kind, modelVersion) {
       const res = await fetch(`${dev.url}/v1/admin/export?kind=${kind}&model_version=${modelVersion}`, { headers: { Authorization: `Bearer ${SECRETS.READ_TOKEN}` } });

@@ -54,12 +54,7 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
     executablePath: CHROMIUM,
     headless: true,
     ignoreDefaultArgs: ['--disable-extensions'],
-    args: [
-      `--disable-extensions-except=${extensionDir}`,
-      `--load-extension=${extensionDir}`,
-      ...CHROMIUM_ARGS,
-      ...(options.args ?? []),
-    ],
+    args: [`--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`, ...CHROMIUM_ARGS, ...(options.args ?? [])],
   });
   if (options.youtubeFixtures !== false) await routeYouTube(context);
   const serviceWorker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 30_000 }));
@@ -67,10 +62,11 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
   const extensionPage = await context.newPage();
   await extensionPage.goto(`chrome-extension://${extensionId}/options/options.html`);
   const background = async <T>(type: string, data?: unknown): Promise<T> => {
-    const reply = (await extensionPage.evaluate(
-      (msg) => chrome.runtime.sendMessage(msg),
-      { target: 'background', type, ...(data === undefined ? {} : { data }) },
-    )) as { ok: boolean; data?: T; error?: string };
+    const reply = (await extensionPage.evaluate((msg) => chrome.runtime.sendMessage(msg), { target: 'background', type, ...(data === undefined ? {} : { data }) })) as {
+      ok: boolean;
+      data?: T;
+      error?: string;
+    };
     if (!reply?.ok) throw new Error(`background ${type}: ${reply?.error ?? 'no reply'}`);
     return reply.data as T;
   };
@@ -169,7 +165,10 @@ export async function summaryCounts(page: Page): Promise<SummaryState> {
 }
 
 /** The content script's view of the page, as the popup gets it (texts as extracted, labels, languages). */
-export async function videoSummary(b: ExtensionBrowser, urlPart: string): Promise<{
+export async function videoSummary(
+  b: ExtensionBrowser,
+  urlPart: string,
+): Promise<{
   video_id: string | null;
   comments: Array<{ text: string; label: string; score: number; reply: boolean; lang: string; supported: boolean; low_confidence: boolean }>;
 }> {

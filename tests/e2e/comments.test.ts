@@ -120,7 +120,9 @@ describe('languages', () => {
     expect(rows.reduce((a, c) => a + c, 0)).toBe(fixture.videos[EMOJI_VIDEO]!.length - 2);
     expect(await popup.textContent('#languages')).toMatch(/English/);
     const [download] = await Promise.all([popup.waitForEvent('download'), popup.click('#export')]);
-    const lines = readFileSync((await download.path())!, 'utf8').trim().split('\r\n');
+    const lines = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\r\n');
     const header = lines[0]!.split(',');
     expect(header).toEqual(['video_id', 'text', 'label', 'confidence', 'low_confidence', 'language', 'language_supported', 'p_negative', 'p_neutral', 'p_positive', 'is_reply', 'model_version']);
     // Counted from the end: the text holds a comma (quoted, so a naive split cuts it in two).
@@ -213,7 +215,10 @@ describe('threads and changes', () => {
     const mixed = top.find((t) => labels.get(t.text) !== 'negative' && t.replies?.some((r) => labels.get(r.text) === 'negative'));
     expect(mixed).toBeDefined();
 
-    for (const [button, label] of [['▼ Negative only', 'negative'], ['▲ Positive only', 'positive']] as const) {
+    for (const [button, label] of [
+      ['▼ Negative only', 'negative'],
+      ['▲ Positive only', 'positive'],
+    ] as const) {
       await clickByAccessibleName(threads, 'button', button);
       const visible = await visibleComments(threads);
       const expected = [...labels].filter(([, l]) => l === label).map(([t]) => t);
@@ -246,7 +251,7 @@ describe('threads and changes', () => {
     );
     await threads.waitForFunction((t) => {
       const text = Array.from(document.querySelectorAll('#content-text')).find((x) => x.textContent === t);
-      return text?.closest('ytd-comment-view-model')!.querySelector<HTMLElement>('[data-ytsent-badge]')!.dataset.ytsentLabel === 'negative';
+      return text?.closest('ytd-comment-view-model')?.querySelector<HTMLElement>('[data-ytsent-badge]')?.dataset.ytsentLabel === 'negative';
     }, edited);
     const after = await summaryCounts(threads);
     expect(after).toMatchObject({ positive: before.positive - 1, negative: before.negative + 1, total: before.total });

@@ -20,8 +20,7 @@ let b: ExtensionBrowser;
 let page: Page;
 
 const counters = async (): Promise<Record<string, number>> => (await b.background<{ counters: Record<string, number> }>('get-status')).counters;
-const waitForBadges = (p: Page, n: number) =>
-  p.waitForFunction((count) => document.querySelectorAll('[data-ytsent-badge]').length >= count, n, { timeout: 60_000 });
+const waitForBadges = (p: Page, n: number) => p.waitForFunction((count) => document.querySelectorAll('[data-ytsent-badge]').length >= count, n, { timeout: 60_000 });
 const labelOf = (list: Awaited<ReturnType<typeof badges>>, start: string) => list.find((x) => x.text.startsWith(start))?.label;
 
 beforeAll(async () => {
@@ -37,7 +36,7 @@ describe('badges and summary', () => {
   it('badges every rendered comment with a label that reads right', async () => {
     const list = await badges(page);
     expect(list).toHaveLength(20);
-    expect(labelOf(list, "This is honestly the best explanation")).toBe('positive');
+    expect(labelOf(list, 'This is honestly the best explanation')).toBe('positive');
     expect(labelOf(list, 'This is the worst tutorial ever')).toBe('negative');
     expect(labelOf(list, 'What camera do you use')).toBe('neutral');
     for (const x of list) expect(x.score).toBeGreaterThan(1 / 3);
@@ -254,7 +253,8 @@ describe('message senders', () => {
     expect(await send({ target: 'background', type: 'score', data: { video_id: null, comments: [{ id: '0', text: 'what a great video' }] } })).toMatchObject({ ok: true });
     const refused = await send({ target: 'background', type: 'update-settings', data: { consent_text: true, backend_url: 'http://127.0.0.1:1' } });
     expect(refused).toEqual({ ok: false, error: "refused: update-settings is only accepted from the extension's own pages (web pages may only send score, warm-up, feedback)" });
-    for (const type of ['delete-all-data', 'rollback-model', 'telemetry-preview']) expect(await send({ target: 'background', type }), type).toMatchObject({ ok: false, error: expect.stringMatching(/^refused: /) });
+    for (const type of ['delete-all-data', 'rollback-model', 'telemetry-preview'])
+      expect(await send({ target: 'background', type }), type).toMatchObject({ ok: false, error: expect.stringMatching(/^refused: /) });
     // The offscreen document (open: the page's comments were scored) refuses it too.
     expect(await send({ target: 'offscreen', type: 'status' })).toEqual({ ok: false, error: "refused: the offscreen document only answers the extension's own pages" });
     expect((await b.background<{ settings: Record<string, unknown> }>('get-status')).settings).toEqual(before);

@@ -139,10 +139,15 @@ describe('telemetry', () => {
   it('sends a label correction under the text consent', async () => {
     const before = await badgeCount(page);
     expect(before).toBeGreaterThan(0);
-    await clickByAccessibleName(page, 'button', 'Sentiment: neutral, ' + (await page.evaluate(() => {
-      const host = Array.from(document.querySelectorAll<HTMLElement>('[data-ytsent-badge]')).find((h) => h.closest('ytd-comment-view-model')!.textContent!.includes('What camera do you use'))!;
-      return `${Math.round(Number(host.dataset.ytsentScore) * 100)}% confidence. Activate to correct.`;
-    })));
+    await clickByAccessibleName(
+      page,
+      'button',
+      'Sentiment: neutral, ' +
+        (await page.evaluate(() => {
+          const host = Array.from(document.querySelectorAll<HTMLElement>('[data-ytsent-badge]')).find((h) => h.closest('ytd-comment-view-model')!.textContent!.includes('What camera do you use'))!;
+          return `${Math.round(Number(host.dataset.ytsentScore) * 100)}% confidence. Activate to correct.`;
+        })),
+    );
     await clickByAccessibleName(page, 'menuitem', '▲ Positive');
     await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-ytsent-corrected-from]')?.dataset.ytsentLabel === 'positive');
     expect(await flush()).toMatchObject({ sent_items: 1 });
@@ -169,7 +174,20 @@ describe('telemetry', () => {
     expect(aggregate).toMatchObject({ consent: 'stats', n: 20, hour_from: F, hour_to: F + HOUR_MS });
     expect((aggregate!.label_counts as number[]).reduce((a, c) => a + c, 0)).toBe(20);
     expect((aggregate!.confidence_counts as number[]).reduce((a, c) => a + c, 0)).toBe(20);
-    expect(Object.keys(aggregate!).sort()).toEqual(['batch_id', 'confidence_counts', 'consent', 'extension_version', 'hour_from', 'hour_to', 'label_counts', 'languages', 'model_version', 'n', 'token_counts', 'token_n']);
+    expect(Object.keys(aggregate!).sort()).toEqual([
+      'batch_id',
+      'confidence_counts',
+      'consent',
+      'extension_version',
+      'hour_from',
+      'hour_to',
+      'label_counts',
+      'languages',
+      'model_version',
+      'n',
+      'token_counts',
+      'token_n',
+    ]);
     // The reply queued under the text consent never arrived; nothing arrived per comment under "stats".
     const samples = await backend.exported('samples', BUNDLED_VERSION);
     expect(samples).toHaveLength(14);

@@ -33,8 +33,7 @@ interface Status {
   ort_builds: string[] | null;
 }
 const TEXTS = ['I love this so much', 'awful stuff, hated it', 'the video is ten minutes long'];
-const score = (br: ExtensionBrowser, salt: string) =>
-  br.background<Scored>('score', { video_id: null, comments: TEXTS.map((t, i) => ({ id: String(i), text: `${t} ${salt}` })) });
+const score = (br: ExtensionBrowser, salt: string) => br.background<Scored>('score', { video_id: null, comments: TEXTS.map((t, i) => ({ id: String(i), text: `${t} ${salt}` })) });
 
 describe('execution providers', () => {
   it('calibrates WebGPU against WASM for a transformer bundle and keeps the faster', async () => {

@@ -72,10 +72,12 @@ export async function referenceAnswer(method: string, url: string, body: string)
   if (method === 'POST' && path === '/features') {
     const { version, texts } = JSON.parse(body) as { version: string; texts: string[] };
     const manifest = loadBundle(join(MODELS_DIR, version)).manifest as NgramOnnxManifest;
-    return json(texts.map((t) => {
-      const f = featurize(t, manifest.featurizer.config);
-      return { ids: [...f.ids], values: [...f.values] };
-    }));
+    return json(
+      texts.map((t) => {
+        const f = featurize(t, manifest.featurizer.config);
+        return { ids: [...f.ids], values: [...f.values] };
+      }),
+    );
   }
   return json({ error: 'not found' }, 404);
 }

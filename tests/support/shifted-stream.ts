@@ -13,8 +13,24 @@ import { rng } from '../../training/softmax.js';
 export const GOOD = ['zorby', 'glimmo', 'blorpy', 'quentro', 'vashy', 'plinktastic', 'snozzy', 'frelt'];
 export const BAD = ['skronky', 'grulty', 'muzzled', 'drabbo', 'clunkish', 'wonked', 'sploggy', 'brakky'];
 const THINGS = ['edit', 'stream', 'build', 'speedrun', 'mod', 'map', 'drop', 'beat', 'skin', 'patch', 'collab', 'intro'];
-const POLAR = ['this {thing} is so {w}', '{w} {thing} honestly', 'that {thing} was {w} lol', 'ngl the {thing} is {w}', 'the new {thing} is kinda {w}', '{w} {w2} {thing}', 'why is this {thing} this {w}', 'lowkey {w} {thing}'];
-const NEUTRAL = ['who else is here for the {thing}', 'what {thing} is this at the start', 'is the {thing} out on the other channel', 'part {n} of the {thing} when', 'does the {thing} come with the {thing2}', 'the {thing} starts at minute {n}'];
+const POLAR = [
+  'this {thing} is so {w}',
+  '{w} {thing} honestly',
+  'that {thing} was {w} lol',
+  'ngl the {thing} is {w}',
+  'the new {thing} is kinda {w}',
+  '{w} {w2} {thing}',
+  'why is this {thing} this {w}',
+  'lowkey {w} {thing}',
+];
+const NEUTRAL = [
+  'who else is here for the {thing}',
+  'what {thing} is this at the start',
+  'is the {thing} out on the other channel',
+  'part {n} of the {thing} when',
+  'does the {thing} come with the {thing2}',
+  'the {thing} starts at minute {n}',
+];
 
 export interface StreamComment {
   text: string;

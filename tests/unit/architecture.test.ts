@@ -22,9 +22,7 @@ interface Violation {
 
 async function cruise(cwd: string, folders: string[]): Promise<Violation[]> {
   // depcruise exits non-zero when it finds violations; the JSON report is on stdout either way.
-  const out = await run(DEPCRUISE, [...folders, '--config', CONFIG, '--output-type', 'json'], { cwd, maxBuffer: 256 * 1024 * 1024 }).catch(
-    (e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }),
-  );
+  const out = await run(DEPCRUISE, [...folders, '--config', CONFIG, '--output-type', 'json'], { cwd, maxBuffer: 256 * 1024 * 1024 }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
   const report = JSON.parse(out.stdout) as { summary: { violations: Violation[] } };
   return report.summary.violations;
 }

@@ -22,7 +22,13 @@ describe('augment', () => {
     const out = augment(ROWS, { ...NONE, context: 100 }, 1);
     expect(out.length).toBe(6);
     for (const r of out) {
-      const original = ROWS.find((o) => r.text.replace(/\s*(?:at )?\d+:\d\d(?::\d\d)?\s*|\s*https:\/\/\S+/g, ' ').replace(/\s+/g, ' ').trim() === o.text);
+      const original = ROWS.find(
+        (o) =>
+          r.text
+            .replace(/\s*(?:at )?\d+:\d\d(?::\d\d)?\s*|\s*https:\/\/\S+/g, ' ')
+            .replace(/\s+/g, ' ')
+            .trim() === o.text,
+      );
       expect(original, r.text).toBeDefined();
       expect(r.label).toBe(original!.label);
       expect(r.source).toBe('augmented');

@@ -38,11 +38,13 @@ function slice(name: string, n: number, extra: Partial<GateSlice> = {}): GateSli
 
 const gold = (t: string): Label => (t.split('-')[1] as Label) ?? 'neutral';
 /** Right on every text whose number is at least `wrongBelow` (per label), else says neutral/negative. */
-const rightFrom = (wrongBelow: number, only?: (t: string) => boolean) => (t: string): Label => {
-  const parts = t.split('-');
-  if (parts.length < 3 || (only && !only(t))) return gold(t);
-  return Number(parts[2]) < wrongBelow ? (gold(t) === 'neutral' ? 'negative' : 'neutral') : gold(t);
-};
+const rightFrom =
+  (wrongBelow: number, only?: (t: string) => boolean) =>
+  (t: string): Label => {
+    const parts = t.split('-');
+    if (parts.length < 3 || (only && !only(t))) return gold(t);
+    return Number(parts[2]) < wrongBelow ? (gold(t) === 'neutral' ? 'negative' : 'neutral') : gold(t);
+  };
 
 const umsab = (): GateSlice[] => {
   const de = slice('umsab_val', 20).texts.map((t) => `${t}-de`);
@@ -82,7 +84,9 @@ describe('the gate', () => {
     expect(r.failures[0]).toMatch(/^youtube_val: F1 of positive 1\.000 → 0\.947 \(drop 0\.053 > δ 0\.05, 100 examples\)$/);
     const yt = r.slices.find((s) => s.name === 'youtube_val')!;
     expect(yt.classes.find((c) => c.label === 'positive')).toMatchObject({ gated: true, passed: false, support: 100 });
-    const line = formatReport(r).split('\n').find((l) => l.includes('youtube_val'));
+    const line = formatReport(r)
+      .split('\n')
+      .find((l) => l.includes('youtube_val'));
     expect(line, formatReport(r)).toMatch(/✗ youtube_val +n= +300 +macro-F1 1\.000 → 0\.967 +largest drop: positive F1 −0\.053$/);
   });
 
@@ -145,7 +149,11 @@ describe('paired bootstrap', () => {
 
   it('is seeded: the same seed gives the same interval, another seed another one', () => {
     const units = [unit(300, 30, 20), unit(90, 10, 15)];
-    const sl = [{ units: [0], primary: true }, { units: [1], primary: true }, { units: [0, 1], primary: false }];
+    const sl = [
+      { units: [0], primary: true },
+      { units: [1], primary: true },
+      { units: [0, 1], primary: false },
+    ];
     const a = pairedBootstrap(units, sl, 500, 0.95, 7);
     expect(pairedBootstrap(units, sl, 500, 0.95, 7)).toEqual(a);
     expect(pairedBootstrap(units, sl, 500, 0.95, 8)).not.toEqual(a);
@@ -164,7 +172,16 @@ describe('paired bootstrap', () => {
 
 describe('the blessing', () => {
   it('binds its report by sha256, fits the manifest schema, and leaves older bundles valid', async () => {
-    const r = await runGate({ challenger: contender('2.1.0', gold), champion: contender('2.0.0', gold), slices: slices(), params: PARAMS, seed: 1, now: NOW, snapshot: 'f'.repeat(64), runId: 'run-1' });
+    const r = await runGate({
+      challenger: contender('2.1.0', gold),
+      champion: contender('2.0.0', gold),
+      slices: slices(),
+      params: PARAMS,
+      seed: 1,
+      now: NOW,
+      snapshot: 'f'.repeat(64),
+      runId: 'run-1',
+    });
     const { reportText, blessing } = blessingOf(r);
     expect(blessing.report_sha256).toBe(sha256Hex(reportText));
     expect(BlessingSchema.parse(blessing)).toEqual(blessing);

@@ -20,7 +20,16 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function answer(items: Array<{ comment: string }>) {
   return {
     model_version: '2.0.0',
-    items: items.map((i) => ({ label: 'positive', score: 0.9, probs: [0.05, 0.05, 0.9], lang: 'en', supported: true, low_confidence: false, model_version: '2.0.0', ...(i.comment === 'neg' ? { label: 'negative' } : {}) })),
+    items: items.map((i) => ({
+      label: 'positive',
+      score: 0.9,
+      probs: [0.05, 0.05, 0.9],
+      lang: 'en',
+      supported: true,
+      low_confidence: false,
+      model_version: '2.0.0',
+      ...(i.comment === 'neg' ? { label: 'negative' } : {}),
+    })),
   };
 }
 
@@ -59,7 +68,9 @@ describe('remoteScorer', () => {
     const never = (async () => {
       throw new Error('must not be called');
     }) as unknown as typeof fetch;
-    await expect(remoteScorer('http://b.test', KEY, { fetch: never }).predict(['ok', 'é'.repeat(1025)], [7, 8])).rejects.toThrow('line 8: the comment has 2050 UTF-8 bytes; the API scores comments of at most 2048');
+    await expect(remoteScorer('http://b.test', KEY, { fetch: never }).predict(['ok', 'é'.repeat(1025)], [7, 8])).rejects.toThrow(
+      'line 8: the comment has 2050 UTF-8 bytes; the API scores comments of at most 2048',
+    );
     const garbage = (async () => new Response('<html>', { status: 200 })) as unknown as typeof fetch;
     await expect(remoteScorer('http://b.test', KEY, { fetch: garbage }).predict(['x'])).rejects.toThrow(/not a batch of 1 predictions/);
   });
@@ -81,7 +92,9 @@ describe('API key and URL', () => {
 
   it('npm run score refuses a key on the command line', async () => {
     const run = promisify(execFile);
-    const err = (await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'cli', 'score.ts'), '--remote', 'http://127.0.0.1:9', '--key', KEY, 'text'], { cwd: REPO_ROOT }).catch((e: unknown) => e)) as {
+    const err = (await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'cli', 'score.ts'), '--remote', 'http://127.0.0.1:9', '--key', KEY, 'text'], { cwd: REPO_ROOT }).catch(
+      (e: unknown) => e,
+    )) as {
       code: number;
       stderr: string;
     };

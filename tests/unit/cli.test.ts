@@ -43,7 +43,10 @@ describe('npm run score', () => {
   it('scores texts given as arguments', async () => {
     const { code, stdout } = await cli('score', ['I love this so much!', 'This is terrible, worst video ever']);
     expect(code).toBe(0);
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ text: 'I love this so much!', label: 'positive', model_version: newest() });
     expect(lines[1].label).toBe('negative');
@@ -58,8 +61,14 @@ describe('npm run score', () => {
   it('scores a JSONL file and a CSV file, passing other fields through', async () => {
     const jsonl = file('c.jsonl', '{"id": 1, "text": "great tutorial"}\n\n{"id": 2, "text": "meh"}\n');
     const csv = file('c.csv', 'id,text\n1,"great tutorial"\n2,"has a comma, and ""quotes"""\n');
-    const a = (await cli('score', ['--file', jsonl])).stdout.trim().split('\n').map((l) => JSON.parse(l));
-    const b = (await cli('score', ['--file', csv])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const a = (await cli('score', ['--file', jsonl])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const b = (await cli('score', ['--file', csv])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(a.map((r) => r.id)).toEqual([1, 2]);
     expect(b.map((r) => r.text)).toEqual(['great tutorial', 'has a comma, and "quotes"']);
     expect(a[0].probs).toEqual(b[0].probs);
@@ -79,7 +88,10 @@ describe('npm run score', () => {
       NO_TEXT: file('notext.csv', 'body\nhello\n'),
       WRONG_EXT: file('x.txt', 'hello'),
     };
-    const { code, stderr, stdout } = await cli('score', args.map((a) => paths[a] ?? a));
+    const { code, stderr, stdout } = await cli(
+      'score',
+      args.map((a) => paths[a] ?? a),
+    );
     expect(code).not.toBe(0);
     expect(stderr).toMatch(message);
     expect(stdout).toBe('');
@@ -91,7 +103,10 @@ describe('npm run score, languages', () => {
     // The CLI's plumbing of lang/supported; how well short comments are identified: langid.test.ts, bench.
     const { code, stdout } = await cli('score', ['Das ist wirklich ein tolles Video, danke dafür', 'Лучший канал, очень нравится']);
     expect(code).toBe(0);
-    const [de, ru] = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const [de, ru] = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(de).toMatchObject({ lang: 'de', supported: true });
     expect(ru).toMatchObject({ lang: 'ru', supported: false });
   });
@@ -99,8 +114,17 @@ describe('npm run score, languages', () => {
 
 describe('npm run evaluate', () => {
   it.skipIf(newest() === '1.0.0')('reports per-language metrics when records carry a lang field', async () => {
-    const rows = readFileSync(join(REPO_ROOT, 'tests/fixtures/texts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { lang?: string });
-    const path = file('umsab.jsonl', rows.filter((r) => r.lang).map((r) => JSON.stringify(r)).join('\n'));
+    const rows = readFileSync(join(REPO_ROOT, 'tests/fixtures/texts.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { lang?: string });
+    const path = file(
+      'umsab.jsonl',
+      rows
+        .filter((r) => r.lang)
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
     const { code, stdout } = await cli('evaluate', ['--file', path]);
     expect(code).toBe(0);
     const out = JSON.parse(stdout);
@@ -128,7 +152,10 @@ describe('npm run evaluate', () => {
     expect(Object.keys(out).sort()).toEqual(['accuracy', 'confusion', 'macro_f1', 'macro_recall', 'model_version', 'n', 'per_class'].sort());
     const scorer = await createNodeScorer(defaultModelDir());
     const predicted = (await scorer.predict(rows.map((r) => r.text))).map((p) => labelIndex(p.label));
-    const expected = evaluatePredictions(rows.map((r) => labelIndex(r.label)), predicted);
+    const expected = evaluatePredictions(
+      rows.map((r) => labelIndex(r.label)),
+      predicted,
+    );
     expect(out.n).toBe(5);
     expect(out.accuracy).toBeCloseTo(expected.accuracy);
     expect(out.macro_recall).toBeCloseTo(expected.macro_recall);
@@ -147,7 +174,7 @@ describe('npm run evaluate', () => {
 });
 
 describe('CLI input handling', () => {
-  it('resolves a relative --file against the caller\'s folder (INIT_CWD under npm), not the repository', async () => {
+  it("resolves a relative --file against the caller's folder (INIT_CWD under npm), not the repository", async () => {
     const callerDir = join(tmp, 'caller');
     mkdirSync(callerDir, { recursive: true });
     writeFileSync(join(callerDir, 'mine.jsonl'), '{"text": "great tutorial"}\n');
@@ -185,8 +212,14 @@ describe('CLI input handling', () => {
     const path = file('own-label.csv', 'id,text,label,score\n1,"I love this, best video ever",negative,5\n2,worst tutorial ever,positive,1\n');
     const { code, stdout, stderr } = await cli('score', ['--file', path]);
     expect(code).toBe(0);
-    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(rows.map((r) => [r.id, r.label, r.score])).toEqual([['1', 'negative', '5'], ['2', 'positive', '1']]);
+    const rows = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rows.map((r) => [r.id, r.label, r.score])).toEqual([
+      ['1', 'negative', '5'],
+      ['2', 'positive', '1'],
+    ]);
     expect(rows.map((r) => r.predicted_label)).toEqual(['positive', 'negative']);
     expect(rows[0].predicted_score).toBeGreaterThan(0.5);
     expect(rows[0]).toMatchObject({ model_version: newest(), supported: true });

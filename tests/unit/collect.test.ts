@@ -80,9 +80,7 @@ describe('cleaning rules (buildRows)', () => {
       kept: 2,
       labels: { negative: 0, neutral: 0, positive: 2 },
     });
-    expect(out.samples).toEqual([
-      { kind: 'sample', text: 'Who is here for the VASHY part', predicted: 'neutral', lang: 'en', hour: '2026-03-01T10', count: 3, model_versions: ['1.0.0', '2.0.0'] },
-    ]);
+    expect(out.samples).toEqual([{ kind: 'sample', text: 'Who is here for the VASHY part', predicted: 'neutral', lang: 'en', hour: '2026-03-01T10', count: 3, model_versions: ['1.0.0', '2.0.0'] }]);
     expect(out.counts.samples).toEqual({ exported: 4, rescrubbed: 0, public_duplicates: 1, merged: 2, kept: 1 });
   });
 });
@@ -90,7 +88,19 @@ describe('cleaning rules (buildRows)', () => {
 const manifestBase = (): Omit<SnapshotManifest, 'files'> => ({
   format: 'ytsent-feedback-snapshot/1',
   source: { backend: 'http://backend.test', range: { from: '2026-03-01T00', to: '2026-03-02T00' }, open_hours: false, min_clients: 3, model_versions: ['2.0.0'] },
-  corrections: { texts_with_votes: 2, conflicted_on_backend: 0, below_threshold: 0, exported: 2, rescrubbed: 0, public_duplicates: 0, public_label_disagreements: 0, merged: 0, conflicts_dropped: 0, kept: 2, labels: { negative: 1, neutral: 0, positive: 1 } },
+  corrections: {
+    texts_with_votes: 2,
+    conflicted_on_backend: 0,
+    below_threshold: 0,
+    exported: 2,
+    rescrubbed: 0,
+    public_duplicates: 0,
+    public_label_disagreements: 0,
+    merged: 0,
+    conflicts_dropped: 0,
+    kept: 2,
+    labels: { negative: 1, neutral: 0, positive: 1 },
+  },
   samples: { exported: 0, rescrubbed: 0, public_duplicates: 0, merged: 0, kept: 0 },
   time_range: { first_hour: '2026-03-01T10', last_hour: '2026-03-01T11' },
   dedup: { key: 'test', public_data_sha256: HASH(9) },
@@ -176,7 +186,17 @@ function fakeBackend(opts: { corrections: object[]; samples: Record<string, obje
   return { fetchFn, requests, auth };
 }
 
-const sample = (text: string, hour: string, version = '2.0.0') => ({ batch_id: 'b', model_version: version, consent: 'text', received_at: `${hour}:00:00.000Z`, label: 'neutral', score: 0.5, ts: Date.parse(`${hour}:00:00.000Z`), text, lang: 'en' });
+const sample = (text: string, hour: string, version = '2.0.0') => ({
+  batch_id: 'b',
+  model_version: version,
+  consent: 'text',
+  received_at: `${hour}:00:00.000Z`,
+  label: 'neutral',
+  score: 0.5,
+  ts: Date.parse(`${hour}:00:00.000Z`),
+  text,
+  lang: 'en',
+});
 
 describe('collect against a backend', () => {
   const corrections = [line(1, 'zorby stream', 'positive'), line(2, 'skronky edit', 'negative', { first_hour: '2026-03-01T11', last_hour: '2026-03-01T11' })];

@@ -136,8 +136,8 @@ describe('compareDistributions on the reference cases', () => {
   });
 });
 
-describe('on the aggregates\' 10 confidence bins', () => {
-  it('uses the edges numpy used, and merges the reference\'s 50 bins exactly onto them', () => {
+describe("on the aggregates' 10 confidence bins", () => {
+  it("uses the edges numpy used, and merges the reference's 50 bins exactly onto them", () => {
     expect(fixture.aggregate_edges).toEqual([...AGGREGATE_CONFIDENCE_EDGES]);
     for (const c of fixture.aggregate_confidence) expect(rebin(c.reference_50, CONFIDENCE_EDGES, AGGREGATE_CONFIDENCE_EDGES), c.name).toEqual(c.reference);
     // Edges that do not line up cannot be merged: no silent approximation.
@@ -162,7 +162,11 @@ describe('on the aggregates\' 10 confidence bins', () => {
     const byName = Object.fromEntries(fixture.aggregate_confidence.map((c) => [c.name, c]));
     const run = (name: string) => {
       const c = byName[name]!;
-      return compareDistributions({ labels, tokens, confidence: { reference: rebin(c.reference_50, CONFIDENCE_EDGES, AGGREGATE_CONFIDENCE_EDGES)!, current: c.current, edges: AGGREGATE_CONFIDENCE_EDGES } });
+      return compareDistributions({
+        labels,
+        tokens,
+        confidence: { reference: rebin(c.reference_50, CONFIDENCE_EDGES, AGGREGATE_CONFIDENCE_EDGES)!, current: c.current, edges: AGGREGATE_CONFIDENCE_EDGES },
+      });
     };
     close(run('strong shift').tests.confidence_psi.value, byName['strong shift']!.psi);
     expect(run('same shape').verdict).toBe('ok');

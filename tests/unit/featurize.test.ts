@@ -30,9 +30,7 @@ describe('featurizer', () => {
   });
 
   it('pins character n-gram ids', () => {
-    expect(Array.from(featurize('great', V2).ids)).toEqual([
-      247521, 14903, 134713, 249898, 417173, 19532, 378821, 324970, 309522, 269361, 90472, 69200, 473430, 365800, 229769, 119834, 374100,
-    ]);
+    expect(Array.from(featurize('great', V2).ids)).toEqual([247521, 14903, 134713, 249898, 417173, 19532, 378821, 324970, 309522, 269361, 90472, 69200, 473430, 365800, 229769, 119834, 374100]);
   });
 
   it('returns unit-length vectors with ids inside the bucket range', () => {

@@ -39,7 +39,12 @@ beforeAll(async () => {
     mkdirSync(dirname(join(mirror, path)), { recursive: true });
     writeFileSync(join(mirror, path), content);
   }
-  writeFileSync(join(tmp, 'SHA256SUMS'), Object.entries(FILES).map(([p, c]) => `${sha(c)}  ${p}\n`).join(''));
+  writeFileSync(
+    join(tmp, 'SHA256SUMS'),
+    Object.entries(FILES)
+      .map(([p, c]) => `${sha(c)}  ${p}\n`)
+      .join(''),
+  );
   writeFileSync(join(tmp, 'sources.json'), JSON.stringify({ mirror: '', files: { 'tweeteval/val.jsonl': { upstream: 'TweetEval' } } }));
   server = createServer((req, res) => {
     const path = decodeURIComponent(req.url!.replace(/^\/data\//, ''));
@@ -149,7 +154,7 @@ describe('npm run data', () => {
     expect(() => parseSums('nonsense\n', 'SUMS')).toThrow('SUMS:1: not a "<sha256>  <file>" line');
   });
 
-  it('the CLI takes $YTSENT_DATA_MIRROR and a relative --out (the caller\'s folder), exits 1 on a failure', async () => {
+  it("the CLI takes $YTSENT_DATA_MIRROR and a relative --out (the caller's folder), exits 1 on a failure", async () => {
     const run = (env: Record<string, string>, args: string[]) =>
       promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'fetch-data.ts'), '--sums', join(tmp, 'SHA256SUMS'), '--sources', join(tmp, 'sources.json'), ...args], {
         cwd: REPO_ROOT,

@@ -119,7 +119,16 @@ describe.skipIf(!existsSync(join(v2, 'manifest.json')))('model 2.0.0 languages',
     ];
     const got = (await scorer.predict(texts)).map((p) => [p.lang, p.supported]);
     expect(got).toEqual([
-      ['en', true], ['de', true], ['es', true], ['fr', true], ['it', true], ['pt', true], ['hi', true], ['ar', true], ['ru', false], ['und', true],
+      ['en', true],
+      ['de', true],
+      ['es', true],
+      ['fr', true],
+      ['it', true],
+      ['pt', true],
+      ['hi', true],
+      ['ar', true],
+      ['ru', false],
+      ['und', true],
     ]);
     await scorer.release();
   });

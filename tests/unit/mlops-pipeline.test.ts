@@ -61,7 +61,19 @@ beforeAll(async () => {
   snapshot = writeSnapshot(join(tmp, 'snapshots'), rows, {
     format: 'ytsent-feedback-snapshot/1',
     source: { backend: 'http://backend.test', range: { from: '2026-03-01T00', to: '2026-03-02T00' }, open_hours: false, min_clients: 3, model_versions: ['0.0.0-smoke'] },
-    corrections: { texts_with_votes: 150, conflicted_on_backend: 0, below_threshold: 0, exported: 150, rescrubbed: 0, public_duplicates: 0, public_label_disagreements: 0, merged: 0, conflicts_dropped: 0, kept: 150, labels: { negative: 60, neutral: 30, positive: 60 } },
+    corrections: {
+      texts_with_votes: 150,
+      conflicted_on_backend: 0,
+      below_threshold: 0,
+      exported: 150,
+      rescrubbed: 0,
+      public_duplicates: 0,
+      public_label_disagreements: 0,
+      merged: 0,
+      conflicts_dropped: 0,
+      kept: 150,
+      labels: { negative: 60, neutral: 30, positive: 60 },
+    },
     samples: { exported: 0, rescrubbed: 0, public_duplicates: 0, merged: 0, kept: 0 },
     time_range: { first_hour: '2026-03-01T10', last_hour: '2026-03-01T11' },
     dedup: { key: 'test', public_data_sha256: sha256Hex(readFileSync(join(data, 'SHA256SUMS'))) },
@@ -98,7 +110,12 @@ describe('retraining with a feedback snapshot', () => {
     expect(r.metrics.feedback_val!.n).toBe(30);
 
     // The blessing: in the record, in the registered manifest, bound to blessing.json beside it.
-    expect(r.blessing).toMatchObject({ verdict: 'blessed', champion: { version: '0.0.0-smoke', manifest_sha256: sha256Hex(readFileSync(join(championDir(), 'manifest.json'))) }, snapshot: snapshot.id, run_id: r.run_id });
+    expect(r.blessing).toMatchObject({
+      verdict: 'blessed',
+      champion: { version: '0.0.0-smoke', manifest_sha256: sha256Hex(readFileSync(join(championDir(), 'manifest.json'))) },
+      snapshot: snapshot.id,
+      run_id: r.run_id,
+    });
     const dir = join(tmp, 'models-b', '0.0.1');
     const manifest = parseManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));
     const { report: _full, ...summary } = r.blessing!;
@@ -118,7 +135,8 @@ describe('retraining with a feedback snapshot', () => {
   });
 
   it('npm run runs lists each run with its gate verdict and snapshot; compare shows what feedback changed', async () => {
-    const cli = async (args: string[]) => (await promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'training', 'runs-cli.ts'), '--dir', join(tmp, 'runs'), ...args], { cwd: REPO_ROOT })).stdout;
+    const cli = async (args: string[]) =>
+      (await promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'training', 'runs-cli.ts'), '--dir', join(tmp, 'runs'), ...args], { cwd: REPO_ROOT })).stdout;
     const line = (await cli([])).split('\n').find((l) => l.startsWith(retrained.record.run_id))!;
     expect(line).toContain('blessed');
     expect(line).toContain(snapshot.id.slice(0, 12));
@@ -137,7 +155,9 @@ describe('retraining with a feedback snapshot', () => {
     expect(res.record.blessing?.verdict).toBe('refused');
     expect(res.record.blessing?.failures.some((f) => f.startsWith('umsab_val'))).toBe(true);
     // Kept on request: registered, its manifest saying it was refused.
-    const kept = await runPipeline(opts({ paramsFile: params, feedbackSnapshot: snapshot.dir, champion: championDir(), modelVersion: '0.0.2', modelsDir: join(tmp, 'models-c'), registerRefused: true }));
+    const kept = await runPipeline(
+      opts({ paramsFile: params, feedbackSnapshot: snapshot.dir, champion: championDir(), modelVersion: '0.0.2', modelsDir: join(tmp, 'models-c'), registerRefused: true }),
+    );
     expect(kept.record.status).toBe('registered');
     expect(parseManifest(JSON.parse(readFileSync(join(tmp, 'models-c', '0.0.2', 'manifest.json'), 'utf8'))).blessing?.verdict).toBe('refused');
   });

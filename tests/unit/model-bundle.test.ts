@@ -70,9 +70,15 @@ describe.each(VERSIONS)('committed model bundle %s', (version) => {
   });
 
   it('agrees with the TypeScript forward pass on onnxruntime-node and onnxruntime-web (max |Δp| ≤ 1e-3, argmax ≥ 99.9%)', async () => {
-    const reference = predictProbs(weightsFromOnnx(onnxBytes), texts.map((t) => featurize(t, manifest.featurizer.config)));
+    const reference = predictProbs(
+      weightsFromOnnx(onnxBytes),
+      texts.map((t) => featurize(t, manifest.featurizer.config)),
+    );
     ortWeb.env.wasm.numThreads = 1;
-    for (const [name, ort] of [['node', ortNode], ['web', ortWeb]] as const) {
+    for (const [name, ort] of [
+      ['node', ortNode],
+      ['web', ortWeb],
+    ] as const) {
       const parity = compareProbs(name, reference, await probsWith(ort as unknown as OrtModule));
       expect(parity.max_abs_diff).toBeLessThanOrEqual(1e-3);
       expect(parity.argmax_agreement).toBeGreaterThanOrEqual(0.999);

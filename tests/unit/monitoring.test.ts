@@ -64,7 +64,16 @@ describe('quality estimated from corrections', () => {
     expect(q.per_class.neutral.recall).toBe(1);
     expect(q.accuracy).toBeCloseTo(540 / 600, 12);
     // More corrections than predictions of a class: its diagonal stays at 0, never negative.
-    expect(estimatedConfusion([5, 0, 0], [[0, 0, 9], [0, 0, 0], [0, 0, 0]])[0]![0]).toBe(0);
+    expect(
+      estimatedConfusion(
+        [5, 0, 0],
+        [
+          [0, 0, 9],
+          [0, 0, 0],
+          [0, 0, 0],
+        ],
+      )[0]![0],
+    ).toBe(0);
   });
 });
 

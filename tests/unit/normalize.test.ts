@@ -9,7 +9,22 @@ const tokens = (text: string, version: NormalizerVersion = 1): string[] => {
 describe('normalize', () => {
   it('replaces URLs, handles, emails, numbers and video time stamps with fixed tokens', () => {
     expect(tokens('@Some_Handle see https://youtu.be/x?t=1 or youtube.com/watch, mail a.b@x.org, at 2:35 and 1:02:03, 42 likes')).toEqual([
-      '<user>', 'see', '<url>', 'or', '<url>', ',', 'mail', '<email>', ',', 'at', '<time>', 'and', '<time>', ',', '<num>', 'likes',
+      '<user>',
+      'see',
+      '<url>',
+      'or',
+      '<url>',
+      ',',
+      'mail',
+      '<email>',
+      ',',
+      'at',
+      '<time>',
+      'and',
+      '<time>',
+      ',',
+      '<num>',
+      'likes',
     ]);
   });
 
@@ -121,4 +136,3 @@ describe('normalize, version 3', () => {
     expect(v2.marks[v2.tokens.indexOf('good')]! & Mark.Intensified).toBe(0);
   });
 });
-

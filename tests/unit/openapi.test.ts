@@ -80,7 +80,13 @@ describe('OpenAPI document', () => {
         'SamplesBatch',
         SamplesBatchSchema,
         [
-          { batch_id: '0b9d5d0e-5f5b-4a43-9a53-0f4b1c1f1a2e', client_id: 'k3J9x_r2LwQ8vT5mZ1aB', model_version: '2.0.0', consent: 'text', items: [{ label: 'positive', score: 0.9, ts: 1_795_719_600_000, text: 'hi' }] },
+          {
+            batch_id: '0b9d5d0e-5f5b-4a43-9a53-0f4b1c1f1a2e',
+            client_id: 'k3J9x_r2LwQ8vT5mZ1aB',
+            model_version: '2.0.0',
+            consent: 'text',
+            items: [{ label: 'positive', score: 0.9, ts: 1_795_719_600_000, text: 'hi' }],
+          },
           { batch_id: 'nope', client_id: 'k3J9x_r2LwQ8vT5mZ1aB', model_version: '2.0.0', consent: 'text', items: [] },
         ],
       ],

@@ -52,7 +52,13 @@ describe.skipIf(NO_DATA !== '')(`training pipeline (smoke configuration)${NO_DAT
     first = await runPipeline(opts('a'));
     expect((performance.now() - started) / 1000).toBeLessThan(60);
     expect(first.stages.map((s) => [s.stage, s.cached])).toEqual([
-      ['ingest', false], ['preprocess', false], ['featurize', false], ['langid', false], ['train', false], ['evaluate', false], ['export', false],
+      ['ingest', false],
+      ['preprocess', false],
+      ['featurize', false],
+      ['langid', false],
+      ['train', false],
+      ['evaluate', false],
+      ['export', false],
     ]);
     expect(first.record.status).toBe('registered');
     expect(first.record.gates.every((g) => g.passed)).toBe(true);
@@ -81,7 +87,13 @@ describe.skipIf(NO_DATA !== '')(`training pipeline (smoke configuration)${NO_DAT
     const params = smokeVariant('golden', { export: { golden_examples: 10 } });
     const run = await runPipeline(opts('a', { paramsFile: params, register: false }));
     expect(run.stages.map((s) => [s.stage, s.cached])).toEqual([
-      ['ingest', true], ['preprocess', true], ['featurize', true], ['langid', true], ['train', true], ['evaluate', true], ['export', false],
+      ['ingest', true],
+      ['preprocess', true],
+      ['featurize', true],
+      ['langid', true],
+      ['train', true],
+      ['evaluate', true],
+      ['export', false],
     ]);
   });
 
@@ -111,12 +123,14 @@ describe.skipIf(NO_DATA !== '')(`training pipeline (smoke configuration)${NO_DAT
   });
 
   it('lists and compares runs with npm run runs', async () => {
-    const cli = (args: string[]) =>
-      promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'training', 'runs-cli.ts'), '--dir', join(tmp, 'runs'), ...args], { cwd: REPO_ROOT });
+    const cli = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'training', 'runs-cli.ts'), '--dir', join(tmp, 'runs'), ...args], { cwd: REPO_ROOT });
     const list = (await cli([])).stdout;
     expect(list).toContain(first.record.run_id);
     expect(list).toMatch(/registered/);
-    const gated = list.split('\n').find((l) => l.includes('gates_failed'))!.split(/\s+/)[0]!;
+    const gated = list
+      .split('\n')
+      .find((l) => l.includes('gates_failed'))!
+      .split(/\s+/)[0]!;
     const cmp = JSON.parse((await cli(['compare', first.record.run_id, gated, '--json'])).stdout);
     expect(cmp.params.map((d: { key: string }) => d.key)).toEqual(['gates.metrics.youtube_val.macro_f1', 'model.version']);
     expect(cmp.data).toEqual([]);

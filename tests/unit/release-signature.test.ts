@@ -6,16 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  encodeSignature,
-  generateReleaseKey,
-  parseReleaseKey,
-  pinnedKeyOf,
-  sha256Hex,
-  signManifest,
-  signedMessage,
-  verifyManifestSignature,
-} from '../../core/release-signature.js';
+import { encodeSignature, generateReleaseKey, parseReleaseKey, pinnedKeyOf, sha256Hex, signManifest, signedMessage, verifyManifestSignature } from '../../core/release-signature.js';
 import { KeygenError, REPO_ROOT, keygen } from '../../scripts/keygen.js';
 import { PublishError, readReleaseKey } from '../../scripts/publish-model.js';
 

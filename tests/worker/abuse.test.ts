@@ -114,7 +114,13 @@ describe('corrections: counted only where distinct clients on distinct networks 
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Type')).toBe('application/x-ndjson; charset=utf-8');
     const text = await res.text();
-    return { headers: res.headers, lines: text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+    return {
+      headers: res.headers,
+      lines: text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    };
   }
 
   const clients = Array.from({ length: 6 }, () => clientId());
@@ -126,7 +132,14 @@ describe('corrections: counted only where distinct clients on distinct networks 
     // Many clients, one network: one voice.
     for (const c of clients) expect(await vote('buy my course at https://example.com/x', 'positive', c, '198.51.100.50', 'negative')).toBe(202);
     // Conflict: two say neutral, one negative, one positive.
-    for (const [i, [label, ip]] of ([['neutral', '203.0.113.1'], ['neutral', '203.0.113.2'], ['negative', '203.0.113.3'], ['positive', '203.0.113.4']] as const).entries()) {
+    for (const [i, [label, ip]] of (
+      [
+        ['neutral', '203.0.113.1'],
+        ['neutral', '203.0.113.2'],
+        ['negative', '203.0.113.3'],
+        ['positive', '203.0.113.4'],
+      ] as const
+    ).entries()) {
       expect(await vote('it is a video', label, clients[i]!, ip, 'negative')).toBe(202);
     }
     // One client changing its mind: its latest vote counts, once.
@@ -168,7 +181,12 @@ describe('corrections: counted only where distinct clients on distinct networks 
     // At 1, one network's six clients count as one voice, and a 2-of-4 split is no majority.
     const one = await exported('&min_clients=1');
     expect(one.lines[0]).toMatchObject({ text_hash: worst, support: 3 });
-    expect(one.lines.slice(1).map((l) => [l.text, l.label, l.votes, l.support, l.conflicting]).sort()).toEqual([
+    expect(
+      one.lines
+        .slice(1)
+        .map((l) => [l.text, l.label, l.votes, l.support, l.conflicting])
+        .sort(),
+    ).toEqual([
       ['buy my course at [url]', 'positive', { negative: 0, neutral: 0, positive: 6 }, 1, 0],
       ['mind changer', 'neutral', { negative: 0, neutral: 1, positive: 0 }, 1, 0],
     ]);
@@ -196,7 +214,13 @@ describe('corrections: counted only where distinct clients on distinct networks 
 
   it('records nothing for a refused or repeated batch', async () => {
     const before = await listKeys(testEnv.TELEMETRY, 'votes/');
-    const batch = { batch_id: crypto.randomUUID(), client_id: clientId(), model_version: V, consent: 'text', items: [{ text: 'again', predicted: 'positive', corrected: 'negative', ts: hourFloor(Date.now()) }] };
+    const batch = {
+      batch_id: crypto.randomUUID(),
+      client_id: clientId(),
+      model_version: V,
+      consent: 'text',
+      items: [{ text: 'again', predicted: 'positive', corrected: 'negative', ts: hourFloor(Date.now()) }],
+    };
     expect((await postJson('/v1/feedback', batch)).status).toBe(202);
     expect((await postJson('/v1/feedback', batch)).status).toBe(200);
     expect((await postJson('/v1/feedback', { ...batch, batch_id: crypto.randomUUID(), model_version: '13.9.9' })).status).toBe(400);

@@ -29,7 +29,8 @@ async function blessedBundle(version: string, verdict: 'blessed' | 'refused', ch
   return { ...bundle, manifest, manifestText: JSON.stringify(manifest, null, 2) + '\n' };
 }
 
-const promote = (channel: string, body: unknown) => callJson<Err & { version: string; changed: boolean }>(`/v1/channels/${channel}`, { method: 'POST', headers: promoter({ 'Content-Type': 'application/json' }), body: JSON.stringify(body) });
+const promote = (channel: string, body: unknown) =>
+  callJson<Err & { version: string; changed: boolean }>(`/v1/channels/${channel}`, { method: 'POST', headers: promoter({ 'Content-Type': 'application/json' }), body: JSON.stringify(body) });
 const history = async (channel = 'stable') => (await callJson<History>(`/v1/channels/${channel}/history`)).body;
 
 describe('the default channel takes blessed versions only', () => {
@@ -121,7 +122,11 @@ describe('the default channel takes blessed versions only', () => {
   it('refuses a manifest whose blessing is malformed at upload', async () => {
     const bundle = await makeBundle('21.9.0');
     const manifest = { ...bundle.manifest, blessing: { schema: 1, verdict: 'probably', failures: [] } };
-    const res = await call('/v1/models/21.9.0', { method: 'PUT', headers: { Authorization: 'Bearer test-publish-token-0123456789abcdef', 'Content-Type': 'application/json' }, body: JSON.stringify(manifest) });
+    const res = await call('/v1/models/21.9.0', {
+      method: 'PUT',
+      headers: { Authorization: 'Bearer test-publish-token-0123456789abcdef', 'Content-Type': 'application/json' },
+      body: JSON.stringify(manifest),
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as Err).error.code).toBe('invalid_manifest');
   });

@@ -31,7 +31,13 @@ describe('corrections of a range of hours', () => {
   async function exported(query: string): Promise<{ headers: Headers; lines: Array<Record<string, unknown>> }> {
     const res = await call(`/v1/admin/export?kind=corrections&min_clients=3${query}`, { headers: reader() });
     expect(res.status).toBe(200);
-    return { headers: res.headers, lines: (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+    return {
+      headers: res.headers,
+      lines: (await res.text())
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    };
   }
 
   it('counts only the votes of the range, and says when each text was first and last corrected', async () => {

@@ -253,10 +253,10 @@ describe('edge cases', () => {
   });
 
   it('runs on demand through the admin route', async () => {
-    const { res, body } = await callJson<{ versions: Array<{ model_version: string; verdict: string; n: number }>; skipped: Array<{ model_version: string; reason: string }> }>(
-      '/v1/admin/drift/run',
-      { method: 'POST', headers: promoter() },
-    );
+    const { res, body } = await callJson<{ versions: Array<{ model_version: string; verdict: string; n: number }>; skipped: Array<{ model_version: string; reason: string }> }>('/v1/admin/drift/run', {
+      method: 'POST',
+      headers: promoter(),
+    });
     expect(res.status).toBe(200);
     // At the real clock the sampled hour is not complete, so the window (the 24 hours before it)
     // holds no samples: only the stable version gets a report; the others are skipped, saying why.

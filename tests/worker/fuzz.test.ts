@@ -64,7 +64,10 @@ const POPULATION = referencePopulation();
 function validBatch(r: Rng, kind: Kind): Json {
   if (kind === 'aggregates') {
     const from = r.int(0, POPULATION.length - 60);
-    return aggregatesBatch(V, Array.from({ length: r.int(1, 2) }, () => aggregateOf(POPULATION.slice(from, from + r.int(10, 60))))) as Json;
+    return aggregatesBatch(
+      V,
+      Array.from({ length: r.int(1, 2) }, () => aggregateOf(POPULATION.slice(from, from + r.int(10, 60)))),
+    ) as Json;
   }
   if (kind === 'samples') {
     return samplesBatch(
@@ -147,7 +150,15 @@ function breakBatch(r: Rng, b: Json, kind: Kind): string {
     ops.push(
       () => ((item.label = r.pick(['Positive', 'happy', '', null, 2])), 'bad label'),
       () => ((item.score = r.pick([-0.01, 1.01, '0.5', null, 1e9])), 'bad score'),
-      () => ((item.probs = r.pick([[0.5, 0.5], [0.6, 0.6, 0.6], [-0.2, 0.6, 0.6], ['a', 'b', 'c']])), 'bad probs'),
+      () => (
+        (item.probs = r.pick([
+          [0.5, 0.5],
+          [0.6, 0.6, 0.6],
+          [-0.2, 0.6, 0.6],
+          ['a', 'b', 'c'],
+        ])),
+        'bad probs'
+      ),
       () => ((item.lang = r.pick(['english', 'EN', 'e', 'en_US!', 42])), 'bad lang'),
       () => ((item.tokens = [1, 2, 3]), 'per-comment tokens'),
       () => ((item.video_id = r.pick(['short', 'has/slash/123', 'x'.repeat(12)])), 'bad video_id'),
@@ -164,7 +175,14 @@ function breakBatch(r: Rng, b: Json, kind: Kind): string {
   } else {
     ops.push(
       () => ((item.n = r.pick([0, 9, -1, 20_001, 1.5])), 'bad n'),
-      () => ((item.label_counts = r.pick([[1, 2], [1, 2, 3, 4], [-1, 0, 1]])), 'bad label_counts'),
+      () => (
+        (item.label_counts = r.pick([
+          [1, 2],
+          [1, 2, 3, 4],
+          [-1, 0, 1],
+        ])),
+        'bad label_counts'
+      ),
       () => {
         const counts = item.confidence_counts as number[];
         counts[r.int(0, counts.length - 1)]! += r.int(1, 5);
@@ -228,7 +246,15 @@ function hostileBody(r: Rng, valid: Json): [string, string | Uint8Array | (() =>
       const out = new Uint8Array(bytes.length + 2);
       const at = r.int(1, bytes.length - 1);
       out.set(bytes.slice(0, at));
-      out.set(r.pick([[0xff, 0xfe], [0xc3, 0x28], [0xed, 0xa0], [0xf8, 0x88]]), at);
+      out.set(
+        r.pick([
+          [0xff, 0xfe],
+          [0xc3, 0x28],
+          [0xed, 0xa0],
+          [0xf8, 0x88],
+        ]),
+        at,
+      );
       out.set(bytes.slice(at), at + 2);
       return ['invalid UTF-8', out];
     },
@@ -288,10 +314,7 @@ function authHeaders(r: Rng, role: Role, style: AuthStyle): Record<string, strin
 }
 
 function generate(r: Rng, bundle: Bundle, i: number): Case {
-  const route = r.pick([
-    'samples', 'samples', 'feedback', 'feedback', 'aggregates', 'aggregates',
-    'manifest', 'file', 'promote', 'rollback', 'read', 'read',
-  ] as const);
+  const route = r.pick(['samples', 'samples', 'feedback', 'feedback', 'aggregates', 'aggregates', 'manifest', 'file', 'promote', 'rollback', 'read', 'read'] as const);
   const json = { 'Content-Type': 'application/json' };
   const withIp = (c: Case): Case => ({ ...c, headers: { 'CF-Connecting-IP': connectingIp(r, i), ...c.headers } });
   if (route === 'samples' || route === 'feedback' || route === 'aggregates') {
@@ -320,7 +343,19 @@ function generate(r: Rng, bundle: Bundle, i: number): Case {
       ['/dashboard', r.pick(['hours=0', 'hours=169', 'hours=-1', 'hours=1e3', 'hours=' + '9'.repeat(30), 'model_version=<script>', 'model_version=11.0', 'hours=%00'])],
       ['/v1/drift/history', r.pick(['limit=0', 'limit=169', 'limit=2000', 'limit=x', 'model_version=../x', 'model_version=11.0.0&limit=-5'])],
       ['/v1/drift/alerts', r.pick(['limit=0', 'limit=101', 'limit=abc', 'model_version=%2e%2e'])],
-      ['/v1/admin/export', r.pick(['kind=everything', 'kind=samples&model_version=x', 'kind=samples&model_version=11.0.0&from=2026', 'kind=feedback&model_version=11.0.0&from=2026-01-02T00&to=2026-01-01T00', 'kind=samples&model_version=11.0.0&from=2000-01-01T00&to=2026-01-01T00', 'kind=corrections&min_clients=0', 'kind=corrections&min_clients=1001', 'kind=corrections&min_clients=two'])],
+      [
+        '/v1/admin/export',
+        r.pick([
+          'kind=everything',
+          'kind=samples&model_version=x',
+          'kind=samples&model_version=11.0.0&from=2026',
+          'kind=feedback&model_version=11.0.0&from=2026-01-02T00&to=2026-01-01T00',
+          'kind=samples&model_version=11.0.0&from=2000-01-01T00&to=2026-01-01T00',
+          'kind=corrections&min_clients=0',
+          'kind=corrections&min_clients=1001',
+          'kind=corrections&min_clients=two',
+        ]),
+      ],
       ['/v1/drift', r.pick(['window=0', 'window=169', 'window=721', 'window=24x', 'window=-1h', 'model_version=latest', 'model_version=12.3.4'])],
     ] as const);
     const [path, query] = target;

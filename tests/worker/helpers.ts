@@ -136,7 +136,13 @@ export function referenceOf(items: ProtoItem[]) {
     source: 'synthetic test population',
     n: items.length,
     label_shares: labelCounts.map((c) => c / items.length),
-    confidence_hist: { edges: [...CONFIDENCE_EDGES], counts: histogram(items.map((i) => i.score), CONFIDENCE_EDGES) },
+    confidence_hist: {
+      edges: [...CONFIDENCE_EDGES],
+      counts: histogram(
+        items.map((i) => i.score),
+        CONFIDENCE_EDGES,
+      ),
+    },
     token_hist: { buckets: TOKEN_BUCKETS, counts: tokenCounts },
   };
 }
@@ -151,10 +157,7 @@ export interface Bundle {
   files: Record<string, Uint8Array>;
 }
 
-export async function makeBundle(
-  version: string,
-  options: { files?: Record<string, Uint8Array>; reference?: unknown; name?: string } = {},
-): Promise<Bundle> {
+export async function makeBundle(version: string, options: { files?: Record<string, Uint8Array>; reference?: unknown; name?: string } = {}): Promise<Bundle> {
   // Each version gets its own bytes (content-addressed storage would otherwise share them).
   const seed = [...version].reduce((h, ch) => Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0, 2166136261);
   const files = options.files ?? { 'model.onnx': pseudoRandomBytes(4096 + (seed % 512), seed) };

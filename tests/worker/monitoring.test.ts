@@ -163,7 +163,12 @@ describe('retrain recommended', () => {
     const checks = [];
     for (let i = 0; i < 3; i++) {
       const h = start + i * HOUR_MS;
-      await putRows('aggregates', V, h, [0, 100, 200].map((k) => aggregate(driftedPopulation(300).slice(k, k + 100), h)));
+      await putRows(
+        'aggregates',
+        V,
+        h,
+        [0, 100, 200].map((k) => aggregate(driftedPopulation(300).slice(k, k + 100), h)),
+      );
       const run = await runHourly(env, h + HOUR_MS + 5 * 60_000);
       checks.push(run.monitoring!.retrain.find((r) => r.model_version === V)!);
     }
@@ -217,8 +222,19 @@ describe('retrain recommended', () => {
     for (let i = 0; i < hours.length; i++) {
       const h = start + i * HOUR_MS;
       const [n, k] = hours[i]!;
-      await putRows('samples', V, h, Array.from({ length: n }, (_, j) => ({ label: LABELS[j % 3], score: 0.8, ts: h, text: `c${j}` })));
-      if (k > 0) await putRows('feedback', V, h, Array.from({ length: k }, () => ({ text: 'x', predicted: 'positive', corrected: 'negative', ts: h })));
+      await putRows(
+        'samples',
+        V,
+        h,
+        Array.from({ length: n }, (_, j) => ({ label: LABELS[j % 3], score: 0.8, ts: h, text: `c${j}` })),
+      );
+      if (k > 0)
+        await putRows(
+          'feedback',
+          V,
+          h,
+          Array.from({ length: k }, () => ({ text: 'x', predicted: 'positive', corrected: 'negative', ts: h })),
+        );
       const run = await runHourly(env, h + HOUR_MS + 5 * 60_000);
       const check = run.monitoring!.retrain.find((r) => r.model_version === V)!;
       reasons.push([check.reasons.join('+'), check.event !== null]);

@@ -3,22 +3,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compactMetrics, metrics, readCounters } from '../../worker/lib/metrics.js';
-import {
-  awayFromHourEnd,
-  call,
-  callJson,
-  listKeys,
-  makeBundle,
-  nextHourPlus5,
-  postJson,
-  publish,
-  reader,
-  driftedPopulation,
-  runCron,
-  samplesBatch,
-  sendItems,
-  testEnv,
-} from './helpers.js';
+import { awayFromHourEnd, call, callJson, listKeys, makeBundle, nextHourPlus5, postJson, publish, reader, driftedPopulation, runCron, samplesBatch, sendItems, testEnv } from './helpers.js';
 
 /** Parses the exposition into series → value, checking the format line by line. */
 function parseExposition(text: string): Map<string, number> {
@@ -75,7 +60,15 @@ describe('/metrics', () => {
     const before = await scrape();
     await sendItems(V, driftedPopulation(120));
     await (await postJson('/v1/samples', '{not json')).arrayBuffer();
-    await (await postJson('/v1/samples', samplesBatch(V, [{ label: 'bad', score: 0.5 }, { label: 'bad', score: 0.5 }]))).arrayBuffer();
+    await (
+      await postJson(
+        '/v1/samples',
+        samplesBatch(V, [
+          { label: 'bad', score: 0.5 },
+          { label: 'bad', score: 0.5 },
+        ]),
+      )
+    ).arrayBuffer();
     await (await call('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{}' })).arrayBuffer();
     const dup = samplesBatch(V, [{ label: 'positive', score: 0.9 }]);
     await (await postJson('/v1/samples', dup)).arrayBuffer();

@@ -196,12 +196,7 @@ describe('POST /v1/predict', () => {
     const manifest = parseManifest(newest.manifest) as NgramOnnxManifest;
     const { body } = await predictJson<{ items: Result[] }>(
       {
-        items: [
-          { comment: 'Лучший канал, очень нравится' },
-          { comment: 'this is great', lang: 'ru' },
-          { comment: 'this is great', lang: 'de' },
-          { comment: 'this is great' },
-        ],
+        items: [{ comment: 'Лучший канал, очень нравится' }, { comment: 'this is great', lang: 'ru' }, { comment: 'this is great', lang: 'de' }, { comment: 'this is great' }],
       },
       key,
     );
@@ -316,7 +311,12 @@ describe('POST /v1/predict', () => {
   it('refuses to load a transformer bundle (not servable without onnxruntime) or a bundle whose file is corrupted in R2', async () => {
     const hf = await committedBundle(newest.committed, 'hf', (m) => {
       m.format = 'hf-text-classification';
-      m.model = { file: (m.model as { file: string }).file, tokenizer: (m.model as { file: string }).file, tokenizer_config: (m.model as { file: string }).file, id2label: { 0: 'negative', 1: 'neutral', 2: 'positive' } };
+      m.model = {
+        file: (m.model as { file: string }).file,
+        tokenizer: (m.model as { file: string }).file,
+        tokenizer_config: (m.model as { file: string }).file,
+        id2label: { 0: 'negative', 1: 'neutral', 2: 'positive' },
+      };
       delete m.featurizer;
       delete m.languages;
     });
@@ -365,7 +365,11 @@ describe('API keys', () => {
       expect(res.status, `${path}`).toBe(401);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
     }
-    const bad = await callJson<{ error: { code: string; details: Array<{ path: string }> } }>('/v1/admin/keys', { method: 'POST', headers: promoter({ 'Content-Type': 'application/json' }), body: JSON.stringify({ name: 'a\nb', extra: 1 }) });
+    const bad = await callJson<{ error: { code: string; details: Array<{ path: string }> } }>('/v1/admin/keys', {
+      method: 'POST',
+      headers: promoter({ 'Content-Type': 'application/json' }),
+      body: JSON.stringify({ name: 'a\nb', extra: 1 }),
+    });
     expect(bad.res.status).toBe(400);
     expect(bad.body.error.details.map((d) => d.path).sort()).toEqual(['(root)', 'name']);
     expect((await call('/v1/admin/keys/not-an-id', { method: 'DELETE', headers: promoter() })).status).toBe(400);
@@ -511,9 +515,15 @@ describe('latency histograms in /metrics', () => {
     expect(at('0.5')).toBeCloseTo(0.0025 + 0.0025 * (50 / 90), 9);
     expect(at('0.95')).toBeCloseTo(0.25 + 0.25 * (5 / 10), 9);
     expect(at('0.99')).toBeCloseTo(0.25 + 0.25 * (9 / 10), 9);
-    const keys = Object.keys(complete).filter((k) => k.includes('_bucket')).sort();
+    const keys = Object.keys(complete)
+      .filter((k) => k.includes('_bucket'))
+      .sort();
     const ordered = [...keys].sort(compareHistogramSamples).map((k) => /le="([^"]+)"/.exec(k)![1]);
     expect(ordered).toEqual(['0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf']);
-    expect(exposition(complete).split('\n').filter((l) => l.startsWith('# TYPE'))).toEqual(['# TYPE ytsent_http_request_duration_seconds histogram']);
+    expect(
+      exposition(complete)
+        .split('\n')
+        .filter((l) => l.startsWith('# TYPE')),
+    ).toEqual(['# TYPE ytsent_http_request_duration_seconds histogram']);
   });
 });

@@ -5,21 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeSignature, generateReleaseKey, pinnedKeyOf, signManifest, verifyManifestSignature } from '../../core/release-signature.js';
-import {
-  call,
-  callJson,
-  listKeys,
-  makeBundle,
-  postJson,
-  promoter,
-  pseudoRandomBytes,
-  publish,
-  publisher,
-  putFile,
-  putManifest,
-  sha256Hex,
-  testEnv,
-} from './helpers.js';
+import { call, callJson, listKeys, makeBundle, postJson, promoter, pseudoRandomBytes, publish, publisher, putFile, putManifest, sha256Hex, testEnv } from './helpers.js';
 
 type Err = { error: { code: string; message: string; details?: Array<{ path: string; message: string }> } };
 
@@ -353,9 +339,7 @@ describe('channels', () => {
       ['rollback', '5.2.0', '5.1.0'],
       ['rollback', '5.1.0', '5.0.0'],
     ]);
-    expect((await callJson<{ channels: Array<{ channel: string; version: string }> }>('/v1/channels')).body.channels).toEqual([
-      expect.objectContaining({ channel: 'beta', version: '5.0.0' }),
-    ]);
+    expect((await callJson<{ channels: Array<{ channel: string; version: string }> }>('/v1/channels')).body.channels).toEqual([expect.objectContaining({ channel: 'beta', version: '5.0.0' })]);
   });
 
   it('loses no change when admins promote concurrently', async () => {

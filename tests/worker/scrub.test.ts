@@ -14,9 +14,7 @@ const { scrubbed, unchanged } = corpus as {
 
 describe('scrubber in workerd', () => {
   it(`scrubs the ${scrubbed.length} corpus strings to their expected output and counts`, () => {
-    const wrong = scrubbed
-      .map((e) => ({ e, r: scrub(e.text) }))
-      .filter(({ e, r }) => r.text !== e.expected || JSON.stringify(r.counts) !== JSON.stringify({ ...emptyScrubCounts(), ...e.counts }));
+    const wrong = scrubbed.map((e) => ({ e, r: scrub(e.text) })).filter(({ e, r }) => r.text !== e.expected || JSON.stringify(r.counts) !== JSON.stringify({ ...emptyScrubCounts(), ...e.counts }));
     expect(wrong.map(({ e, r }) => ({ text: e.text, got: r.text, counts: r.counts }))).toEqual([]);
   });
 

@@ -62,7 +62,9 @@ describe('operator tokens: one per role', () => {
           const res = await call(path, { method, headers: { 'Content-Type': 'application/json', ...headers }, body });
           const where = `${method} ${path} with ${JSON.stringify(headers).slice(0, 60)}`;
           expect(res.status, where).toBe(401);
-          expect(res.headers.get('WWW-Authenticate'), where).toMatch(path === '/dashboard' && !/Bearer/.test(headers.Authorization ?? '') ? /^Basic realm="ytsent-read"$/ : new RegExp(`^Bearer realm="ytsent-${role}"`));
+          expect(res.headers.get('WWW-Authenticate'), where).toMatch(
+            path === '/dashboard' && !/Bearer/.test(headers.Authorization ?? '') ? /^Basic realm="ytsent-read"$/ : new RegExp(`^Bearer realm="ytsent-${role}"`),
+          );
           expect(((await res.json()) as Err).error.code, where).toBe('unauthorized');
         }
       }

@@ -76,7 +76,17 @@ describe('storage', () => {
 
     const lines = await readLines(keys[0]!);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ batch_id: batch.batch_id, model_version: V, consent: 'text', label: 'negative', score: 0.7, probs: [0.7, 0.2, 0.1], lang: 'en', text: 'not good', video_id: 'dQw4w9WgXcQ' });
+    expect(lines[0]).toMatchObject({
+      batch_id: batch.batch_id,
+      model_version: V,
+      consent: 'text',
+      label: 'negative',
+      score: 0.7,
+      probs: [0.7, 0.2, 0.1],
+      lang: 'en',
+      text: 'not good',
+      video_id: 'dQw4w9WgXcQ',
+    });
     // Hour-granular time only: the item's hour, and the hour it arrived in.
     expect(lines[0]!.ts).toBe(batch.items[0]!.ts);
     expect((lines[0]!.ts as number) % HOUR_MS).toBe(0);
@@ -111,8 +121,29 @@ describe('storage', () => {
     expect(keys).toHaveLength(1);
     expect([before, after].map((h) => `aggregates/${V}/dt=${h.slice(0, 10)}/hh=${h.slice(11, 13)}/${batch.batch_id}.ndjson`)).toContain(keys[0]);
     const [line] = await readLines(keys[0]!);
-    expect(Object.keys(line!)).toEqual(['batch_id', 'model_version', 'extension_version', 'consent', 'hour_from', 'hour_to', 'n', 'label_counts', 'confidence_counts', 'languages', 'token_n', 'token_counts']);
-    expect(line).toMatchObject({ consent: 'stats', n: 40, hour_from: agg.hour_from, hour_to: agg.hour_to, label_counts: agg.label_counts, confidence_counts: agg.confidence_counts, languages: agg.languages });
+    expect(Object.keys(line!)).toEqual([
+      'batch_id',
+      'model_version',
+      'extension_version',
+      'consent',
+      'hour_from',
+      'hour_to',
+      'n',
+      'label_counts',
+      'confidence_counts',
+      'languages',
+      'token_n',
+      'token_counts',
+    ]);
+    expect(line).toMatchObject({
+      consent: 'stats',
+      n: 40,
+      hour_from: agg.hour_from,
+      hour_to: agg.hour_to,
+      label_counts: agg.label_counts,
+      confidence_counts: agg.confidence_counts,
+      languages: agg.languages,
+    });
     expect(JSON.stringify(line)).not.toContain(batch.client_id);
     // A retry is stored once, like every other kind.
     const again = await callJson<Ok>('/v1/aggregates', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
@@ -162,7 +193,10 @@ describe('consent "stats": hourly aggregates only', () => {
       mutate(agg);
       const { res, body } = await post('/v1/aggregates', aggregatesBatch(V, [agg]));
       expect(res.status, path).toBe(400);
-      expect(paths(body).some((p) => p.startsWith(path)), `${path}: ${JSON.stringify(body.error.details)}`).toBe(true);
+      expect(
+        paths(body).some((p) => p.startsWith(path)),
+        `${path}: ${JSON.stringify(body.error.details)}`,
+      ).toBe(true);
     }
     const proto = JSON.stringify(aggregatesBatch(V, [valid()])).replace('"languages":{', '"languages":{"__proto__":1,');
     const { res, body } = await callJson<Err>('/v1/aggregates', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: proto });
@@ -210,7 +244,11 @@ describe('consent "stats": hourly aggregates only', () => {
 
 describe('idempotency', () => {
   it('stores a retried batch once and answers 200 duplicate:true', async () => {
-    const batch = samplesBatch(V, [{ label: 'positive', score: 0.8 }, { label: 'positive', score: 0.9 }, { label: 'neutral', score: 0.4 }]);
+    const batch = samplesBatch(V, [
+      { label: 'positive', score: 0.8 },
+      { label: 'positive', score: 0.9 },
+      { label: 'neutral', score: 0.4 },
+    ]);
     const first = await callJson<Ok>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
     expect(first.res.status).toBe(202);
     for (let i = 0; i < 3; i++) {
@@ -288,7 +326,10 @@ describe('limits', () => {
   });
 
   it('413 for more than 100 items and for a text over 2 KB (UTF-8 bytes), naming the item', async () => {
-    const many = samplesBatch(V, Array.from({ length: 101 }, () => ({ label: 'positive', score: 0.9 })));
+    const many = samplesBatch(
+      V,
+      Array.from({ length: 101 }, () => ({ label: 'positive', score: 0.9 })),
+    );
     const tooMany = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(many) });
     expect(tooMany.res.status).toBe(413);
     expect(tooMany.body.error).toMatchObject({ code: 'too_many_items', details: [{ path: 'items' }] });
@@ -296,7 +337,14 @@ describe('limits', () => {
     // 'é' is 2 bytes: 1024 of them are exactly 2048 bytes (accepted), 1025 are over.
     const okText = samplesBatch(V, [{ label: 'positive', score: 0.9, text: 'é'.repeat(1024) }], { consent: 'text' });
     expect((await postJson('/v1/samples', okText)).status).toBe(202);
-    const longText = samplesBatch(V, [{ label: 'positive', score: 0.9 }, { label: 'positive', score: 0.9, text: 'é'.repeat(1025) }], { consent: 'text' });
+    const longText = samplesBatch(
+      V,
+      [
+        { label: 'positive', score: 0.9 },
+        { label: 'positive', score: 0.9, text: 'é'.repeat(1025) },
+      ],
+      { consent: 'text' },
+    );
     const tooLong = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(longText) });
     expect(tooLong.res.status).toBe(413);
     expect(tooLong.body.error).toMatchObject({ code: 'text_too_long', details: [{ path: 'items.1.text' }] });
@@ -342,7 +390,11 @@ describe('limits', () => {
     const { res, body } = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(noText) });
     expect(res.status).toBe(400);
     expect(body.error.details!.map((d) => d.path)).toEqual(['items.0.text']);
-    const stats = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(samplesBatch(V, [{ video_id: 'dQw4w9WgXcQ' }], { consent: 'stats' })) });
+    const stats = await callJson<Err>('/v1/samples', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(samplesBatch(V, [{ video_id: 'dQw4w9WgXcQ' }], { consent: 'stats' })),
+    });
     expect(stats.res.status).toBe(400);
     expect(stats.body.error.details!.map((d) => d.path)).toEqual(['consent']);
     const fb = await callJson<Err>('/v1/feedback', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(feedbackBatch([{}], { consent: 'stats' })) });
@@ -365,12 +417,19 @@ describe('limits', () => {
 
   it('400 for timestamps outside the accepted window and for unpublished model versions', async () => {
     const now = hourFloor(Date.now());
-    const old = samplesBatch(V, [{ label: 'positive', score: 0.9, ts: now - 8 * 24 * 3_600_000 }, { label: 'positive', score: 0.9, ts: now + 2 * 3_600_000 }]);
+    const old = samplesBatch(V, [
+      { label: 'positive', score: 0.9, ts: now - 8 * 24 * 3_600_000 },
+      { label: 'positive', score: 0.9, ts: now + 2 * 3_600_000 },
+    ]);
     const { res, body } = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(old) });
     expect(res.status).toBe(400);
     expect(body.error.code).toBe('invalid_timestamp');
     expect(body.error.details!.map((d) => d.path)).toEqual(['items.0.ts', 'items.1.ts']);
-    const unknown = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(samplesBatch('7.9.9', [{ label: 'positive', score: 0.9 }])) });
+    const unknown = await callJson<Err>('/v1/samples', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(samplesBatch('7.9.9', [{ label: 'positive', score: 0.9 }])),
+    });
     expect(unknown.res.status).toBe(400);
     expect(unknown.body.error).toMatchObject({ code: 'unknown_model_version', details: [{ path: 'model_version' }] });
     expect(await listKeys(testEnv.TELEMETRY, 'samples/7.9.9/')).toEqual([]);
@@ -414,12 +473,7 @@ describe('scrubbing', () => {
     const [sKey] = (await listKeys(testEnv.TELEMETRY, `samples/${V}/`)).filter((k) => k.endsWith(`${batch.batch_id}.ndjson`));
     const [fKey] = (await listKeys(testEnv.TELEMETRY, `feedback/${V}/`)).filter((k) => k.endsWith(`${fb.batch_id}.ndjson`));
     const stored = [...(await readLines(sKey!)), ...(await readLines(fKey!))].map((l) => l.text as string);
-    expect(stored).toEqual([
-      'write me at [email] or see [url]',
-      'shoutout @user and call [phone] now',
-      'visit [url] and text [phone]',
-      'mail [email] about [url] @user',
-    ]);
+    expect(stored).toEqual(['write me at [email] or see [url]', 'shoutout @user and call [phone] now', 'visit [url] and text [phone]', 'mail [email] about [url] @user']);
     const all = stored.join('\n');
     for (const leaked of ['jane.doe', 'example', '@Some_Creator', '555', 'spam.io', '1234', 'bob@', 't.co', '@bob']) expect(all).not.toContain(leaked);
   });

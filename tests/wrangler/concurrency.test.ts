@@ -68,7 +68,10 @@ describe('concurrent ingest', () => {
         return { status: res.status, ...json };
       }),
     );
-    expect(answers.filter((a) => a.status !== 200 && a.status !== 202), JSON.stringify(answers.find((a) => a.status !== 200 && a.status !== 202))).toEqual([]);
+    expect(
+      answers.filter((a) => a.status !== 200 && a.status !== 202),
+      JSON.stringify(answers.find((a) => a.status !== 200 && a.status !== 202)),
+    ).toEqual([]);
 
     // Per batch: exactly one 202 (the stored copy); a resent batch's other answer is 200 duplicate.
     const byBatch = new Map<string, typeof answers>();

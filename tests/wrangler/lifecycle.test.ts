@@ -40,9 +40,23 @@ describe('wrangler dev end to end', () => {
 
   it('publishes and promotes the committed model, idempotently', async () => {
     const logs: string[] = [];
-    const first = await publishModel({ dir: model.dir, url: dev.url, publishToken: SECRETS.ADMIN_PUBLISH_TOKEN, promoteToken: SECRETS.ADMIN_PROMOTE_TOKEN, channel: 'stable', log: (l) => logs.push(l) });
+    const first = await publishModel({
+      dir: model.dir,
+      url: dev.url,
+      publishToken: SECRETS.ADMIN_PUBLISH_TOKEN,
+      promoteToken: SECRETS.ADMIN_PROMOTE_TOKEN,
+      channel: 'stable',
+      log: (l) => logs.push(l),
+    });
     expect(first).toMatchObject({ version: model.manifest.version, status: 'published', uploaded: model.manifest.files.map((f) => f.path), channel: { name: 'stable', changed: true } });
-    const again = await publishModel({ dir: model.dir, url: dev.url, publishToken: SECRETS.ADMIN_PUBLISH_TOKEN, promoteToken: SECRETS.ADMIN_PROMOTE_TOKEN, channel: 'stable', log: (l) => logs.push(l) });
+    const again = await publishModel({
+      dir: model.dir,
+      url: dev.url,
+      publishToken: SECRETS.ADMIN_PUBLISH_TOKEN,
+      promoteToken: SECRETS.ADMIN_PROMOTE_TOKEN,
+      channel: 'stable',
+      log: (l) => logs.push(l),
+    });
     expect(again).toMatchObject({ status: 'already_published', uploaded: [], channel: { changed: false } });
     expect(logs.join('\n')).toContain('already published');
 

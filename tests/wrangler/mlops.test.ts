@@ -128,11 +128,29 @@ async function installSends(who: ReturnType<typeof install>, version: string, co
   if (agg.n >= 10) await post('/v1/aggregates', envelope(who, version, 'stats', [agg]), who);
   const ts = hourFloor(now);
   for (let i = 0; i < comments.length; i += 100) {
-    await post('/v1/samples', envelope(who, version, 'text', comments.slice(i, i + 100).map((c) => ({ label: c.predicted, score: Math.round(c.score * 1e4) / 1e4, lang: c.lang, ts, text: c.text }))), who);
+    await post(
+      '/v1/samples',
+      envelope(
+        who,
+        version,
+        'text',
+        comments.slice(i, i + 100).map((c) => ({ label: c.predicted, score: Math.round(c.score * 1e4) / 1e4, lang: c.lang, ts, text: c.text })),
+      ),
+      who,
+    );
   }
   const corrections = comments.filter((c) => c.predicted !== c.label && correct(c));
   for (let i = 0; i < corrections.length; i += 100) {
-    await post('/v1/feedback', envelope(who, version, 'text', corrections.slice(i, i + 100).map((c) => ({ text: c.text, predicted: c.predicted, corrected: c.label, ts }))), who);
+    await post(
+      '/v1/feedback',
+      envelope(
+        who,
+        version,
+        'text',
+        corrections.slice(i, i + 100).map((c) => ({ text: c.text, predicted: c.predicted, corrected: c.label, ts })),
+      ),
+      who,
+    );
   }
   return corrections.length;
 }
@@ -179,23 +197,38 @@ const read = async <T>(path: string): Promise<T> => {
   return JSON.parse(text) as T;
 };
 
-type ChannelHistory = { version: string; candidate: { version: string; percent: number } | null; history: Array<{ action: string; from: string | null; to: string; blessing?: string; reason?: string; actor?: string; forced?: unknown }> };
+type ChannelHistory = {
+  version: string;
+  candidate: { version: string; percent: number } | null;
+  history: Array<{ action: string; from: string | null; to: string; blessing?: string; reason?: string; actor?: string; forced?: unknown }>;
+};
 const channel = () => read<ChannelHistory>('/v1/channels/stable/history');
 
 /** `npm run retrain` as a child process, as an operator runs it; the report from `--json`. */
 async function retrainCli(args: string[]): Promise<{ code: number; report: RetrainReport; stderr: string }> {
   const argv = [
-    '--import', 'tsx', join(REPO_ROOT, 'scripts', 'retrain.ts'),
-    '--backend', dev.url,
-    '--params', MLOPS_PARAMS,
-    '--data', data,
-    '--from', hourKeyOf(hourFloor(startedAt) - HOUR_MS),
+    '--import',
+    'tsx',
+    join(REPO_ROOT, 'scripts', 'retrain.ts'),
+    '--backend',
+    dev.url,
+    '--params',
+    MLOPS_PARAMS,
+    '--data',
+    data,
+    '--from',
+    hourKeyOf(hourFloor(startedAt) - HOUR_MS),
     '--include-current-hour',
-    '--models-dir', join(tmp, 'models'),
-    '--cache-dir', join(tmp, 'cache'),
-    '--runs-dir', join(tmp, 'runs'),
-    '--snapshots', join(tmp, 'snapshots'),
-    '--key-file', keyFile,
+    '--models-dir',
+    join(tmp, 'models'),
+    '--cache-dir',
+    join(tmp, 'cache'),
+    '--runs-dir',
+    join(tmp, 'runs'),
+    '--snapshots',
+    join(tmp, 'snapshots'),
+    '--key-file',
+    keyFile,
     '--json',
     ...args,
   ];
@@ -254,9 +287,25 @@ beforeAll(async () => {
 
   // The champion: trained on the public data only, published signed, the first version on stable.
   await timed('train champion', async () => {
-    const champion = await runPipeline({ paramsFile: MLOPS_PARAMS, dataDir: data, cacheDir: join(tmp, 'cache'), modelsDir: join(tmp, 'models'), runsDir: join(tmp, 'runs'), modelVersion: '1.0.0', log: () => {} });
+    const champion = await runPipeline({
+      paramsFile: MLOPS_PARAMS,
+      dataDir: data,
+      cacheDir: join(tmp, 'cache'),
+      modelsDir: join(tmp, 'models'),
+      runsDir: join(tmp, 'runs'),
+      modelVersion: '1.0.0',
+      log: () => {},
+    });
     expect(champion.record.status).toBe('registered');
-    await publishModel({ dir: join(tmp, 'models', '1.0.0'), url: dev.url, publishToken: SECRETS.ADMIN_PUBLISH_TOKEN, promoteToken: SECRETS.ADMIN_PROMOTE_TOKEN, channel: 'stable', releaseKey: key, log: () => {} });
+    await publishModel({
+      dir: join(tmp, 'models', '1.0.0'),
+      url: dev.url,
+      publishToken: SECRETS.ADMIN_PUBLISH_TOKEN,
+      promoteToken: SECRETS.ADMIN_PROMOTE_TOKEN,
+      channel: 'stable',
+      releaseKey: key,
+      log: () => {},
+    });
   });
 }, 180_000);
 
@@ -359,7 +408,10 @@ describe('the MLOps loop on wrangler dev', () => {
     expect((await channel()).candidate?.version).toBe(v2);
 
     await timed('npm run rollout (promote)', () =>
-      run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'rollout.ts'), '--url', dev.url, '--version', v2, '--percent', '100'], { cwd: REPO_ROOT, env: { ...process.env, ADMIN_PROMOTE_TOKEN: SECRETS.ADMIN_PROMOTE_TOKEN } }),
+      run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'rollout.ts'), '--url', dev.url, '--version', v2, '--percent', '100'], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ADMIN_PROMOTE_TOKEN: SECRETS.ADMIN_PROMOTE_TOKEN },
+      }),
     );
     const state = await channel();
     expect(state).toMatchObject({ version: v2, candidate: null });

@@ -45,7 +45,11 @@ beforeAll(async () => {
   let res = await promote({ version: model.manifest.version });
   if (res.status === 409) res = await promote({ version: model.manifest.version, force: true, reason: 'the committed release, as npm start publishes it' });
   expect(res.status).toBe(200);
-  const created = await fetch(`${dev.url}/v1/admin/keys`, { method: 'POST', headers: { Authorization: `Bearer ${SECRETS.ADMIN_PROMOTE_TOKEN}`, 'Content-Type': 'application/json' }, body: '{"name":"wrangler test"}' });
+  const created = await fetch(`${dev.url}/v1/admin/keys`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${SECRETS.ADMIN_PROMOTE_TOKEN}`, 'Content-Type': 'application/json' },
+    body: '{"name":"wrangler test"}',
+  });
   expect(created.status).toBe(201);
   key = (await created.json()) as { id: string; key: string };
 });
@@ -66,7 +70,10 @@ describe('POST /v1/predict on wrangler dev', () => {
     expect(single.headers.get('x-model-version')).toBe(model.manifest.version);
     const one = (await single.json()) as { label: string; probs: number[] };
     expect(one.label).toBe(expected[0]!.label);
-    const batch = (await (await post({ items: TEXTS.map((comment) => ({ comment })) })).json()) as { model_version: string; items: Array<{ label: string; probs: number[]; lang: string; supported: boolean }> };
+    const batch = (await (await post({ items: TEXTS.map((comment) => ({ comment })) })).json()) as {
+      model_version: string;
+      items: Array<{ label: string; probs: number[]; lang: string; supported: boolean }>;
+    };
     expect(batch.model_version).toBe(model.manifest.version);
     batch.items.forEach((p, i) => {
       expect(p.label).toBe(expected[i]!.label);
@@ -85,10 +92,14 @@ describe('POST /v1/predict on wrangler dev', () => {
     const viaFile = await score(['--remote', dev.url, '--key-file', keyFile, ...TEXTS]);
     expect(viaFile.stderr).toBe('');
     expect(viaFile.code).toBe(0);
-    const strip = (out: string) => out.trim().split('\n').map((l) => {
-      const { probs: _p, score: _s, ...rest } = JSON.parse(l) as Record<string, unknown>;
-      return rest;
-    });
+    const strip = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { probs: _p, score: _s, ...rest } = JSON.parse(l) as Record<string, unknown>;
+          return rest;
+        });
     expect(strip(viaFile.stdout)).toEqual(strip(local.stdout));
     const viaEnv = await score(['--remote', dev.url, TEXTS[1]!], { YTSENT_API_KEY: key.key });
     expect(viaEnv.code).toBe(0);

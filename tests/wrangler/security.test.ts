@@ -23,8 +23,7 @@ afterAll(async () => {
   await dev?.stop();
 });
 
-const post = (path: string, ip: string, body = '{') =>
-  fetch(`${dev.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': ip }, body });
+const post = (path: string, ip: string, body = '{') => fetch(`${dev.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': ip }, body });
 
 describe('wrangler dev: abuse protections', () => {
   it(`limits one network to ${NETWORK_LIMIT} telemetry requests a minute before reading them; IPv6 by /64`, async () => {

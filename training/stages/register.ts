@@ -10,22 +10,20 @@ import { sha256Hex } from '../../node-runtime/sha256.js';
 
 export class RegisterError extends Error {}
 
-export function register(
-  exportDir: string,
-  modelsDir: string,
-  runRecordJson: string,
-): { version: string; dir: string; status: 'new' | 'unchanged' } {
+export function register(exportDir: string, modelsDir: string, runRecordJson: string): { version: string; dir: string; status: 'new' | 'unchanged' } {
   const manifest = JSON.parse(readFileSync(join(exportDir, 'manifest.json'), 'utf8')) as NgramOnnxManifest;
   const target = join(modelsDir, manifest.version);
   // Every file counts: a bundle whose model.onnx is unchanged but whose language table differs is a different model.
-  const fingerprint = (m: NgramOnnxManifest): string => m.files.map((f) => `${f.path}:${f.sha256}`).sort().join(',');
+  const fingerprint = (m: NgramOnnxManifest): string =>
+    m.files
+      .map((f) => `${f.path}:${f.sha256}`)
+      .sort()
+      .join(',');
   if (existsSync(join(target, 'manifest.json'))) {
     const existing = JSON.parse(readFileSync(join(target, 'manifest.json'), 'utf8')) as NgramOnnxManifest;
     if (fingerprint(existing) === fingerprint(manifest)) return { version: manifest.version, dir: target, status: 'unchanged' };
     const existingSha = existing.files.find((f) => f.path === existing.model.file)?.sha256;
-    throw new RegisterError(
-      `${target} already holds a different model (model sha256 ${existingSha}); released versions are immutable: bump model.version in the params`,
-    );
+    throw new RegisterError(`${target} already holds a different model (model sha256 ${existingSha}); released versions are immutable: bump model.version in the params`);
   }
   mkdirSync(target, { recursive: true });
   for (const f of manifest.files) {

@@ -19,15 +19,7 @@ import { progressBar } from '../progress.js';
 import { planTrials } from '../search.js';
 import { argmaxRows, NUM_CLASSES, predictLogits, predictProbs, train, type LinearModel } from '../softmax.js';
 import type { FeaturizedSplit } from '../sparse-io.js';
-import {
-  expectedCalibrationError,
-  fitTemperature,
-  lowConfidenceThreshold,
-  objectiveValue,
-  scoreSplit,
-  softmaxRows,
-  type SplitScores,
-} from '../validation.js';
+import { expectedCalibrationError, fitTemperature, lowConfidenceThreshold, objectiveValue, scoreSplit, softmaxRows, type SplitScores } from '../validation.js';
 import { loadFeatures } from './featurize.js';
 import { readSplits, SELECT_SPLITS, SOURCES, type AnyEvalSplit, type SourceName, type TrainRow } from './preprocess.js';
 
@@ -153,12 +145,22 @@ export async function trainStage(
   const soft = trainRows.map((r) => r.soft);
   const validation = loadValidation(preprocessDir, featurizeDir);
   const trials = planTrials(search, seed);
-  const bar = progressBar('search', trials.reduce((a, t) => a + t.epochs, 0));
+  const bar = progressBar(
+    'search',
+    trials.reduce((a, t) => a + t.epochs, 0),
+  );
   const results: TrialResult[] = [];
   const models: LinearModel[] = [];
   for (const [i, hp] of trials.entries()) {
     const started = performance.now();
-    const weights = sampleWeights(trainSplit.labels, sources, hp, params.sources, trainRows.map((r) => r.lang), params.language_weights);
+    const weights = sampleWeights(
+      trainSplit.labels,
+      sources,
+      hp,
+      params.sources,
+      trainRows.map((r) => r.lang),
+      params.language_weights,
+    );
     const model = train(trainSplit.rows, trainSplit.labels, weights, {
       buckets: featurizer.buckets,
       epochs: hp.epochs,
@@ -192,8 +194,7 @@ export async function trainStage(
   const soupResult = { members, scores: soupScores, objective: objectiveValue(soupScores, search.objective) };
   writeFileSync(join(dir, WEIGHTS_FILE), new Uint8Array(calibrated.weights.buffer));
   writeFileSync(join(dir, MODEL_FILE), JSON.stringify({ bias: Array.from(calibrated.bias), soup: soupResult, calibration, trials: results }, null, 2));
-  const summarize = (s: Record<string, SplitScores>): Record<string, number> =>
-    Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Number(v.macro_f1.toFixed(4))]));
+  const summarize = (s: Record<string, SplitScores>): Record<string, number> => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Number(v.macro_f1.toFixed(4))]));
   return {
     soup: { members, macro_f1: summarize(soupScores), objective: soupResult.objective },
     best_single: { trial: ranked[0]!.r.trial, macro_f1: summarize(ranked[0]!.r.scores), objective: ranked[0]!.r.objective },

@@ -37,7 +37,10 @@ export function renderMonitoring(d: MonitoringData): string {
     .map((ro) => {
       const cells = ro.windows
         .slice(0, 12)
-        .map((w) => `<span class="badge" style="background:${VERDICT_COLORS[w.verdict] ?? '#7a7f87'}" title="${esc(`${w.window.from} → ${w.window.to}: candidate ${w.arms.candidate.corrections}/${w.arms.candidate.samples}, stable ${w.arms.stable.corrections}/${w.arms.stable.samples}, drift ${w.arms.candidate.drift_verdict}/${w.arms.stable.drift_verdict}`)}">${esc(w.verdict === 'insufficient_data' ? '?' : w.verdict)}</span>`)
+        .map(
+          (w) =>
+            `<span class="badge" style="background:${VERDICT_COLORS[w.verdict] ?? '#7a7f87'}" title="${esc(`${w.window.from} → ${w.window.to}: candidate ${w.arms.candidate.corrections}/${w.arms.candidate.samples}, stable ${w.arms.stable.corrections}/${w.arms.stable.samples}, drift ${w.arms.candidate.drift_verdict}/${w.arms.stable.drift_verdict}`)}">${esc(w.verdict === 'insufficient_data' ? '?' : w.verdict)}</span>`,
+        )
         .join(' ');
       return `<tr><td><code>${esc(ro.channel)}</code></td><td>${esc(ro.stable)}</td><td>${esc(ro.candidate)}</td><td>${esc(String(ro.percent))} %</td><td>${esc(ro.started_at)}</td><td style="text-align:left">${cells || '<span class="muted">no window evaluated yet</span>'}</td></tr>`;
     })
@@ -57,7 +60,12 @@ export function renderMonitoring(d: MonitoringData): string {
       { name: '95 % upper', color: '#9db5e8', values: rate((h) => h.correction_rate?.upper), dashed: true },
       { name: '95 % lower', color: '#9db5e8', values: rate((h) => h.correction_rate?.lower), dashed: true },
     ],
-    { title: 'Correction rate per hourly report (corrections / comments scored by text-consent installs)', xLabels: labels, yMax: maxRate, rules: [{ y: 1 - d.thresholds.qualityFloor, label: `retraining floor ${pct(1 - d.thresholds.qualityFloor, 1)}`, color: '#d64545' }] },
+    {
+      title: 'Correction rate per hourly report (corrections / comments scored by text-consent installs)',
+      xLabels: labels,
+      yMax: maxRate,
+      rules: [{ y: 1 - d.thresholds.qualityFloor, label: `retraining floor ${pct(1 - d.thresholds.qualityFloor, 1)}`, color: '#d64545' }],
+    },
   );
   const classRows = r.estimated
     ? LABELS.map((l) => {

@@ -98,7 +98,10 @@ export function renderDashboard(d: DashboardData): string {
   const verdict = latest?.verdict ?? 'no report yet';
   const testRows = latest?.tests
     ? Object.entries(latest.tests)
-        .map(([name, t]) => `<tr><td>${esc(name)}</td><td>${fmt('value' in t ? t.value : t.p_value, 4)}</td><td>${fmt(t.threshold, 2)}</td><td><span class="badge" style="background:${VERDICT_COLORS[t.verdict]}">${esc(t.verdict)}</span></td></tr>`)
+        .map(
+          ([name, t]) =>
+            `<tr><td>${esc(name)}</td><td>${fmt('value' in t ? t.value : t.p_value, 4)}</td><td>${fmt(t.threshold, 2)}</td><td><span class="badge" style="background:${VERDICT_COLORS[t.verdict]}">${esc(t.verdict)}</span></td></tr>`,
+        )
         .join('')
     : '';
   const options = d.versions.map((v) => `<option value="${esc(v)}"${v === d.version ? ' selected' : ''}>${esc(v)}</option>`).join('');
@@ -136,4 +139,3 @@ ${d.monitoring ? renderMonitoring(d.monitoring) : ''}
 <p class="muted">Generated ${esc(new Date(d.nowMs).toISOString())}. Aggregates only: no comment text is shown here. JSON: <code>/v1/drift</code>, <code>/v1/drift/history</code>; metrics: <code>/metrics</code>.</p>
 </main></body></html>`;
 }
-

@@ -100,7 +100,9 @@ export function barChart(values: number[], color: string, o: ChartOptions): stri
   values.forEach((v, i) => {
     if (v <= 0) return;
     const top = y(v);
-    parts.push(`<rect x="${(x(i) - bw / 2).toFixed(1)}" y="${top.toFixed(1)}" width="${bw.toFixed(1)}" height="${(y(o.yMin ?? 0) - top).toFixed(1)}" fill="${esc(color)}"><title>${esc(o.xLabels[i] ?? '')}: ${v}</title></rect>`);
+    parts.push(
+      `<rect x="${(x(i) - bw / 2).toFixed(1)}" y="${top.toFixed(1)}" width="${bw.toFixed(1)}" height="${(y(o.yMin ?? 0) - top).toFixed(1)}" fill="${esc(color)}"><title>${esc(o.xLabels[i] ?? '')}: ${v}</title></rect>`,
+    );
   });
   return wrap(o, w, h, parts, []);
 }

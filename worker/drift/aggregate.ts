@@ -8,15 +8,7 @@
  * the cost of a report grows with the number of hourly summaries in the window (each a fixed
  * ~300 numbers), never with the number of comments or clients behind them.
  */
-import {
-  DEFAULT_THRESHOLDS,
-  compareDistributions,
-  normalizeCounts,
-  rebin,
-  type DriftResult,
-  type DriftThresholds,
-  type OverallVerdict,
-} from '../../core/drift.js';
+import { DEFAULT_THRESHOLDS, compareDistributions, normalizeCounts, rebin, type DriftResult, type DriftThresholds, type OverallVerdict } from '../../core/drift.js';
 import { LABELS } from '../../core/labels.js';
 import type { Reference } from '../../core/manifest.js';
 import { TOKEN_BUCKETS } from '../../core/token-buckets.js';

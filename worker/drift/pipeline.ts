@@ -38,14 +38,7 @@ async function partitionDigest(objects: readonly R2Object[]): Promise<string> {
  * Folds every hour of [fromMs, toMs) whose partition changed since its summary: completed hours
  * only, unless `includeCurrent`. Returns the hours (re)folded.
  */
-export async function foldHours(
-  bucket: R2Bucket,
-  version: string,
-  fromMs: number,
-  toMs: number,
-  now: number,
-  includeCurrent = false,
-): Promise<HourKey[]> {
+export async function foldHours(bucket: R2Bucket, version: string, fromMs: number, toMs: number, now: number, includeCurrent = false): Promise<HourKey[]> {
   const hours = hoursBetween(fromMs, toMs).filter((h) => includeCurrent || hourStart(h) + HOUR_MS + FOLD_GRACE_MS <= now);
   if (hours.length === 0) return [];
   const existing = new Map<string, string>();
@@ -104,7 +97,11 @@ export interface AlertRecord {
 }
 
 function failingTests(report: DriftReport): string[] {
-  return report.tests ? Object.entries(report.tests).filter(([, t]) => t.verdict === 'drift').map(([name]) => name) : [];
+  return report.tests
+    ? Object.entries(report.tests)
+        .filter(([, t]) => t.verdict === 'drift')
+        .map(([name]) => name)
+    : [];
 }
 
 async function callWebhook(url: string, secret: string, report: DriftReport, failing: string[]): Promise<AlertRecord['webhook']> {

@@ -23,9 +23,7 @@ export async function loadSummaries(bucket: R2Bucket, version: string, fromMs: n
   const prefix = keys.summaryPrefix(version);
   const fromKey = keys.summary(version, hourKey(fromMs));
   const toKey = keys.summary(version, hourKey(toMs));
-  const listed = (await listAll(bucket, prefix, { startAfter: keys.summary(version, hourKey(fromMs - HOUR_MS)) })).filter(
-    (o) => o.key >= fromKey && o.key < toKey,
-  );
+  const listed = (await listAll(bucket, prefix, { startAfter: keys.summary(version, hourKey(fromMs - HOUR_MS)) })).filter((o) => o.key >= fromKey && o.key < toKey);
   const bodies = await mapLimit(listed, 16, async (o) => {
     const obj = await bucket.get(o.key);
     return obj ? ((await obj.json()) as HourSummary) : null;

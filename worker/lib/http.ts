@@ -12,10 +12,7 @@ export function ifNoneMatchHits(header: string | null | undefined, etag: string)
   return trimmed.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === opaque);
 }
 
-export type RangeResult =
-  | { kind: 'none' }
-  | { kind: 'single'; offset: number; length: number }
-  | { kind: 'unsatisfiable' };
+export type RangeResult = { kind: 'none' } | { kind: 'single'; offset: number; length: number } | { kind: 'unsatisfiable' };
 
 /**
  * Parse a Range header for a representation of `size` bytes.

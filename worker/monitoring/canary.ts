@@ -187,8 +187,11 @@ export async function checkCanary(env: { TELEMETRY: R2Bucket; MODELS: R2Bucket }
 
   const listed = await listAll(env.TELEMETRY, keys.canaryWindowPrefix(state.channel, candidate.version));
   // Enough of the newest windows to find a streak through windows without data.
-  const recent = listed.map((o) => o.key).sort().slice(-(t.canaryBadWindows * 4 + 24));
-  const windows = (await mapLimit(recent, 16, async (k) => ((await env.TELEMETRY.get(k))?.json<CanaryWindow>()) ?? null)).filter((w): w is CanaryWindow => w !== null);
+  const recent = listed
+    .map((o) => o.key)
+    .sort()
+    .slice(-(t.canaryBadWindows * 4 + 24));
+  const windows = (await mapLimit(recent, 16, async (k) => (await env.TELEMETRY.get(k))?.json<CanaryWindow>() ?? null)).filter((w): w is CanaryWindow => w !== null);
   const streak = badStreak(windows, candidate.started_at);
   const run: CanaryRun = { channel: state.channel, candidate: candidate.version, window: record, bad_windows: streak.count, rolled_back: false, event: null };
   if (streak.count < t.canaryBadWindows) return run;

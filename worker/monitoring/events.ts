@@ -101,7 +101,7 @@ export async function listEvents(bucket: R2Bucket, options: { type?: EventType; 
     .reverse();
   const out: MonitoringEvent[] = [];
   for (let i = 0; i < wanted.length && out.length < options.limit; i += 16) {
-    const bodies = await mapLimit(wanted.slice(i, i + 16), 16, async (k) => ((await bucket.get(k))?.json<MonitoringEvent>()) ?? null);
+    const bodies = await mapLimit(wanted.slice(i, i + 16), 16, async (k) => (await bucket.get(k))?.json<MonitoringEvent>() ?? null);
     for (const e of bodies) if (e && (!options.modelVersion || e.model_version === options.modelVersion) && out.length < options.limit) out.push(e);
   }
   return out;

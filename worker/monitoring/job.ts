@@ -24,13 +24,7 @@ export interface MonitoringRun {
   errors: Array<{ step: string; subject: string }>;
 }
 
-export async function runMonitoring(
-  env: Env,
-  config: Config,
-  now: number,
-  window: { hours: number; fromMs: number; toMs: number },
-  drift: ReadonlyMap<string, DriftReport>,
-): Promise<MonitoringRun> {
+export async function runMonitoring(env: Env, config: Config, now: number, window: { hours: number; fromMs: number; toMs: number }, drift: ReadonlyMap<string, DriftReport>): Promise<MonitoringRun> {
   const run: MonitoringRun = { reports: [], canaries: [], retrain: [], errors: [] };
   const failed = (step: string, subject: string, e: unknown) => {
     console.error(`monitoring ${step} failed for ${subject}`, e);
@@ -40,10 +34,7 @@ export async function runMonitoring(
   for (const [version, driftReport] of drift) {
     try {
       const folded = await foldQualityHours(env.TELEMETRY, version, window.fromMs, window.toMs, now, config.driftIncludeCurrentHour);
-      const [summaries, quality] = await Promise.all([
-        loadSummaries(env.TELEMETRY, version, window.fromMs, window.toMs),
-        loadQuality(env.TELEMETRY, version, window.fromMs, window.toMs),
-      ]);
+      const [summaries, quality] = await Promise.all([loadSummaries(env.TELEMETRY, version, window.fromMs, window.toMs), loadQuality(env.TELEMETRY, version, window.fromMs, window.toMs)]);
       const report = buildMonitorReport({ modelVersion: version, window, summaries, quality, drift: driftReport, generatedAt: now });
       await storeMonitorReport(env.TELEMETRY, report);
       run.reports.push({

@@ -51,7 +51,11 @@ export async function monitoringGauges(telemetry: R2Bucket, models: R2Bucket): P
       }
     }
     if (r.latency_ms) {
-      for (const [q, value] of [['0.5', r.latency_ms.p50], ['0.95', r.latency_ms.p95], ['0.99', r.latency_ms.p99]] as const) {
+      for (const [q, value] of [
+        ['0.5', r.latency_ms.p50],
+        ['0.95', r.latency_ms.p95],
+        ['0.99', r.latency_ms.p99],
+      ] as const) {
         if (value !== null) out[seriesKey('ytsent_scoring_latency_ms', { ...v, quantile: q })] = value;
       }
     }

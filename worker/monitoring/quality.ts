@@ -109,10 +109,7 @@ export async function foldQualityHours(bucket: R2Bucket, version: string, fromMs
 
   const folded: HourKey[] = [];
   for (const hour of hours) {
-    const [samples, feedback] = await Promise.all([
-      listAll(bucket, keys.partitionPrefix('samples', version, hour)),
-      listAll(bucket, keys.partitionPrefix('feedback', version, hour)),
-    ]);
+    const [samples, feedback] = await Promise.all([listAll(bucket, keys.partitionPrefix('samples', version, hour)), listAll(bucket, keys.partitionPrefix('feedback', version, hour))]);
     if (samples.length === 0 && feedback.length === 0) continue;
     const digest = await sha256Hex(
       [...samples, ...feedback]

@@ -126,7 +126,7 @@ export async function storeMonitorReport(bucket: R2Bucket, report: MonitorReport
 }
 
 export async function latestMonitorReport(bucket: R2Bucket, version: string): Promise<MonitorReport | null> {
-  return ((await bucket.get(keys.monitorLatest(version)))?.json<MonitorReport>()) ?? null;
+  return (await bucket.get(keys.monitorLatest(version)))?.json<MonitorReport>() ?? null;
 }
 
 /** Stored reports of `version`, newest first. */
@@ -136,6 +136,6 @@ export async function monitorHistory(bucket: R2Bucket, version: string, limit: n
     .sort()
     .slice(-limit)
     .reverse();
-  const bodies = await mapLimit(listed, 16, async (k) => ((await bucket.get(k))?.json<MonitorReport>()) ?? null);
+  const bodies = await mapLimit(listed, 16, async (k) => (await bucket.get(k))?.json<MonitorReport>() ?? null);
   return bodies.filter((r): r is MonitorReport => r !== null);
 }

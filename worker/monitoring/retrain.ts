@@ -38,7 +38,7 @@ function lastHours(lastHour: HourKey, hours: number): HourKey[] {
 }
 
 async function readAll<T>(bucket: R2Bucket, keyList: string[]): Promise<Array<T | null>> {
-  return mapLimit(keyList, 16, async (k) => ((await bucket.get(k))?.json<T>()) ?? null);
+  return mapLimit(keyList, 16, async (k) => (await bucket.get(k))?.json<T>() ?? null);
 }
 
 /** Checks `version` at the run whose reports are keyed `hour`; raises the event when due. */
@@ -46,8 +46,14 @@ export async function checkRetrain(bucket: R2Bucket, config: Config, version: st
   const t = config.monitoring;
   const hours = lastHours(hour, t.retrainPersistHours);
   const [drift, monitor] = await Promise.all([
-    readAll<DriftReport>(bucket, hours.map((h) => keys.driftHistory(version, h))),
-    readAll<MonitorReport>(bucket, hours.map((h) => keys.monitorHistory(version, h))),
+    readAll<DriftReport>(
+      bucket,
+      hours.map((h) => keys.driftHistory(version, h)),
+    ),
+    readAll<MonitorReport>(
+      bucket,
+      hours.map((h) => keys.monitorHistory(version, h)),
+    ),
   ]);
   const reasons: RetrainReason[] = [];
   const evidence: Record<string, unknown> = {};
@@ -57,7 +63,11 @@ export async function checkRetrain(bucket: R2Bucket, config: Config, version: st
     evidence.drift = {
       persisted_hours: t.retrainPersistHours,
       hours: drift.map((r, i) => ({ hour: hours[i], verdict: r!.verdict, n: r!.n })),
-      failing: latest.tests ? Object.entries(latest.tests).filter(([, x]) => x.verdict === 'drift').map(([name]) => name) : [],
+      failing: latest.tests
+        ? Object.entries(latest.tests)
+            .filter(([, x]) => x.verdict === 'drift')
+            .map(([name]) => name)
+        : [],
       latest: { window: latest.window, n: latest.n, tests: latest.tests, thresholds: latest.thresholds },
     };
   }

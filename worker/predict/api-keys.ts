@@ -148,9 +148,15 @@ export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!entry.record) throw unauthorized('unknown API key', 'invalid_token');
   if (entry.record.revoked_at !== null) throw new ApiError(403, 'key_revoked', `API key ${entry.record.id} was revoked at ${entry.record.revoked_at}`);
   if (!(await withinLimit(c.env.PREDICT_RATE_LIMITER, entry.record.id))) {
-    throw new ApiError(429, 'rate_limited', `too many requests with this API key (${PREDICT_LIMITS.requests_per_s} a second, counted over ${PREDICT_RATE_PERIOD_S} s); retry in ${PREDICT_RATE_PERIOD_S} s`, undefined, {
-      'Retry-After': String(PREDICT_RATE_PERIOD_S),
-    });
+    throw new ApiError(
+      429,
+      'rate_limited',
+      `too many requests with this API key (${PREDICT_LIMITS.requests_per_s} a second, counted over ${PREDICT_RATE_PERIOD_S} s); retry in ${PREDICT_RATE_PERIOD_S} s`,
+      undefined,
+      {
+        'Retry-After': String(PREDICT_RATE_PERIOD_S),
+      },
+    );
   }
   await next();
 };

@@ -67,7 +67,11 @@ export function checkPromotion(target: PromotionTarget, current: ChannelServing)
   }
   if (blessing.verdict !== 'blessed') {
     const why = blessing.failures.slice(0, 3).join('; ');
-    return { allowed: false, status: 'refused', reason: `the gate refused ${target.version} against ${blessing.champion?.version ?? 'no champion'}${why ? `: ${why}` : ''}${blessing.failures.length > 3 ? ` (and ${blessing.failures.length - 3} more)` : ''}` };
+    return {
+      allowed: false,
+      status: 'refused',
+      reason: `the gate refused ${target.version} against ${blessing.champion?.version ?? 'no champion'}${why ? `: ${why}` : ''}${blessing.failures.length > 3 ? ` (and ${blessing.failures.length - 3} more)` : ''}`,
+    };
   }
   const champion = blessing.champion;
   if (!champion || champion.version !== current.version || (current.manifestSha256 !== null && champion.manifest_sha256 !== current.manifestSha256)) {

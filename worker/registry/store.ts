@@ -82,9 +82,7 @@ export async function validateManifest(bytes: Uint8Array, raw: unknown, version:
     throw e;
   }
   if (manifest.version !== version) {
-    throw new ApiError(400, 'version_mismatch', `manifest version ${manifest.version} does not match the URL version ${version}`, [
-      { path: 'version', message: `must equal ${version}` },
-    ]);
+    throw new ApiError(400, 'version_mismatch', `manifest version ${manifest.version} does not match the URL version ${version}`, [{ path: 'version', message: `must equal ${version}` }]);
   }
   const [sha256, digest] = await Promise.all([sha256Hex(bytes), sha256Hex(canonicalJson(raw))]);
   return { version, bytes, manifest, sha256, digest };
@@ -138,9 +136,7 @@ export async function missingFiles(bucket: R2Bucket, manifest: ModelManifest): P
     .map((f) => ({ path: f.path, sha256: f.sha256, bytes: f.bytes }));
 }
 
-export type PutManifestOutcome =
-  | { status: 'published'; created: boolean; stored: StoredManifest }
-  | { status: 'pending'; missing: MissingFile[] };
+export type PutManifestOutcome = { status: 'published'; created: boolean; stored: StoredManifest } | { status: 'pending'; missing: MissingFile[] };
 
 /** Step 1/3 of the protocol; see the module comment. */
 export async function putManifest(bucket: R2Bucket, incoming: StoredManifest): Promise<PutManifestOutcome> {

@@ -117,10 +117,7 @@ export async function rolloutDoc(bucket: R2Bucket, state: ChannelState): Promise
   return {
     channel: state.channel,
     stable: { version: state.version, manifest_sha256: stable.sha256 },
-    candidate:
-      state.candidate && candidate
-        ? { version: state.candidate.version, manifest_sha256: candidate.sha256, percent: state.candidate.percent, started_at: state.candidate.started_at }
-        : null,
+    candidate: state.candidate && candidate ? { version: state.candidate.version, manifest_sha256: candidate.sha256, percent: state.candidate.percent, started_at: state.candidate.started_at } : null,
     updated_at: state.updated_at,
   };
 }

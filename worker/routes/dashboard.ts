@@ -33,10 +33,13 @@ dashboardRoutes.get('/dashboard', requireReadTokenOrBasic, async (c) => {
   let latest: DriftReport | null = null;
   if (version) {
     const endMs = Math.floor(nowMs / HOUR_MS) * HOUR_MS + HOUR_MS;
-    const historyKeys = (await listAll(c.env.TELEMETRY, keys.driftHistoryPrefix(version))).map((o) => o.key).sort().slice(-hours);
+    const historyKeys = (await listAll(c.env.TELEMETRY, keys.driftHistoryPrefix(version)))
+      .map((o) => o.key)
+      .sort()
+      .slice(-hours);
     const [s, r, l] = await Promise.all([
       loadSummaries(c.env.TELEMETRY, version, endMs - hours * HOUR_MS, endMs),
-      mapLimit(historyKeys, 16, async (k) => ((await c.env.TELEMETRY.get(k))?.json<DriftReport>()) ?? null),
+      mapLimit(historyKeys, 16, async (k) => (await c.env.TELEMETRY.get(k))?.json<DriftReport>() ?? null),
       c.env.TELEMETRY.get(keys.driftLatest(version)).then((o) => (o ? o.json<DriftReport>() : null)),
     ]);
     summaries = s;
@@ -53,8 +56,12 @@ dashboardRoutes.get('/dashboard', requireReadTokenOrBasic, async (c) => {
         .filter((ch) => ch.candidate)
         .map(async (ch) => {
           const cand = ch.candidate!;
-          const windowKeys = (await listAll(c.env.TELEMETRY, keys.canaryWindowPrefix(ch.channel, cand.version))).map((o) => o.key).sort().reverse().slice(0, 12);
-          const windows = (await mapLimit(windowKeys, 12, async (k) => ((await c.env.TELEMETRY.get(k))?.json<CanaryWindow>()) ?? null)).filter(
+          const windowKeys = (await listAll(c.env.TELEMETRY, keys.canaryWindowPrefix(ch.channel, cand.version)))
+            .map((o) => o.key)
+            .sort()
+            .reverse()
+            .slice(0, 12);
+          const windows = (await mapLimit(windowKeys, 12, async (k) => (await c.env.TELEMETRY.get(k))?.json<CanaryWindow>() ?? null)).filter(
             (w): w is CanaryWindow => w !== null && w.started_at === cand.started_at,
           );
           return { channel: ch.channel, stable: ch.version, candidate: cand.version, percent: cand.percent, started_at: cand.started_at, windows };

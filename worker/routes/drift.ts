@@ -51,7 +51,11 @@ driftRoutes.get('/v1/drift', driftResponses.middleware(), async (c) => {
 });
 
 async function newest<T>(bucket: R2Bucket, prefix: string, limit: number): Promise<T[]> {
-  const listed = (await listAll(bucket, prefix)).map((o) => o.key).sort().reverse().slice(0, limit);
+  const listed = (await listAll(bucket, prefix))
+    .map((o) => o.key)
+    .sort()
+    .reverse()
+    .slice(0, limit);
   const bodies = await mapLimit(listed, 16, async (k) => {
     const o = await bucket.get(k);
     return o ? ((await o.json()) as T) : null;

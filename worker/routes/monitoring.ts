@@ -54,10 +54,12 @@ monitoringRoutes.get('/v1/channels/:channel/canary', requireToken('read'), async
   const startedAt = state.candidate?.started_at ?? last?.at ?? null;
   let windows: CanaryWindow[] = [];
   if (candidate) {
-    const listed = (await listAll(c.env.TELEMETRY, keys.canaryWindowPrefix(channel, candidate))).map((o) => o.key).sort().reverse().slice(0, limit);
-    windows = (await mapLimit(listed, 16, async (k) => ((await c.env.TELEMETRY.get(k))?.json<CanaryWindow>()) ?? null)).filter(
-      (w): w is CanaryWindow => w !== null && w.started_at === startedAt,
-    );
+    const listed = (await listAll(c.env.TELEMETRY, keys.canaryWindowPrefix(channel, candidate)))
+      .map((o) => o.key)
+      .sort()
+      .reverse()
+      .slice(0, limit);
+    windows = (await mapLimit(listed, 16, async (k) => (await c.env.TELEMETRY.get(k))?.json<CanaryWindow>() ?? null)).filter((w): w is CanaryWindow => w !== null && w.started_at === startedAt);
   }
   const config = loadConfig(c.env).monitoring;
   return c.json(

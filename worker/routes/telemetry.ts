@@ -70,7 +70,10 @@ async function ingest(c: Context<AppEnv>, kind: TelemetryKind): Promise<Response
       for (const [scrubKind, n] of Object.entries(encoded.scrubbed)) metrics.inc('ytsent_scrubbed_total', { kind, what: scrubKind }, n);
       if (kind === 'feedback') {
         // The stored (scrubbed) lines, so a vote holds exactly the text the export would.
-        const votes = encoded.ndjson.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Vote);
+        const votes = encoded.ndjson
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as Vote);
         const network = networkKey(c.req.header('cf-connecting-ip'));
         metrics.inc('ytsent_correction_votes_total', {}, await recordVotes(c.env.TELEMETRY, config.clientIdPepper, { clientId: batch.client_id, network }, votes, now));
       }

@@ -200,13 +200,7 @@ export interface StoreResult extends IngestResponse {
 }
 
 /** Exactly-once storage; see the module comment. */
-export async function storeBatch(
-  bucket: R2Bucket,
-  kind: TelemetryKind,
-  batch: AnyBatch,
-  encoded: Encoded,
-  now: number,
-): Promise<StoreResult> {
+export async function storeBatch(bucket: R2Bucket, kind: TelemetryKind, batch: AnyBatch, encoded: Encoded, now: number): Promise<StoreResult> {
   const hour: HourKey = hourKey(now);
   const sha256 = await contentHash(kind, batch);
   const claimKey = keys.claim(kind, batch.batch_id);

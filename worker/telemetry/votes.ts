@@ -52,13 +52,7 @@ export interface Vote {
 }
 
 /** Records one vote per item (latest per voter and text wins). Returns the number written. */
-export async function recordVotes(
-  bucket: R2Bucket,
-  pepper: string,
-  voter: { clientId: string; network: string },
-  votes: readonly Vote[],
-  now: number,
-): Promise<number> {
+export async function recordVotes(bucket: R2Bucket, pepper: string, voter: { clientId: string; network: string }, votes: readonly Vote[], now: number): Promise<number> {
   // One client voting twice on one text in a batch: its last vote is the one that stays.
   const byText = new Map<string, Vote>();
   for (const v of votes) byText.set(await textHash(v.text), v);
@@ -158,8 +152,6 @@ export async function tallyCorrections(bucket: R2Bucket, minClients: number, ran
   }
   report.agreed = agreed.length;
   const texts = await mapLimit(agreed, 8, async (a) => ((await (await bucket.get(a.key))?.json<{ text?: unknown }>()) ?? {}).text);
-  report.corrections = agreed
-    .map((a, i) => ({ ...a.tally, text: typeof texts[i] === 'string' ? texts[i] : '' }))
-    .sort((a, b) => b.support - a.support || (a.text_hash < b.text_hash ? -1 : 1));
+  report.corrections = agreed.map((a, i) => ({ ...a.tally, text: typeof texts[i] === 'string' ? texts[i] : '' })).sort((a, b) => b.support - a.support || (a.text_hash < b.text_hash ? -1 : 1));
   return report;
 }

@@ -37,7 +37,14 @@ export async function toOffscreenInNode<T>(request: OffscreenRequest): Promise<T
       try {
         const { manifest, files } = await filesFor(request.data.version);
         const scorer = await createTextScorer(ort as unknown as AnyOrtModule, manifest, files);
-        const check = checkGolden(manifest.golden, await goldenProbs(scorer, manifest.golden.map((g) => g.text)), manifest.golden_tolerance);
+        const check = checkGolden(
+          manifest.golden,
+          await goldenProbs(
+            scorer,
+            manifest.golden.map((g) => g.text),
+          ),
+          manifest.golden_tolerance,
+        );
         await scorer.release();
         return { ok: check.ok, max_abs_diff: check.max_abs_diff, failures: check.failures.length } as T;
       } catch (err) {

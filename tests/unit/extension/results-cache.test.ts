@@ -39,7 +39,10 @@ describe('results cache', () => {
     // Touch the two oldest: they become the most recently used.
     await cache.getMany('1.0.0', ['comment 0', 'comment 1']);
     await new Promise((r) => setTimeout(r, 2));
-    await cache.putMany('1.0.0', [{ text: 'comment 10', ...score('neutral') }, { text: 'comment 11', ...score('neutral') }]);
+    await cache.putMany('1.0.0', [
+      { text: 'comment 10', ...score('neutral') },
+      { text: 'comment 11', ...score('neutral') },
+    ]);
     // Writing past the cap evicted down to 90% of it: 12 entries → 9.
     expect(await cache.size()).toBe(9);
     expect(await cache.evict()).toBe(0);
@@ -53,9 +56,12 @@ describe('results cache', () => {
     expect(await cache.size()).toBeLessThanOrEqual(50);
   });
 
-  it('keeps each score\'s language and whether it is supported', async () => {
+  it("keeps each score's language and whether it is supported", async () => {
     const cache = new ResultsCache(db, 100);
-    await cache.putMany('2.0.0', [{ text: 'Лучший канал', ...score('neutral', 'ru') }, { text: 'great', ...score('positive', 'en') }]);
+    await cache.putMany('2.0.0', [
+      { text: 'Лучший канал', ...score('neutral', 'ru') },
+      { text: 'great', ...score('positive', 'en') },
+    ]);
     cache.forgetMemory(); // from IndexedDB, not memory
     const [ru, en] = await cache.getMany('2.0.0', ['Лучший канал', 'great']);
     expect(ru).toMatchObject({ lang: 'ru', supported: false });

@@ -7,7 +7,12 @@ import { SENDERS, installChromeFake } from './chrome-fake.js';
 import { offscreenCalls, toOffscreenInNode } from './offscreen-node.js';
 
 installChromeFake();
-vi.mock('../../../extension/background/offscreen-client.js', () => ({ toOffscreen: toOffscreenInNode, toOffscreenIfOpen: toOffscreenInNode, ensureOffscreen: async () => {}, closeOffscreen: async () => {} }));
+vi.mock('../../../extension/background/offscreen-client.js', () => ({
+  toOffscreen: toOffscreenInNode,
+  toOffscreenIfOpen: toOffscreenInNode,
+  ensureOffscreen: async () => {},
+  closeOffscreen: async () => {},
+}));
 const { onMessage } = await import('../../../extension/background/router.js');
 const { DEFAULT_MODEL } = await import('./default-model.js');
 const { db } = await import('../../../extension/lib/db.js');
@@ -61,8 +66,14 @@ describe('service worker router', () => {
     expect(status.telemetry).toMatchObject({ consent: null, queued: 0 });
   });
 
-  it('gives every result a language and support flag, and the model\'s low-confidence threshold', async () => {
-    const r = await bg('score', { video_id: null, comments: [{ id: '0', text: 'what a lovely tutorial' }, { id: '1', text: '' }] });
+  it("gives every result a language and support flag, and the model's low-confidence threshold", async () => {
+    const r = await bg('score', {
+      video_id: null,
+      comments: [
+        { id: '0', text: 'what a lovely tutorial' },
+        { id: '1', text: '' },
+      ],
+    });
     expect(r.low_confidence_threshold).toBeGreaterThan(0);
     expect(r.low_confidence_threshold).toBeLessThan(1);
     for (const x of r.results) {
@@ -118,7 +129,13 @@ describe('service worker router', () => {
 
     // With something queued: the exact request bodies, in send order, and what is still counted.
     await bg('update-settings', { consent_text: true });
-    await bg('score', { video_id: 'dQw4w9WgXcQ', comments: [{ id: 'p1', text: 'queued for the preview' }, { id: 'p2', text: 'and another one' }] });
+    await bg('score', {
+      video_id: 'dQw4w9WgXcQ',
+      comments: [
+        { id: 'p1', text: 'queued for the preview' },
+        { id: 'p2', text: 'and another one' },
+      ],
+    });
     const queued = await bg('telemetry-preview', { consent_stats: true, consent_text: true });
     expect(queued.consent).toBe('text');
     expect(queued.queued.batches).toHaveLength(1);

@@ -45,7 +45,12 @@ describe('client-side scrubbing', () => {
   });
 
   it('scrubs a correction once', async () => {
-    await queue.enqueueFeedback(SettingsSchema.parse({ consent_stats: true, consent_text: true }), '2.0.0', { text: 'IBAN DE89 3704 0044 0532 0130 00', predicted: 'neutral', corrected: 'negative' }, T0);
+    await queue.enqueueFeedback(
+      SettingsSchema.parse({ consent_stats: true, consent_text: true }),
+      '2.0.0',
+      { text: 'IBAN DE89 3704 0044 0532 0130 00', predicted: 'neutral', corrected: 'negative' },
+      T0,
+    );
     expect(calls).toEqual(['IBAN DE89 3704 0044 0532 0130 00']);
     expect((await queue.all()).map((r) => (r.item as { text: string }).text)).toEqual(['IBAN [iban]']);
   });

@@ -11,7 +11,12 @@ import { SENDERS, installChromeFake, messageListeners } from './chrome-fake.js';
 import { toOffscreenInNode } from './offscreen-node.js';
 
 const { storage } = installChromeFake();
-vi.mock('../../../extension/background/offscreen-client.js', () => ({ toOffscreen: toOffscreenInNode, toOffscreenIfOpen: toOffscreenInNode, ensureOffscreen: async () => {}, closeOffscreen: async () => {} }));
+vi.mock('../../../extension/background/offscreen-client.js', () => ({
+  toOffscreen: toOffscreenInNode,
+  toOffscreenIfOpen: toOffscreenInNode,
+  ensureOffscreen: async () => {},
+  closeOffscreen: async () => {},
+}));
 // The offscreen document's entry, with its onnxruntime-web parts replaced: only its message
 // handling is under test here (the real engine runs in the e2e tests).
 vi.mock('../../../extension/offscreen/runtime.js', () => ({}));

@@ -65,7 +65,12 @@ describe('consent "stats": hourly aggregates, never a row per comment', () => {
   });
 
   it('sends one aggregate per ended hour of ≥ 10 comments: counts only, hour-granular, schema-valid', async () => {
-    await queue.enqueueSamples(STATS, '1.0.0', [...comments(8), comment('this is the worst, awful', 'negative'), comment('ok', 'neutral', 'und'), comment('me encanta esta canción, muchas gracias por compartir', 'positive', 'es')], T0);
+    await queue.enqueueSamples(
+      STATS,
+      '1.0.0',
+      [...comments(8), comment('this is the worst, awful', 'negative'), comment('ok', 'neutral', 'und'), comment('me encanta esta canción, muchas gracias por compartir', 'positive', 'es')],
+      T0,
+    );
     expect(await queue.sealAggregates(H0 + HOUR_MS)).toEqual({ queued: 1, expired: 0 });
     expect(await queue.openAggregates()).toEqual([]);
     const sent = await drain(H0 + HOUR_MS);
@@ -117,7 +122,7 @@ describe('consent "stats": hourly aggregates, never a row per comment', () => {
     expect(await queue.size()).toBe(1);
     expect((await queue.openAggregates())[0]!.aggregate).toMatchObject({ hour_from: H0 + HOUR_MS, n: 3 });
     const [sent] = await drain(T0 + HOUR_MS);
-    expect((sent!.body.items[0] as AggregateItem)).toMatchObject({ hour_from: H0, hour_to: H0 + HOUR_MS, n: 10 });
+    expect(sent!.body.items[0] as AggregateItem).toMatchObject({ hour_from: H0, hour_to: H0 + HOUR_MS, n: 10 });
   });
 
   it('keeps one aggregate per model version and batches at most 24 aggregates', async () => {
@@ -187,7 +192,12 @@ describe('consent "text": scrubbed rows, hour-granular', () => {
     await queue.enqueueSamples(TEXT, '1.0.0', comments(150), T0);
     await queue.enqueueSamples(TEXT, '1.1.0', [comment('other version')], T0);
     await queue.enqueueFeedback(TEXT, '1.0.0', { text: 'fb', predicted: 'neutral', corrected: 'positive' }, T0);
-    await queue.enqueueSamples(TEXT, '1.2.0', Array.from({ length: 60 }, () => comment('x'.repeat(1900))), T0);
+    await queue.enqueueSamples(
+      TEXT,
+      '1.2.0',
+      Array.from({ length: 60 }, () => comment('x'.repeat(1900))),
+      T0,
+    );
     const seen: string[] = [];
     for (const { kind, body } of await drain(T0)) {
       expect(new TextEncoder().encode(JSON.stringify(body)).byteLength).toBeLessThanOrEqual(LIMITS.body_bytes);
@@ -198,7 +208,12 @@ describe('consent "text": scrubbed rows, hour-granular', () => {
     expect(seen.slice(0, 3)).toEqual(['samples/text/1.0.0:100', 'samples/text/1.0.0:50', 'samples/text/1.1.0:1']);
     expect(seen[3]).toBe('feedback/text/1.0.0:1');
     // 60 texts of ~1.9 KB do not fit in one 64 KB body.
-    expect(seen.slice(4).map((s) => Number(s.split(':')[1])).reduce((a, b) => a + b)).toBe(60);
+    expect(
+      seen
+        .slice(4)
+        .map((s) => Number(s.split(':')[1]))
+        .reduce((a, b) => a + b),
+    ).toBe(60);
     expect(seen.length).toBeGreaterThan(5);
   });
 });

@@ -17,7 +17,12 @@ import { offscreenCalls, toOffscreenInNode } from './offscreen-node.js';
 import { RELEASE_KEYS } from './release-keys.js';
 
 installChromeFake();
-vi.mock('../../../extension/background/offscreen-client.js', () => ({ toOffscreen: toOffscreenInNode, toOffscreenIfOpen: toOffscreenInNode, ensureOffscreen: async () => {}, closeOffscreen: async () => {} }));
+vi.mock('../../../extension/background/offscreen-client.js', () => ({
+  toOffscreen: toOffscreenInNode,
+  toOffscreenIfOpen: toOffscreenInNode,
+  ensureOffscreen: async () => {},
+  closeOffscreen: async () => {},
+}));
 const { db } = await import('../../../extension/lib/db.js');
 const { updateSettings } = await import('../../../extension/lib/settings.js');
 const { activeModel, rollback } = await import('../../../extension/lib/model-store.js');

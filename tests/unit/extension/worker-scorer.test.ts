@@ -18,7 +18,12 @@ import { installChromeFake, packageFetches } from './chrome-fake.js';
 import { offscreenCalls, toOffscreenInNode } from './offscreen-node.js';
 
 installChromeFake();
-vi.mock('../../../extension/background/offscreen-client.js', () => ({ toOffscreen: toOffscreenInNode, toOffscreenIfOpen: toOffscreenInNode, ensureOffscreen: async () => {}, closeOffscreen: async () => {} }));
+vi.mock('../../../extension/background/offscreen-client.js', () => ({
+  toOffscreen: toOffscreenInNode,
+  toOffscreenIfOpen: toOffscreenInNode,
+  ensureOffscreen: async () => {},
+  closeOffscreen: async () => {},
+}));
 const { CannotServe, scoringPath, verifyInWorker, WorkerScorer } = await import('../../../extension/background/worker-scorer.js');
 const { scoreComments, warmUp, workerScorer } = await import('../../../extension/background/scoring.js');
 const { db } = await import('../../../extension/lib/db.js');
