@@ -15,21 +15,7 @@ import { runHourly } from '../../worker/drift/pipeline.js';
 import { hourKey, keys } from '../../worker/lib/keys.js';
 import { badStreak, type CanaryWindow } from '../../worker/monitoring/canary.js';
 import { getChannel, setRollout, type ChannelState } from '../../worker/registry/channels.js';
-import {
-  HOUR_MS,
-  call,
-  callJson,
-  driftedPopulation,
-  listKeys,
-  makeBundle,
-  postJson,
-  promoter,
-  publish,
-  reader,
-  referencePopulation,
-  testEnv,
-  type ProtoItem,
-} from './helpers.js';
+import { HOUR_MS, call, callJson, driftedPopulation, listKeys, makeBundle, postJson, promoter, publish, reader, referencePopulation, testEnv, type ProtoItem } from './helpers.js';
 
 /** A fixed hour in the past: the job's clock is injected, never read. */
 const T0 = Date.UTC(2026, 2, 1, 0);
@@ -47,8 +33,19 @@ async function putRows(kind: 'aggregates' | 'samples' | 'feedback', version: str
 
 /** `samples` scored comments of `version` in the hour, `corrected` of them corrected (negative → positive). */
 async function putQuality(version: string, hourMs: number, samples: number, corrected: number): Promise<void> {
-  await putRows('samples', version, hourMs, Array.from({ length: samples }, (_, i) => ({ label: LABELS[i % 3], score: 0.8, ts: hourMs, text: `comment ${i}`, received_at: new Date(hourMs).toISOString() })));
-  if (corrected > 0) await putRows('feedback', version, hourMs, Array.from({ length: corrected }, (_, i) => ({ text: `comment ${i}`, predicted: 'negative', corrected: 'positive', ts: hourMs })));
+  await putRows(
+    'samples',
+    version,
+    hourMs,
+    Array.from({ length: samples }, (_, i) => ({ label: LABELS[i % 3], score: 0.8, ts: hourMs, text: `comment ${i}`, received_at: new Date(hourMs).toISOString() })),
+  );
+  if (corrected > 0)
+    await putRows(
+      'feedback',
+      version,
+      hourMs,
+      Array.from({ length: corrected }, (_, i) => ({ text: `comment ${i}`, predicted: 'negative', corrected: 'positive', ts: hourMs })),
+    );
 }
 
 /** On-device aggregates of `items` (100 comments each) for the hour. */
@@ -75,7 +72,13 @@ async function webhookCalls(event: string): Promise<WebhookCall[]> {
 describe('channel documents with a candidate', () => {
   it('reads a document written before canaries existed as "no rollout", and keeps its history', async () => {
     expect((await publish(await makeBundle('20.0.0'))).status).toBe(201);
-    const legacy = { channel: 'legacy', version: '20.0.0', updated_at: '2026-01-01T00:00:00.000Z', stack: ['20.0.0'], history: [{ at: '2026-01-01T00:00:00.000Z', action: 'promote', from: null, to: '20.0.0' }] };
+    const legacy = {
+      channel: 'legacy',
+      version: '20.0.0',
+      updated_at: '2026-01-01T00:00:00.000Z',
+      stack: ['20.0.0'],
+      history: [{ at: '2026-01-01T00:00:00.000Z', action: 'promote', from: null, to: '20.0.0' }],
+    };
     await testEnv.MODELS.put(keys.channel('legacy'), JSON.stringify(legacy));
 
     const { res, body } = await callJson<RolloutDoc>('/v1/channels/legacy/rollout');
@@ -126,7 +129,9 @@ describe('rollout steps', () => {
 
     // The same step again changes nothing; the list of channels shows the rollout.
     expect(await (await rollout('ramp', { version: '21.1.0', percent: 5 })).json()).toMatchObject({ changed: false, outcome: 'unchanged' });
-    expect((await callJson<{ channels: unknown[] }>('/v1/channels')).body.channels).toContainEqual(expect.objectContaining({ channel: 'ramp', candidate: expect.objectContaining({ version: '21.1.0', percent: 5 }) }));
+    expect((await callJson<{ channels: unknown[] }>('/v1/channels')).body.channels).toContainEqual(
+      expect.objectContaining({ channel: 'ramp', candidate: expect.objectContaining({ version: '21.1.0', percent: 5 }) }),
+    );
 
     expect(await (await rollout('ramp', { version: '21.1.0', percent: 25 })).json()).toMatchObject({ outcome: 'rollout', candidate: { percent: 25 } });
     const dashboard = await (await call('/dashboard', { headers: reader() })).text();
@@ -147,7 +152,7 @@ describe('rollout steps', () => {
       ['promote', '21.0.0', '21.1.0', 25, 100],
     ]);
     expect(h.history[3]).toMatchObject({ via: 'rollout', actor: 'admin', candidate_cleared: '21.1.0' });
-    expect(((await callJson<RolloutDoc>('/v1/channels/ramp/rollout')).body).candidate).toBeNull();
+    expect((await callJson<RolloutDoc>('/v1/channels/ramp/rollout')).body.candidate).toBeNull();
   });
 
   it('aborts at 0 %, and an admin rollback during a rollout ends the rollout, not the stable version', async () => {
@@ -190,6 +195,22 @@ describe('rollout steps', () => {
     expect(await code(await call('/v1/channels/BAD!/rollout'))).toEqual([400, 'invalid_channel']);
     // Nothing of the refused steps reached the channel.
     expect((await history('bad')).candidate).toMatchObject({ version: '23.1.0', percent: 0.5 });
+  });
+
+  it('on the default channel, starting a rollout needs a blessed candidate unless an admin forces it (logged)', async () => {
+    for (const v of ['24.0.0', '24.1.0']) expect((await publish(await makeBundle(v))).status).toBe(201);
+    // The first version of a channel needs no blessing.
+    expect((await postJson('/v1/channels/stable', { version: '24.0.0' }, promoter())).status).toBe(200);
+    const refused = await rollout('stable', { version: '24.1.0', percent: 5 });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('not_blessed');
+    const forced = await rollout('stable', { version: '24.1.0', percent: 5, force: true, reason: 'canary of an ungated hotfix, watched by hand' });
+    expect(forced.status).toBe(200);
+    expect((await history('stable')).history.at(-1)).toMatchObject({ action: 'canary', to: '24.1.0', blessing: 'missing', forced: { reason: 'canary of an ungated hotfix, watched by hand' } });
+    // Reaching 100 % is a promotion: checked again. A canary does not count as "previously served".
+    const promoted = await rollout('stable', { version: '24.1.0', percent: 100 });
+    expect(promoted.status).toBe(409);
+    expect((await rollout('stable', { version: '24.1.0', percent: 0 })).status).toBe(200);
   });
 
   it('serializes concurrent steps: every change is in the history, none lost', async () => {
@@ -274,8 +295,17 @@ describe('automatic rollback', () => {
     expect(calls.length).toBe(before + 1);
     expect(calls.at(-1)!.signatureValid).toBe(true);
     const payload = JSON.parse(calls.at(-1)!.body) as Record<string, unknown>;
-    expect(payload).toMatchObject({ event: 'canary_rollback', channel: 'auto', candidate: CANDIDATE, stable: STABLE, percent_before: 10, failing: ['correction_rate'], history: '/v1/channels/auto/history' });
-    const events = (await callJson<{ events: Array<{ type: string; channel: string; payload: unknown; webhook: { ok: boolean } }> }>('/v1/events?type=canary-rollback', { headers: reader() })).body.events;
+    expect(payload).toMatchObject({
+      event: 'canary_rollback',
+      channel: 'auto',
+      candidate: CANDIDATE,
+      stable: STABLE,
+      percent_before: 10,
+      failing: ['correction_rate'],
+      history: '/v1/channels/auto/history',
+    });
+    const events = (await callJson<{ events: Array<{ type: string; channel: string; payload: unknown; webhook: { ok: boolean } }> }>('/v1/events?type=canary-rollback', { headers: reader() })).body
+      .events;
     expect(events.find((e) => e.channel === 'auto')).toMatchObject({ type: 'canary-rollback', payload, webhook: { ok: true } });
 
     // Running the same hour again changes nothing and sends nothing.
