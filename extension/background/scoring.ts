@@ -7,6 +7,7 @@
  * (worker-scorer.ts, no offscreen document and no WebAssembly on a cold start), transformer
  * bundles and explicit onnxruntime settings in the offscreen document.
  */
+import { argmax } from '../../core/linear.js';
 import { LABELS, type Label } from '../../core/labels.js';
 import { lowConfidenceThreshold } from '../../core/manifest.js';
 import { bumpCounters, db, type ResultRow } from '../lib/db.js';
@@ -53,12 +54,6 @@ async function infer(model: ActiveModel, texts: string[], execution: Settings['e
     }
   }
   return toOffscreen<OffscreenScoreResponse>({ target: 'offscreen', type: 'score', data: { model_version: model.version, texts, execution } });
-}
-
-function argmax(p: readonly number[]): number {
-  let best = 0;
-  for (let k = 1; k < p.length; k++) if (p[k]! > p[best]!) best = k;
-  return best;
 }
 
 /**
