@@ -2,6 +2,7 @@
  * /metrics (persisted counters in Prometheus text format), /dashboard and /health in workerd.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { renderDashboard } from '../../worker/dashboard/render.js';
 import { compactMetrics, metrics, readCounters } from '../../worker/lib/metrics.js';
 import { awayFromHourEnd, call, callJson, listKeys, makeBundle, nextHourPlus5, postJson, publish, reader, driftedPopulation, runCron, samplesBatch, sendItems, testEnv } from './helpers.js';
 
@@ -158,6 +159,38 @@ describe('/dashboard', () => {
     const other = await call('/dashboard?model_version=10.0.1-rc.1&hours=6', { headers: reader() });
     expect(other.status).toBe(200);
     expect(await other.text()).toContain('No drift report yet');
+  });
+
+  it('escapes hostile stored values by default (hono/html), in text, attributes and charts', async () => {
+    // The route validates what comes from the query; this is what R2 or the admin API could hold.
+    const evil = '<script>alert("x")</script>';
+    const page = String(
+      await renderDashboard({
+        version: evil,
+        versions: [evil, '10.0.0'],
+        channels: [{ channel: `${evil}-ch`, version: evil, candidate: { version: `${evil}-cand`, percent: 5 } }],
+        hours: 2,
+        nowMs: Date.UTC(2026, 0, 1, 12),
+        summaries: [],
+        reports: [],
+        latest: null,
+        monitoring: {
+          latest: null,
+          history: [],
+          rollouts: [{ channel: `${evil}-ro`, stable: evil, candidate: evil, percent: 5, started_at: evil, windows: [] }],
+          thresholds: { badWindows: 3, qualityFloor: 0.8 },
+        },
+      }),
+    );
+    expect(page).not.toContain('<script');
+    const escaped = '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;';
+    expect(page).toContain(`<title>ytsent dashboard · ${escaped}</title>`);
+    expect(page).toContain(`<option value="${escaped}" selected>${escaped}</option>`);
+    expect(page).toContain(`<code>${escaped}-ch</code> → ${escaped} (${escaped}-cand to 5 %)`);
+    expect(page).toContain(`<td><code>${escaped}-ro</code></td>`);
+    // The page's own markup is not escaped.
+    expect(page).toMatch(/^<!doctype html>\n<html lang="en">/);
+    expect(page).toContain('<svg xmlns="http://www.w3.org/2000/svg"');
   });
 });
 

@@ -6,7 +6,8 @@
 import { LABELS } from '../../core/labels.js';
 import type { CanaryWindow } from '../monitoring/canary.js';
 import type { MonitorReport } from '../monitoring/report.js';
-import { esc, lineChart } from './svg.js';
+import { html } from 'hono/html';
+import { type Html, lineChart } from './svg.js';
 
 export interface RolloutView {
   channel: string;
@@ -31,25 +32,24 @@ const VERDICT_COLORS: Record<string, string> = { ok: '#2f9e44', worse: '#d64545'
 const pct = (v: number | null | undefined, digits = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(digits)} %`);
 const num = (v: number | null | undefined, digits = 3) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 
-export function renderMonitoring(d: MonitoringData): string {
+export function renderMonitoring(d: MonitoringData): Html {
   const r = d.latest;
-  const rolloutRows = d.rollouts
-    .map((ro) => {
-      const cells = ro.windows
-        .slice(0, 12)
-        .map(
-          (w) =>
-            `<span class="badge" style="background:${VERDICT_COLORS[w.verdict] ?? '#7a7f87'}" title="${esc(`${w.window.from} → ${w.window.to}: candidate ${w.arms.candidate.corrections}/${w.arms.candidate.samples}, stable ${w.arms.stable.corrections}/${w.arms.stable.samples}, drift ${w.arms.candidate.drift_verdict}/${w.arms.stable.drift_verdict}`)}">${esc(w.verdict === 'insufficient_data' ? '?' : w.verdict)}</span>`,
-        )
-        .join(' ');
-      return `<tr><td><code>${esc(ro.channel)}</code></td><td>${esc(ro.stable)}</td><td>${esc(ro.candidate)}</td><td>${esc(String(ro.percent))} %</td><td>${esc(ro.started_at)}</td><td style="text-align:left">${cells || '<span class="muted">no window evaluated yet</span>'}</td></tr>`;
-    })
-    .join('');
+  const rolloutRows = d.rollouts.map((ro) => {
+    const badges = ro.windows
+      .slice(0, 12)
+      .map(
+        (w) =>
+          html`<span class="badge" style="background:${VERDICT_COLORS[w.verdict] ?? '#7a7f87'}" title="${`${w.window.from} → ${w.window.to}: candidate ${w.arms.candidate.corrections}/${w.arms.candidate.samples}, stable ${w.arms.stable.corrections}/${w.arms.stable.samples}, drift ${w.arms.candidate.drift_verdict}/${w.arms.stable.drift_verdict}`}">${w.verdict === 'insufficient_data' ? '?' : w.verdict}</span>`,
+      );
+    // Badges separated by a space, as text between markup.
+    const cells = badges.flatMap((b, i) => (i ? [' ', b] : [b]));
+    return html`<tr><td><code>${ro.channel}</code></td><td>${ro.stable}</td><td>${ro.candidate}</td><td>${String(ro.percent)} %</td><td>${ro.started_at}</td><td style="text-align:left">${cells.length ? cells : html`<span class="muted">no window evaluated yet</span>`}</td></tr>`;
+  });
   const rollouts = d.rollouts.length
-    ? `<h3 style="margin:4px 0">Rollouts in progress</h3><p class="muted">Newest window first; ${d.thresholds.badWindows} worse windows in a row roll the candidate back.</p><table><tr><th>channel</th><th>stable</th><th>candidate</th><th>share</th><th>since</th><th>windows</th></tr>${rolloutRows}</table>`
-    : '<p class="muted">No rollout in progress.</p>';
+    ? html`<h3 style="margin:4px 0">Rollouts in progress</h3><p class="muted">Newest window first; ${d.thresholds.badWindows} worse windows in a row roll the candidate back.</p><table><tr><th>channel</th><th>stable</th><th>candidate</th><th>share</th><th>since</th><th>windows</th></tr>${rolloutRows}</table>`
+    : html`<p class="muted">No rollout in progress.</p>`;
 
-  if (!r) return `<section><h3 style="margin:4px 0">Live monitoring</h3><p class="muted">No monitoring report yet: the hourly job writes one.</p>${rollouts}</section>`;
+  if (!r) return html`<section><h3 style="margin:4px 0">Live monitoring</h3><p class="muted">No monitoring report yet: the hourly job writes one.</p>${rollouts}</section>`;
 
   const labels = d.history.map((h) => `${h.window.to.slice(5, 10)} ${h.window.to.slice(11, 13)}h`);
   const rate = (pick: (h: MonitorReport) => number | undefined) => d.history.map((h) => pick(h) ?? null);
@@ -70,17 +70,17 @@ export function renderMonitoring(d: MonitoringData): string {
   const classRows = r.estimated
     ? LABELS.map((l) => {
         const c = r.estimated!.per_class[l];
-        return `<tr><td>${esc(l)}</td><td>${num(c.precision)}</td><td>${num(c.recall)}</td><td>${num(c.f1)}</td><td>${c.predicted}</td><td>${c.corrected_away}</td><td>${c.corrected_to}</td></tr>`;
-      }).join('')
-    : '';
-  return `<section><h3 style="margin:4px 0">Live monitoring (window ${esc(r.window.from)} → ${esc(r.window.to)})</h3>
+        return html`<tr><td>${l}</td><td>${num(c.precision)}</td><td>${num(c.recall)}</td><td>${num(c.f1)}</td><td>${c.predicted}</td><td>${c.corrected_away}</td><td>${c.corrected_to}</td></tr>`;
+      })
+    : null;
+  return html`<section><h3 style="margin:4px 0">Live monitoring (window ${r.window.from} → ${r.window.to})</h3>
 <table><tr><th>measure</th><th>value</th><th>95 % interval</th><th>from</th></tr>
 <tr><td>correction rate</td><td>${pct(r.correction_rate?.value)}</td><td>${r.correction_rate ? `${pct(r.correction_rate.lower)} – ${pct(r.correction_rate.upper)}` : '–'}</td><td>${r.corrections} corrections of ${r.samples} comments</td></tr>
 <tr><td>scoring errors</td><td>${pct(r.error_rate?.value)}</td><td>${r.error_rate ? `${pct(r.error_rate.lower)} – ${pct(r.error_rate.upper)}` : '–'}</td><td>${r.error_rate ? `${r.error_rate.k} of ${r.error_rate.n} model calls` : 'no aggregate reported calls'}</td></tr>
 <tr><td>latency p50 / p95 / p99</td><td>${r.latency_ms ? `${num(r.latency_ms.p50, 1)} / ${num(r.latency_ms.p95, 1)} / ${num(r.latency_ms.p99, 1)} ms` : '–'}</td><td></td><td>${r.latency_ms ? `${r.latency_ms.calls} model calls` : 'no aggregate reported latency'}</td></tr>
-<tr><td>prediction drift</td><td>${esc(r.drift?.verdict ?? '–')}</td><td></td><td>${r.drift ? `${r.drift.n} comments in aggregates` : ''}</td></tr>
+<tr><td>prediction drift</td><td>${r.drift?.verdict ?? '–'}</td><td></td><td>${r.drift ? `${r.drift.n} comments in aggregates` : ''}</td></tr>
 </table>
-${classRows ? `<p class="muted">Per class, estimated from corrections (uncorrected comments count as correct, so these are optimistic); macro-F1 ${num(r.estimated!.macro_f1)}.</p><table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>predicted</th><th>corrected away</th><th>corrected to</th></tr>${classRows}</table>` : ''}
+${classRows ? html`<p class="muted">Per class, estimated from corrections (uncorrected comments count as correct, so these are optimistic); macro-F1 ${num(r.estimated!.macro_f1)}.</p><table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>predicted</th><th>corrected away</th><th>corrected to</th></tr>${classRows}</table>` : ''}
 ${d.history.length ? chart : ''}
 ${rollouts}</section>`;
 }

@@ -4,11 +4,12 @@
  * Everything on it comes from the on-device hourly aggregates (consent "stats"): counts over at
  * least ten comments each, never a comment.
  */
+import { html, raw } from 'hono/html';
 import { LABELS } from '../../core/labels.js';
 import type { DriftReport, HourSummary } from '../drift/aggregate.js';
 import { HOUR_MS, hourKey } from '../lib/keys.js';
 import { renderMonitoring, type MonitoringData } from './monitoring.js';
-import { barChart, esc, lineChart, type Series } from './svg.js';
+import { barChart, type Html, lineChart, type Series } from './svg.js';
 
 export interface DashboardData {
   version: string | null;
@@ -40,7 +41,7 @@ function fmt(v: number | null | undefined, digits = 3): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
 }
 
-export function renderDashboard(d: DashboardData): string {
+export function renderDashboard(d: DashboardData): Html {
   const endMs = Math.floor(d.nowMs / HOUR_MS) * HOUR_MS;
   const hourKeys: string[] = [];
   for (let t = endMs - (d.hours - 1) * HOUR_MS; t <= endMs; t += HOUR_MS) hourKeys.push(hourKey(t));
@@ -97,45 +98,45 @@ export function renderDashboard(d: DashboardData): string {
   const latest = d.latest;
   const verdict = latest?.verdict ?? 'no report yet';
   const testRows = latest?.tests
-    ? Object.entries(latest.tests)
-        .map(
-          ([name, t]) =>
-            `<tr><td>${esc(name)}</td><td>${fmt('value' in t ? t.value : t.p_value, 4)}</td><td>${fmt(t.threshold, 2)}</td><td><span class="badge" style="background:${VERDICT_COLORS[t.verdict]}">${esc(t.verdict)}</span></td></tr>`,
-        )
-        .join('')
-    : '';
-  const options = d.versions.map((v) => `<option value="${esc(v)}"${v === d.version ? ' selected' : ''}>${esc(v)}</option>`).join('');
-  const channelText =
-    d.channels.map((c) => `<code>${esc(c.channel)}</code> → ${esc(c.version)}${c.candidate ? ` (${esc(c.candidate.version)} to ${esc(String(c.candidate.percent))} %)` : ''}`).join(' · ') ||
-    'no channels yet';
+    ? Object.entries(latest.tests).map(
+        ([name, t]) =>
+          html`<tr><td>${name}</td><td>${fmt('value' in t ? t.value : t.p_value, 4)}</td><td>${fmt(t.threshold, 2)}</td><td><span class="badge" style="background:${VERDICT_COLORS[t.verdict]}">${t.verdict}</span></td></tr>`,
+      )
+    : null;
+  const options = d.versions.map((v) => html`<option value="${v}"${v === d.version ? ' selected' : ''}>${v}</option>`);
+  const channelText = d.channels.length
+    ? d.channels.map((c, i) => html`${i ? ' · ' : ''}<code>${c.channel}</code> → ${c.version}${c.candidate ? ` (${c.candidate.version} to ${String(c.candidate.percent)} %)` : ''}`)
+    : 'no channels yet';
   const dataRows = hourKeys
     .filter((h) => byHour.has(h))
     .map((h) => {
       const s = byHour.get(h)!;
-      return `<tr><td>${esc(h)}</td><td>${s.n}</td><td>${s.aggregates ?? 0}</td>${s.label_counts.map((c) => `<td>${fmt(s.n ? c / s.n : null)}</td>`).join('')}</tr>`;
-    })
-    .join('');
+      return html`<tr><td>${h}</td><td>${s.n}</td><td>${s.aggregates ?? 0}</td>${s.label_counts.map((c) => html`<td>${fmt(s.n ? c / s.n : null)}</td>`)}</tr>`;
+    });
 
-  return `<!doctype html>
+  return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>ytsent dashboard${d.version ? ` · ${esc(d.version)}` : ''}</title><style>${CSS}</style></head>
+<title>ytsent dashboard${d.version ? ` · ${d.version}` : ''}</title><style>${
+    // A constant of this file, not data: CSS must not be entity-escaped (a child selector's `>` would break).
+    raw(CSS)
+  }</style></head>
 <body><header><h1>ytsent · drift dashboard</h1><span>${channelText}</span>
 <form method="get" action="/dashboard"><label>model <select name="model_version">${options}</select></label>
 <label>hours <input name="hours" type="number" min="1" max="720" value="${d.hours}" style="width:5em"></label><button>show</button></form></header>
 <main>
 ${
   d.version === null
-    ? '<section><p>No model version yet: publish one and promote it (<code>npm run publish-model</code>).</p></section>'
-    : `<section><h2 style="margin:0 0 6px">Model ${esc(d.version)}: <span class="badge" style="background:${VERDICT_COLORS[verdict] ?? '#7a7f87'}">${esc(verdict)}</span></h2>
-<p class="muted">${latest ? `Latest report ${esc(latest.generated_at)}, window ${esc(latest.window.from)} → ${esc(latest.window.to)} (${latest.window.hours} h), ${latest.n} comments in aggregates; reference: ${esc(latest.reference?.source ?? 'none')} (n=${latest.reference?.n ?? 0}).` : 'No drift report yet: the hourly job writes one.'}</p>
-${testRows ? `<table><tr><th>test</th><th>value</th><th>threshold</th><th>verdict</th></tr>${testRows}</table>` : ''}
-${latest && latest.skipped.length ? `<p class="muted">Skipped: ${latest.skipped.map((s) => `${esc(s.test)} (${esc(s.reason)})`).join('; ')}</p>` : ''}</section>
+    ? html`<section><p>No model version yet: publish one and promote it (<code>npm run publish-model</code>).</p></section>`
+    : html`<section><h2 style="margin:0 0 6px">Model ${d.version}: <span class="badge" style="background:${VERDICT_COLORS[verdict] ?? '#7a7f87'}">${verdict}</span></h2>
+<p class="muted">${latest ? `Latest report ${latest.generated_at}, window ${latest.window.from} → ${latest.window.to} (${latest.window.hours} h), ${latest.n} comments in aggregates; reference: ${latest.reference?.source ?? 'none'} (n=${latest.reference?.n ?? 0}).` : 'No drift report yet: the hourly job writes one.'}</p>
+${testRows ? html`<table><tr><th>test</th><th>value</th><th>threshold</th><th>verdict</th></tr>${testRows}</table>` : ''}
+${latest?.skipped.length ? html`<p class="muted">Skipped: ${latest.skipped.map((s) => `${s.test} (${s.reason})`).join('; ')}</p>` : ''}</section>
 ${d.monitoring ? renderMonitoring(d.monitoring) : ''}
 <section>${sharesChart}</section>
 <section>${volumeChart}</section>
-<section><h3 style="margin:4px 0">Drift distances per report (${reports.length} reports)</h3><div class="grid">${testCharts.map((s) => `<div>${s}</div>`).join('')}</div></section>
-<section><details><summary>Hourly numbers</summary><table><tr><th>hour (UTC)</th><th>comments</th><th>aggregates</th>${LABELS.map((l) => `<th>${esc(l)}</th>`).join('')}</tr>${dataRows}</table></details></section>`
+<section><h3 style="margin:4px 0">Drift distances per report (${reports.length} reports)</h3><div class="grid">${testCharts.map((s) => html`<div>${s}</div>`)}</div></section>
+<section><details><summary>Hourly numbers</summary><table><tr><th>hour (UTC)</th><th>comments</th><th>aggregates</th>${LABELS.map((l) => html`<th>${l}</th>`)}</tr>${dataRows}</table></details></section>`
 }
-<p class="muted">Generated ${esc(new Date(d.nowMs).toISOString())}. Aggregates only: no comment text is shown here. JSON: <code>/v1/drift</code>, <code>/v1/drift/history</code>; metrics: <code>/metrics</code>.</p>
+<p class="muted">Generated ${new Date(d.nowMs).toISOString()}. Aggregates only: no comment text is shown here. JSON: <code>/v1/drift</code>, <code>/v1/drift/history</code>; metrics: <code>/metrics</code>.</p>
 </main></body></html>`;
 }

@@ -68,7 +68,7 @@ dashboardRoutes.get('/dashboard', requireReadTokenOrBasic, async (c) => {
         }),
     ),
   ]);
-  const html = renderDashboard({
+  const page = renderDashboard({
     version,
     versions: [...new Set([...(version ? [version] : []), ...models.map((m) => m.version)])],
     channels: channels.map((ch) => ({ channel: ch.channel, version: ch.version, candidate: ch.candidate ?? null })),
@@ -84,7 +84,7 @@ dashboardRoutes.get('/dashboard', requireReadTokenOrBasic, async (c) => {
       thresholds: { badWindows: config.monitoring.canaryBadWindows, qualityFloor: config.monitoring.retrainQualityFloor },
     },
   });
-  return c.html(html, 200, {
+  return c.html(page, 200, {
     'Cache-Control': 'no-store',
     // Nothing on the page needs a script, a frame or a remote resource.
     'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
