@@ -8,7 +8,7 @@ import { matchedRoutes } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
 import { loadConfig, ConfigError, type AppEnv } from './env.js';
 import { cors } from './lib/cors.js';
-import { ApiError, errorResponse } from './lib/errors.js';
+import { ApiError, StoredDocumentError, errorResponse } from './lib/errors.js';
 import { observeLatency } from './lib/latency.js';
 import { metrics } from './lib/metrics.js';
 import { adminRoutes } from './routes/admin.js';
@@ -88,6 +88,11 @@ export function createApp(): Hono<AppEnv> {
       // The reason names secrets and vars: the log gets it, the client a generic answer.
       console.error(`configuration error: ${err.message}`);
       return errorResponse(500, 'misconfigured', 'the server is misconfigured; the operator can find the reason in its logs');
+    }
+    if (err instanceof StoredDocumentError) {
+      // The key and reason describe storage: the log gets them, the client a generic answer.
+      console.error(err.message);
+      return errorResponse(500, 'stored_document_invalid', 'a stored document is invalid; the operator can find the reason in its logs');
     }
     // Hono middleware (bearer-auth) throws its finished response.
     if (err instanceof HTTPException) return err.res ?? errorResponse(err.status, 'http_error', err.message || 'request failed');

@@ -12,7 +12,9 @@ import { DEFAULT_THRESHOLDS, compareDistributions, normalizeCounts, rebin, type 
 import { LABELS } from '../../core/labels.js';
 import type { Reference } from '../../core/manifest.js';
 import { TOKEN_BUCKETS } from '../../core/token-buckets.js';
+import { z } from 'zod';
 import { AGGREGATE_CONFIDENCE_EDGES, AggregateItemSchema, LATENCY_BINS } from '../../core/wire.js';
+import { jsonNumber } from '../lib/stored.js';
 
 /** Distinct languages kept per summary; the rest are counted as "other" (bounded object size). */
 export const MAX_LANGUAGES = 64;
@@ -21,7 +23,8 @@ export const MAX_LANGUAGES = 64;
 export const SUMMARY_SCHEMA = 2;
 
 export interface HourSummary {
-  schema: typeof SUMMARY_SCHEMA;
+  /** Version 1 summaries may still be stored: read back, then left out of reports (other edges). */
+  schema: typeof SUMMARY_SCHEMA | 1;
   model_version: string;
   /** `YYYY-MM-DDTHH` (UTC) the aggregates arrived in. */
   hour: string;
@@ -53,6 +56,29 @@ export interface ScoringTotals {
   /** Aggregates that carried latency or errors. */
   aggregates: number;
 }
+
+/**
+ * Stored documents, read back with these (worker/lib/stored.ts). Loose objects: fields a newer
+ * Worker added are carried through instead of dropped.
+ */
+const ScoringTotalsSchema = z.looseObject({ latency_counts: z.array(z.number()), errors: z.number(), aggregates: z.number() });
+
+export const HourSummarySchema: z.ZodType<HourSummary> = z.looseObject({
+  schema: z.union([z.literal(SUMMARY_SCHEMA), z.literal(1)]),
+  model_version: z.string(),
+  hour: z.string(),
+  n: z.number(),
+  // Absent in version 1 (which summed per-comment samples, not aggregates).
+  aggregates: z.number().default(0),
+  label_counts: z.array(z.number()),
+  confidence: z.looseObject({ edges: z.array(z.number()), counts: z.array(z.number()) }),
+  tokens: z.looseObject({ buckets: z.number(), counts: z.array(z.number()), n: z.number() }),
+  languages: z.record(z.string(), z.number()),
+  scoring: ScoringTotalsSchema.optional(),
+  invalid_lines: z.number(),
+  source: z.looseObject({ objects: z.number(), digest: z.string() }),
+  folded_at: z.string(),
+});
 
 export function emptyScoring(): ScoringTotals {
   return { latency_counts: new Array<number>(LATENCY_BINS).fill(0), errors: 0, aggregates: 0 };
@@ -207,6 +233,49 @@ export interface DriftReport {
   };
   reference: { source: string; n: number; label_shares: number[] } | null;
 }
+
+const Verdict = z.enum(['ok', 'warn', 'drift']);
+const ValueTest = z.looseObject({ value: jsonNumber, threshold: z.number(), verdict: Verdict });
+const WindowSchema = z.looseObject({ hours: z.number(), from: z.string(), to: z.string() });
+export const ReportVerdictSchema = z.enum(['ok', 'warn', 'drift', 'insufficient_data', 'no_reference']);
+
+export const DriftReportSchema: z.ZodType<DriftReport> = z.looseObject({
+  schema: z.literal(2),
+  model_version: z.string(),
+  generated_at: z.string(),
+  window: WindowSchema,
+  verdict: ReportVerdictSchema,
+  n: z.number(),
+  hours_with_data: z.number(),
+  thresholds: z.looseObject({
+    js_distance: z.number(),
+    wasserstein_norm: z.number(),
+    psi_warn: z.number(),
+    psi_drift: z.number(),
+    ks_p_value: z.number(),
+    min_samples: z.number(),
+  }),
+  tests: z
+    .looseObject({
+      labels_js: ValueTest,
+      tokens_js: ValueTest,
+      confidence_psi: z.looseObject({ value: jsonNumber, warn: z.number(), threshold: z.number(), verdict: Verdict }),
+      confidence_wasserstein: ValueTest,
+      confidence_ks: z.looseObject({ statistic: jsonNumber, p_value: jsonNumber, threshold: z.number(), verdict: Verdict }),
+    })
+    .nullable(),
+  skipped: z.array(z.looseObject({ test: z.string(), reason: z.string() })),
+  current: z.looseObject({
+    label_counts: z.array(z.number()),
+    label_shares: z.array(jsonNumber),
+    confidence_counts: z.array(z.number()),
+    confidence_edges: z.array(z.number()),
+    mean_confidence: z.number().nullable(),
+    token_samples: z.number(),
+    languages: z.record(z.string(), z.number()),
+  }),
+  reference: z.looseObject({ source: z.string(), n: z.number(), label_shares: z.array(jsonNumber) }).nullable(),
+});
 
 export interface ReportInput {
   modelVersion: string;

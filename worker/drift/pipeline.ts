@@ -18,7 +18,10 @@ import { WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMEOUT_MS, signWebhookBody, webhookF
 import { runMonitoring, type MonitoringRun } from '../monitoring/job.js';
 import { getChannel, listChannels } from '../registry/channels.js';
 import { getPublished } from '../registry/store.js';
-import { buildReport, emptySummary, foldAggregates, type DriftReport } from './aggregate.js';
+import { z } from 'zod';
+import { getStored } from '../lib/stored.js';
+import { WebhookOutcomeSchema } from '../monitoring/events.js';
+import { buildReport, DriftReportSchema, emptySummary, foldAggregates, type DriftReport } from './aggregate.js';
 import { FOLD_GRACE_MS, loadSummaries, reportWindow } from './summaries.js';
 
 export { FOLD_GRACE_MS, loadSummaries, reportWindow } from './summaries.js';
@@ -96,6 +99,17 @@ export interface AlertRecord {
   webhook: { attempted: boolean; ok?: boolean; status?: number; error?: 'timeout' | 'network' };
 }
 
+/** A stored alert, read back with this (worker/lib/stored.ts). */
+export const AlertRecordSchema: z.ZodType<AlertRecord> = z.looseObject({
+  model_version: z.string(),
+  hour: z.string(),
+  recorded_at: z.string(),
+  verdict: z.literal('drift'),
+  n: z.number(),
+  failing: z.array(z.string()),
+  webhook: WebhookOutcomeSchema,
+});
+
 function failingTests(report: DriftReport): string[] {
   return report.tests
     ? Object.entries(report.tests)
@@ -146,8 +160,8 @@ export interface VersionRun {
 export async function storeReport(bucket: R2Bucket, config: Config, report: DriftReport): Promise<AlertRecord | null> {
   const version = report.model_version;
   const hour = hourKey(Date.parse(report.window.to) - HOUR_MS);
-  const previous = await bucket.get(keys.driftLatest(version));
-  const previousVerdict = previous ? ((await previous.json()) as DriftReport).verdict : null;
+  // A broken previous report stops the run here: it is not overwritten before someone looks.
+  const previousVerdict = (await getStored(bucket, keys.driftLatest(version), DriftReportSchema))?.verdict ?? null;
   const body = JSON.stringify(report);
   const meta = { httpMetadata: { contentType: 'application/json' }, customMetadata: { verdict: report.verdict, n: String(report.n) } };
   await bucket.put(keys.driftHistory(version, hour), body, meta);

@@ -4,7 +4,8 @@
  * drift/pipeline.ts so that readers do not import the job (which runs them).
  */
 import { HOUR_MS, hourKey, keys, listAll, mapLimit } from '../lib/keys.js';
-import type { HourSummary } from './aggregate.js';
+import { getStored } from '../lib/stored.js';
+import { HourSummarySchema, type HourSummary } from './aggregate.js';
 
 /** An hour is folded once it ended at least this long ago (in-flight writes land first). */
 export const FOLD_GRACE_MS = 2 * 60_000;
@@ -24,9 +25,6 @@ export async function loadSummaries(bucket: R2Bucket, version: string, fromMs: n
   const fromKey = keys.summary(version, hourKey(fromMs));
   const toKey = keys.summary(version, hourKey(toMs));
   const listed = (await listAll(bucket, prefix, { startAfter: keys.summary(version, hourKey(fromMs - HOUR_MS)) })).filter((o) => o.key >= fromKey && o.key < toKey);
-  const bodies = await mapLimit(listed, 16, async (o) => {
-    const obj = await bucket.get(o.key);
-    return obj ? ((await obj.json()) as HourSummary) : null;
-  });
+  const bodies = await mapLimit(listed, 16, (o) => getStored(bucket, o.key, HourSummarySchema));
   return bodies.filter((b): b is HourSummary => b !== null);
 }

@@ -38,3 +38,17 @@ export const notFound = (code: string, message: string): ApiError => new ApiErro
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/**
+ * A JSON document read back from R2 is not JSON or fails its schema (worker/lib/stored.ts): an
+ * operator problem. Logged with the key and the reason; clients get a generic 500.
+ */
+export class StoredDocumentError extends Error {
+  override name = 'StoredDocumentError';
+  constructor(
+    readonly key: string,
+    readonly reason: string,
+  ) {
+    super(`stored document ${key} is invalid: ${reason}`);
+  }
+}

@@ -11,7 +11,9 @@
  * /metrics reports persisted counts only (never one isolate's unflushed memory), so the values
  * Prometheus sees never go backwards between scrapes served by different isolates.
  */
+import { z } from 'zod';
 import { keys, listAll, mapLimit } from './keys.js';
+import { parseObject } from './stored.js';
 
 /** A series is its exposition-format identity: `name{label="value",...}` with sorted labels. */
 export type SeriesKey = string;
@@ -22,6 +24,10 @@ export interface Totals {
   folded_through: number;
   series: Record<SeriesKey, number>;
 }
+
+/** Stored counters (totals and deltas), read back with these (worker/lib/stored.ts). */
+const SeriesSchema = z.record(z.string(), z.number());
+const TotalsSchema = z.looseObject({ folded_through: z.number(), series: SeriesSchema });
 
 /** Deltas younger than this are left for the next compaction: their put may still be in flight. */
 export const COMPACT_GRACE_MS = 2 * 60_000;
@@ -131,7 +137,7 @@ export const metrics = new MetricsBuffer();
 async function readTotals(bucket: R2Bucket): Promise<{ totals: Totals; etag: string | null }> {
   const obj = await bucket.get(keys.metricsTotals);
   if (!obj) return { totals: { folded_through: 0, series: {} }, etag: null };
-  return { totals: (await obj.json()) as Totals, etag: obj.etag };
+  return { totals: await parseObject(obj, TotalsSchema), etag: obj.etag };
 }
 
 /** A consistent sum of totals and unfolded deltas (retries if a compaction interleaves). */
@@ -147,7 +153,7 @@ export async function readCounters(bucket: R2Bucket, now = Date.now()): Promise<
     });
     const bodies = await mapLimit(unfolded, 16, async (o) => {
       const obj = await bucket.get(o.key);
-      return obj ? ((await obj.json()) as Record<SeriesKey, number>) : null;
+      return obj ? parseObject(obj, SeriesSchema) : null;
     });
     if (bodies.some((b) => b === null)) continue;
     const sum: Record<SeriesKey, number> = { ...totals.series };
@@ -176,7 +182,7 @@ export async function compactMetrics(bucket: R2Bucket, now = Date.now(), graceMs
   if (toFold.length > 0 || cutoff > totals.folded_through) {
     const bodies = await mapLimit(toFold, 16, async (k) => {
       const obj = await bucket.get(k);
-      return obj ? ((await obj.json()) as Record<SeriesKey, number>) : null;
+      return obj ? parseObject(obj, SeriesSchema) : null;
     });
     // A delta vanished between list and get: another compaction is running; let it finish.
     if (bodies.some((b) => b === null)) return { folded: 0 };

@@ -19,11 +19,13 @@
  * Re-running an hour re-evaluates its window (same data, same record) and cannot roll back twice:
  * the rollback is a compare-and-swap that only ends the rollout it evaluated.
  */
-import { buildReport, type DriftReport, type HourSummary } from '../drift/aggregate.js';
+import { z } from 'zod';
+import { buildReport, ReportVerdictSchema, type DriftReport, type HourSummary } from '../drift/aggregate.js';
 import { FOLD_GRACE_MS, loadSummaries } from '../drift/summaries.js';
 import type { Config } from '../env.js';
 import { HOUR_MS, hourKey, keys, listAll, mapLimit } from '../lib/keys.js';
 import { metrics } from '../lib/metrics.js';
+import { getStored, jsonNumber } from '../lib/stored.js';
 import { twoProportionTest, offDiagonal } from '../../core/monitoring.js';
 import { autoRollback, type ChannelState } from '../registry/channels.js';
 import { getPublished } from '../registry/store.js';
@@ -62,6 +64,48 @@ export interface CanaryWindow {
     drift: { verdict: WindowVerdict; candidate: DriftReport['verdict']; stable: DriftReport['verdict'] };
   };
   verdict: WindowVerdict;
+}
+
+const WindowVerdictSchema = z.enum(['worse', 'ok', 'insufficient_data']);
+const ArmStatsSchema = z.looseObject({
+  version: z.string(),
+  samples: z.number(),
+  corrections: z.number(),
+  correction_rate: z.number().nullable(),
+  comments: z.number(),
+  drift_verdict: ReportVerdictSchema,
+});
+const NullableNumber = z.union([z.number(), z.null()]);
+
+/** A stored window, read back with this (worker/lib/stored.ts). */
+export const CanaryWindowSchema: z.ZodType<CanaryWindow> = z.looseObject({
+  schema: z.literal(CANARY_SCHEMA),
+  channel: z.string(),
+  candidate: z.string(),
+  stable: z.string(),
+  started_at: z.string(),
+  percent: z.number(),
+  window: z.looseObject({ hours: z.number(), from: z.string(), to: z.string() }),
+  evaluated_at: z.string(),
+  arms: z.looseObject({ stable: ArmStatsSchema, candidate: ArmStatsSchema }),
+  tests: z.looseObject({
+    correction_rate: z.looseObject({
+      verdict: WindowVerdictSchema,
+      z: NullableNumber,
+      p_value: NullableNumber,
+      diff: NullableNumber,
+      z_threshold: jsonNumber,
+      min_delta: jsonNumber,
+      min_samples: z.number(),
+    }),
+    drift: z.looseObject({ verdict: WindowVerdictSchema, candidate: ReportVerdictSchema, stable: ReportVerdictSchema }),
+  }),
+  verdict: WindowVerdictSchema,
+});
+
+/** The stored windows at `keyList` (missing ones left out), each parsed with its schema. */
+export async function loadWindows(bucket: R2Bucket, keyList: string[], concurrency = 16): Promise<CanaryWindow[]> {
+  return (await mapLimit(keyList, concurrency, (k) => getStored(bucket, k, CanaryWindowSchema))).filter((w): w is CanaryWindow => w !== null);
 }
 
 export interface ArmInput {
@@ -191,7 +235,7 @@ export async function checkCanary(env: { TELEMETRY: R2Bucket; MODELS: R2Bucket }
     .map((o) => o.key)
     .sort()
     .slice(-(t.canaryBadWindows * 4 + 24));
-  const windows = (await mapLimit(recent, 16, async (k) => (await env.TELEMETRY.get(k))?.json<CanaryWindow>() ?? null)).filter((w): w is CanaryWindow => w !== null);
+  const windows = await loadWindows(env.TELEMETRY, recent);
   const streak = badStreak(windows, candidate.started_at);
   const run: CanaryRun = { channel: state.channel, candidate: candidate.version, window: record, bad_windows: streak.count, rolled_back: false, event: null };
   if (streak.count < t.canaryBadWindows) return run;

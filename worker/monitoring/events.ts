@@ -15,9 +15,11 @@
  * nothing again. Delivery failures are recorded as a category, never as exception text, and never
  * fail the job (lib/webhook.ts).
  */
+import { z } from 'zod';
 import type { Config } from '../env.js';
 import { keys, listAll, mapLimit, type HourKey } from '../lib/keys.js';
 import { metrics } from '../lib/metrics.js';
+import { getStored } from '../lib/stored.js';
 import { WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMEOUT_MS, signWebhookBody, webhookFailure } from '../lib/webhook.js';
 
 export const EVENT_TYPES = ['retrain-recommended', 'canary-rollback'] as const;
@@ -46,6 +48,21 @@ export interface MonitoringEvent {
   payload: unknown;
   webhook: WebhookOutcome;
 }
+
+/** A stored event's outcome of the webhook call; the drift alerts use the same shape. */
+export const WebhookOutcomeSchema = z.looseObject({ attempted: z.boolean(), ok: z.boolean().optional(), status: z.number().optional(), error: z.enum(['timeout', 'network']).optional() });
+
+/** A stored event, read back with this (worker/lib/stored.ts). */
+export const MonitoringEventSchema: z.ZodType<MonitoringEvent> = z.looseObject({
+  id: z.string(),
+  type: z.enum(EVENT_TYPES),
+  hour: z.string(),
+  recorded_at: z.string(),
+  model_version: z.string(),
+  channel: z.string().nullable(),
+  payload: z.unknown(),
+  webhook: WebhookOutcomeSchema,
+});
 
 export function eventId(hour: HourKey, type: EventType, subject: string): string {
   return `${hour}-${type}-${subject}`;
@@ -101,7 +118,7 @@ export async function listEvents(bucket: R2Bucket, options: { type?: EventType; 
     .reverse();
   const out: MonitoringEvent[] = [];
   for (let i = 0; i < wanted.length && out.length < options.limit; i += 16) {
-    const bodies = await mapLimit(wanted.slice(i, i + 16), 16, async (k) => (await bucket.get(k))?.json<MonitoringEvent>() ?? null);
+    const bodies = await mapLimit(wanted.slice(i, i + 16), 16, (k) => getStored(bucket, k, MonitoringEventSchema));
     for (const e of bodies) if (e && (!options.modelVersion || e.model_version === options.modelVersion) && out.length < options.limit) out.push(e);
   }
   return out;

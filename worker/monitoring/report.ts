@@ -7,10 +7,12 @@
  * {@link buildMonitorReport} is pure (summaries in, report out); the job stores one per version and
  * hour as `monitor/<version>/latest.json` and `monitor/<version>/history/<hour>.json`.
  */
+import { z } from 'zod';
 import { LABELS, type Label } from '../../core/labels.js';
 import { estimatedConfusion, estimatedQuality, latencySummary, offDiagonal, wilson, type Interval } from '../../core/monitoring.js';
-import { addScoring, emptyScoring, type DriftReport, type HourSummary } from '../drift/aggregate.js';
+import { addScoring, emptyScoring, ReportVerdictSchema, type DriftReport, type HourSummary } from '../drift/aggregate.js';
 import { HOUR_MS, hourKey, keys, listAll, mapLimit } from '../lib/keys.js';
+import { getStored, jsonNumber } from '../lib/stored.js';
 import { sumQuality, type QualitySummary } from './quality.js';
 
 export const MONITOR_SCHEMA = 1;
@@ -53,6 +55,41 @@ export interface MonitorReport {
   /** Comments in the window's aggregates, and how many aggregates reported scoring health. */
   aggregates: { comments: number; reporting_scoring: number };
 }
+
+const IntervalSchema = z.looseObject({ value: jsonNumber, lower: jsonNumber, upper: jsonNumber, k: z.number(), n: z.number() });
+const ClassEstimateSchema = z.looseObject({
+  precision: jsonNumber,
+  recall: jsonNumber,
+  f1: jsonNumber,
+  predicted: z.number(),
+  corrected_away: z.number(),
+  corrected_to: z.number(),
+});
+
+/** A stored report, read back with this (worker/lib/stored.ts). */
+export const MonitorReportSchema: z.ZodType<MonitorReport> = z.looseObject({
+  schema: z.literal(MONITOR_SCHEMA),
+  model_version: z.string(),
+  generated_at: z.string(),
+  window: z.looseObject({ hours: z.number(), from: z.string(), to: z.string() }),
+  samples: z.number(),
+  corrections: z.number(),
+  feedback: z.number(),
+  correction_rate: IntervalSchema.nullable(),
+  quality: z.looseObject({ value: jsonNumber, lower: jsonNumber, upper: jsonNumber }).nullable(),
+  estimated: z
+    .looseObject({
+      macro_f1: jsonNumber,
+      accuracy: jsonNumber,
+      per_class: z.looseObject({ negative: ClassEstimateSchema, neutral: ClassEstimateSchema, positive: ClassEstimateSchema }),
+      confusion: z.array(z.array(z.number())),
+    })
+    .nullable(),
+  drift: z.looseObject({ verdict: ReportVerdictSchema, n: z.number(), tests: z.record(z.string(), jsonNumber).nullable() }).nullable(),
+  latency_ms: z.looseObject({ p50: z.number().nullable(), p95: z.number().nullable(), p99: z.number().nullable(), calls: z.number(), histogram: z.array(z.number()) }).nullable(),
+  error_rate: IntervalSchema.nullable(),
+  aggregates: z.looseObject({ comments: z.number(), reporting_scoring: z.number() }),
+});
 
 export interface MonitorInput {
   modelVersion: string;
@@ -126,7 +163,7 @@ export async function storeMonitorReport(bucket: R2Bucket, report: MonitorReport
 }
 
 export async function latestMonitorReport(bucket: R2Bucket, version: string): Promise<MonitorReport | null> {
-  return (await bucket.get(keys.monitorLatest(version)))?.json<MonitorReport>() ?? null;
+  return getStored(bucket, keys.monitorLatest(version), MonitorReportSchema);
 }
 
 /** Stored reports of `version`, newest first. */
@@ -136,6 +173,6 @@ export async function monitorHistory(bucket: R2Bucket, version: string, limit: n
     .sort()
     .slice(-limit)
     .reverse();
-  const bodies = await mapLimit(listed, 16, async (k) => (await bucket.get(k))?.json<MonitorReport>() ?? null);
+  const bodies = await mapLimit(listed, 16, (k) => getStored(bucket, k, MonitorReportSchema));
   return bodies.filter((r): r is MonitorReport => r !== null);
 }

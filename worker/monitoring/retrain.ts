@@ -13,12 +13,14 @@
  * RETRAIN_COOLDOWN_HOURS: a retraining takes time, and the condition will usually persist until
  * the retrained model ships.
  */
-import type { DriftReport } from '../drift/aggregate.js';
+import type { z } from 'zod';
+import { DriftReportSchema } from '../drift/aggregate.js';
 import type { Config } from '../env.js';
 import { HOUR_MS, hourKey, keys, mapLimit, type HourKey } from '../lib/keys.js';
 import { metrics } from '../lib/metrics.js';
+import { getStored } from '../lib/stored.js';
 import { eventId, listEvents, raiseEvent, type MonitoringEvent } from './events.js';
-import type { MonitorReport } from './report.js';
+import { MonitorReportSchema } from './report.js';
 
 export type RetrainReason = 'drift' | 'quality';
 
@@ -37,8 +39,8 @@ function lastHours(lastHour: HourKey, hours: number): HourKey[] {
   return Array.from({ length: hours }, (_, i) => hourKey(end - (hours - 1 - i) * HOUR_MS));
 }
 
-async function readAll<T>(bucket: R2Bucket, keyList: string[]): Promise<Array<T | null>> {
-  return mapLimit(keyList, 16, async (k) => (await bucket.get(k))?.json<T>() ?? null);
+async function readAll<S extends z.ZodType>(bucket: R2Bucket, keyList: string[], schema: S): Promise<Array<z.output<S> | null>> {
+  return mapLimit(keyList, 16, (k) => getStored(bucket, k, schema));
 }
 
 /** Checks `version` at the run whose reports are keyed `hour`; raises the event when due. */
@@ -46,13 +48,15 @@ export async function checkRetrain(bucket: R2Bucket, config: Config, version: st
   const t = config.monitoring;
   const hours = lastHours(hour, t.retrainPersistHours);
   const [drift, monitor] = await Promise.all([
-    readAll<DriftReport>(
+    readAll(
       bucket,
       hours.map((h) => keys.driftHistory(version, h)),
+      DriftReportSchema,
     ),
-    readAll<MonitorReport>(
+    readAll(
       bucket,
       hours.map((h) => keys.monitorHistory(version, h)),
+      MonitorReportSchema,
     ),
   ]);
   const reasons: RetrainReason[] = [];

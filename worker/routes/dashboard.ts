@@ -6,15 +6,16 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.js';
 import { renderDashboard } from '../dashboard/render.js';
-import type { DriftReport } from '../drift/aggregate.js';
+import { DriftReportSchema, type DriftReport } from '../drift/aggregate.js';
 import { defaultVersion, loadSummaries } from '../drift/pipeline.js';
 import { loadConfig } from '../env.js';
 import { requireReadTokenOrBasic } from '../lib/auth.js';
-import type { CanaryWindow } from '../monitoring/canary.js';
+import { loadWindows } from '../monitoring/canary.js';
 import { latestMonitorReport, monitorHistory } from '../monitoring/report.js';
 import { HOUR_MS, keys, listAll, mapLimit } from '../lib/keys.js';
 import { listChannels } from '../registry/channels.js';
 import { listPublished } from '../registry/store.js';
+import { getStored } from '../lib/stored.js';
 import { intQuery, versionParam } from './params.js';
 
 export const dashboardRoutes = new Hono<AppEnv>();
@@ -39,8 +40,8 @@ dashboardRoutes.get('/dashboard', requireReadTokenOrBasic, async (c) => {
       .slice(-hours);
     const [s, r, l] = await Promise.all([
       loadSummaries(c.env.TELEMETRY, version, endMs - hours * HOUR_MS, endMs),
-      mapLimit(historyKeys, 16, async (k) => (await c.env.TELEMETRY.get(k))?.json<DriftReport>() ?? null),
-      c.env.TELEMETRY.get(keys.driftLatest(version)).then((o) => (o ? o.json<DriftReport>() : null)),
+      mapLimit(historyKeys, 16, (k) => getStored(c.env.TELEMETRY, k, DriftReportSchema)),
+      getStored(c.env.TELEMETRY, keys.driftLatest(version), DriftReportSchema),
     ]);
     summaries = s;
     reports = r.filter((x): x is DriftReport => x !== null);
@@ -61,9 +62,7 @@ dashboardRoutes.get('/dashboard', requireReadTokenOrBasic, async (c) => {
             .sort()
             .reverse()
             .slice(0, 12);
-          const windows = (await mapLimit(windowKeys, 12, async (k) => (await c.env.TELEMETRY.get(k))?.json<CanaryWindow>() ?? null)).filter(
-            (w): w is CanaryWindow => w !== null && w.started_at === cand.started_at,
-          );
+          const windows = (await loadWindows(c.env.TELEMETRY, windowKeys, 12)).filter((w) => w.started_at === cand.started_at);
           return { channel: ch.channel, stable: ch.version, candidate: cand.version, percent: cand.percent, started_at: cand.started_at, windows };
         }),
     ),

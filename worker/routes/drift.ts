@@ -15,8 +15,10 @@ import { requireToken } from '../lib/auth.js';
 import { ApiError } from '../lib/errors.js';
 import { keys, listAll, mapLimit } from '../lib/keys.js';
 import { DRIFT_CACHE_TTL_S, driftResponses } from '../lib/response-cache.js';
-import type { DriftReport } from '../drift/aggregate.js';
-import { computeReport, defaultVersion } from '../drift/pipeline.js';
+import type { z } from 'zod';
+import { DriftReportSchema } from '../drift/aggregate.js';
+import { getStored } from '../lib/stored.js';
+import { AlertRecordSchema, computeReport, defaultVersion } from '../drift/pipeline.js';
 import { getPublished } from '../registry/store.js';
 import { intQuery, versionParam } from './params.js';
 
@@ -42,31 +44,28 @@ driftRoutes.get('/v1/drift', driftResponses.middleware(), async (c) => {
   const window = intQuery(c.req.query('window'), 'window', config.driftWindowHours, 1, DRIFT_LIMITS.window_hours, 'h');
   if (!(await getPublished(c.env.MODELS, version))) throw new ApiError(404, 'unknown_version', `model version ${version} is not published`);
   if (window === config.driftWindowHours) {
-    const stored = await c.env.TELEMETRY.get(keys.driftLatest(version));
-    if (stored) return c.json({ source: 'stored', ...((await stored.json()) as DriftReport) }, 200, { 'Cache-Control': PUBLIC_CACHE });
+    const stored = await getStored(c.env.TELEMETRY, keys.driftLatest(version), DriftReportSchema);
+    if (stored) return c.json({ source: 'stored', ...stored }, 200, { 'Cache-Control': PUBLIC_CACHE });
   }
   const report = await computeReport(c.env, version, window, Date.now());
   if (!report) throw new ApiError(404, 'unknown_version', `model version ${version} is not published`);
   return c.json({ source: 'computed', ...report }, 200, { 'Cache-Control': PUBLIC_CACHE });
 });
 
-async function newest<T>(bucket: R2Bucket, prefix: string, limit: number): Promise<T[]> {
+async function newest<S extends z.ZodType>(bucket: R2Bucket, prefix: string, limit: number, schema: S): Promise<Array<z.output<S>>> {
   const listed = (await listAll(bucket, prefix))
     .map((o) => o.key)
     .sort()
     .reverse()
     .slice(0, limit);
-  const bodies = await mapLimit(listed, 16, async (k) => {
-    const o = await bucket.get(k);
-    return o ? ((await o.json()) as T) : null;
-  });
-  return bodies.filter((b): b is Awaited<T> => b !== null) as T[];
+  const bodies = await mapLimit(listed, 16, (k) => getStored(bucket, k, schema));
+  return bodies.filter((b) => b !== null);
 }
 
 driftRoutes.get('/v1/drift/history', requireToken('read'), driftResponses.middleware(), async (c) => {
   const version = await versionQuery(c);
   const limit = intQuery(c.req.query('limit'), 'limit', 48, 1, DRIFT_LIMITS.history);
-  const reports = await newest<DriftReport>(c.env.TELEMETRY, keys.driftHistoryPrefix(version), limit);
+  const reports = await newest(c.env.TELEMETRY, keys.driftHistoryPrefix(version), limit, DriftReportSchema);
   return c.json(
     {
       model_version: version,
@@ -88,5 +87,5 @@ driftRoutes.get('/v1/drift/history', requireToken('read'), driftResponses.middle
 driftRoutes.get('/v1/drift/alerts', requireToken('read'), driftResponses.middleware(), async (c) => {
   const version = await versionQuery(c);
   const limit = intQuery(c.req.query('limit'), 'limit', 20, 1, DRIFT_LIMITS.alerts);
-  return c.json({ model_version: version, alerts: await newest(c.env.TELEMETRY, keys.driftAlertPrefix(version), limit) }, 200, { 'Cache-Control': PRIVATE_CACHE });
+  return c.json({ model_version: version, alerts: await newest(c.env.TELEMETRY, keys.driftAlertPrefix(version), limit, AlertRecordSchema) }, 200, { 'Cache-Control': PRIVATE_CACHE });
 });

@@ -11,8 +11,8 @@ import { defaultVersion } from '../drift/pipeline.js';
 import { loadConfig } from '../env.js';
 import { requireToken } from '../lib/auth.js';
 import { ApiError, badRequest } from '../lib/errors.js';
-import { keys, listAll, mapLimit } from '../lib/keys.js';
-import type { CanaryWindow } from '../monitoring/canary.js';
+import { keys, listAll } from '../lib/keys.js';
+import { loadWindows, type CanaryWindow } from '../monitoring/canary.js';
 import { EVENT_TYPES, listEvents, type EventType } from '../monitoring/events.js';
 import { latestMonitorReport, monitorHistory } from '../monitoring/report.js';
 import { getChannel } from '../registry/channels.js';
@@ -59,7 +59,7 @@ monitoringRoutes.get('/v1/channels/:channel/canary', requireToken('read'), async
       .sort()
       .reverse()
       .slice(0, limit);
-    windows = (await mapLimit(listed, 16, async (k) => (await c.env.TELEMETRY.get(k))?.json<CanaryWindow>() ?? null)).filter((w): w is CanaryWindow => w !== null && w.started_at === startedAt);
+    windows = (await loadWindows(c.env.TELEMETRY, listed)).filter((w) => w.started_at === startedAt);
   }
   const config = loadConfig(c.env).monitoring;
   return c.json(

@@ -5,9 +5,10 @@
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.js';
-import type { DriftReport } from '../drift/aggregate.js';
+import { DriftReportSchema } from '../drift/aggregate.js';
 import { defaultVersion } from '../drift/pipeline.js';
 import { requireToken } from '../lib/auth.js';
+import { getStored } from '../lib/stored.js';
 import { keys, listPrefixes, mapLimit } from '../lib/keys.js';
 import { compareHistogramSamples, completeHistograms, familyOf, LATENCY_METRIC, LATENCY_QUANTILE_METRIC, latencyQuantiles } from '../lib/latency.js';
 import { compactMetrics, metricName, metrics, readCounters, seriesKey } from '../lib/metrics.js';
@@ -51,10 +52,7 @@ const VERDICTS = ['ok', 'warn', 'drift', 'insufficient_data', 'no_reference'] as
 
 async function driftGauges(bucket: R2Bucket): Promise<Record<string, number>> {
   const versions = await listPrefixes(bucket, keys.driftPrefix);
-  const reports = await mapLimit(versions, 8, async (v) => {
-    const o = await bucket.get(keys.driftLatest(v));
-    return o ? ((await o.json()) as DriftReport) : null;
-  });
+  const reports = await mapLimit(versions, 8, (v) => getStored(bucket, keys.driftLatest(v), DriftReportSchema));
   const out: Record<string, number> = {};
   for (const r of reports) {
     if (!r) continue;

@@ -17,6 +17,7 @@
  * the claim without data and writes the data itself, to the claimed key, create-only: a batch can
  * only ever exist at one key, once.
  */
+import { z } from 'zod';
 import { emptyScrubCounts, scrub, type ScrubKind } from '../../core/scrub.js';
 import {
   AggregatesBatchSchema,
@@ -24,6 +25,7 @@ import {
   KIND_MAX_ITEMS,
   LIMITS,
   SamplesBatchSchema,
+  TELEMETRY_KINDS,
   hourFloor,
   issuesOf,
   textTooLong,
@@ -35,6 +37,7 @@ import {
 import type { Config } from '../env.js';
 import { ApiError, type ErrorDetail } from '../lib/errors.js';
 import { sha256Hex } from '../lib/hash.js';
+import { parseObject } from '../lib/stored.js';
 import { hourKey, keys, type HourKey, type TelemetryKind } from '../lib/keys.js';
 
 export type AnyBatch = SamplesBatch | FeedbackBatch | AggregatesBatch;
@@ -47,6 +50,16 @@ export interface Claim {
   items: number;
   received_at: string;
 }
+
+/** A stored claim, read back with this (worker/lib/stored.ts). */
+const ClaimSchema: z.ZodType<Claim> = z.looseObject({
+  batch_id: z.string(),
+  kind: z.enum(TELEMETRY_KINDS),
+  key: z.string(),
+  sha256: z.string(),
+  items: z.number(),
+  received_at: z.string(),
+});
 
 /** 413s for what the schema would only call invalid: too many items, a text over 2 KB. */
 export function checkSizeLimits(value: unknown, kind: TelemetryKind = 'samples'): void {
@@ -220,7 +233,7 @@ export async function storeBatch(bucket: R2Bucket, kind: TelemetryKind, batch: A
   if (claimed === null) {
     const existing = await bucket.get(claimKey);
     if (!existing) throw new ApiError(503, 'claim_unavailable', 'batch claim is being written concurrently, retry', undefined, { 'Retry-After': '1' });
-    target = (await existing.json()) as Claim;
+    target = await parseObject(existing, ClaimSchema);
     if (target.sha256 !== sha256) {
       throw new ApiError(409, 'batch_conflict', `batch_id ${batch.batch_id} was already used for a different batch`, [
         { path: 'batch_id', message: 'reused with different content; generate a new batch_id per batch' },
