@@ -10,50 +10,25 @@ import { DEFAULT_THRESHOLDS } from '../core/drift.js';
 import { ConfigError } from './lib/errors.js';
 import { loadMonitoringConfig, type MonitoringConfig } from './monitoring/config.js';
 
-export interface Env {
-  /** Model blobs (content-addressed), published manifests, pending uploads, channels. */
-  MODELS: R2Bucket;
-  /** Opt-in telemetry and everything derived from it. */
-  TELEMETRY: R2Bucket;
-  /** Per-client_id rate limit on telemetry batches (checked once the body is parsed). */
-  CLIENT_RATE_LIMITER: RateLimit;
-  /** Per connecting IP (IPv6: per /64) rate limit on telemetry batches (checked before the body is read). */
-  IP_RATE_LIMITER: RateLimit;
-  /** Per API key rate limit on POST /v1/predict (10 requests/s: 100 per 10 s). */
-  PREDICT_RATE_LIMITER: RateLimit;
-  // Secrets (`wrangler secret put`; `.dev.vars` locally), each at least MIN_SECRET_LENGTH characters.
-  /** Bearer token for uploading model versions (PUT /v1/models/...). */
-  ADMIN_PUBLISH_TOKEN?: string;
-  /** Bearer token for moving channels (promote, rollback) and running the drift job on demand. */
-  ADMIN_PROMOTE_TOKEN?: string;
-  /** Bearer token for reading operator data: exports, corrections, metrics, dashboard, drift history and alerts. */
-  READ_TOKEN?: string;
-  /** Key of the HMAC that turns a client id (and a network) into a per-text voter id; never stored. */
-  CLIENT_ID_PEPPER?: string;
-  /** Key of the HMAC-SHA256 signature on drift webhook requests (required when DRIFT_WEBHOOK_URL is set). */
-  DRIFT_WEBHOOK_SECRET?: string;
-  /** Distinct clients (and networks) that must agree before a correction counts toward retraining. */
-  CORRECTION_MIN_CLIENTS?: string;
-  ALLOWED_ORIGINS?: string;
-  RATE_LIMIT_PERIOD_S?: string;
-  DRIFT_WINDOW_HOURS?: string;
-  DRIFT_MIN_SAMPLES?: string;
-  DRIFT_WEBHOOK_URL?: string;
-  DRIFT_INCLUDE_CURRENT_HOUR?: string;
-  DEFAULT_CHANNEL?: string;
-  SAMPLE_MAX_AGE_HOURS?: string;
-  SAMPLE_MAX_FUTURE_S?: string;
-  METRICS_FLUSH_MS?: string;
-  // Live monitoring, canary rollback and retraining triggers (worker/monitoring/config.ts, docs/API.md).
-  CANARY_WINDOW_HOURS?: string;
-  CANARY_BAD_WINDOWS?: string;
-  CANARY_MIN_SAMPLES?: string;
-  CANARY_Z?: string;
-  CANARY_MIN_DELTA?: string;
-  RETRAIN_PERSIST_HOURS?: string;
-  RETRAIN_QUALITY_FLOOR?: string;
-  RETRAIN_COOLDOWN_HOURS?: string;
-}
+/**
+ * The Worker's secrets: typed as strings by `wrangler types` (from worker/secret-names.env), but
+ * possibly missing at run time until `wrangler secret put` (or `.dev.vars` locally) sets them,
+ * which {@link loadConfig} reports. Each must be at least MIN_SECRET_LENGTH characters.
+ * - ADMIN_PUBLISH_TOKEN: bearer token for uploading model versions (PUT /v1/models/...).
+ * - ADMIN_PROMOTE_TOKEN: bearer token for moving channels (promote, rollback) and running the drift job on demand.
+ * - READ_TOKEN: bearer token for reading operator data: exports, corrections, metrics, dashboard, drift history and alerts.
+ * - CLIENT_ID_PEPPER: key of the HMAC that turns a client id (and a network) into a per-text voter id; never stored.
+ * - DRIFT_WEBHOOK_SECRET: key of the HMAC-SHA256 signature on webhook requests (required when DRIFT_WEBHOOK_URL is set).
+ */
+export type SecretName = 'ADMIN_PUBLISH_TOKEN' | 'ADMIN_PROMOTE_TOKEN' | 'READ_TOKEN' | 'CLIENT_ID_PEPPER' | 'DRIFT_WEBHOOK_SECRET';
+
+/**
+ * Bindings and vars as `wrangler types` generates them from wrangler.toml into
+ * worker/worker-configuration.d.ts (`npm run types` after changing wrangler.toml or
+ * secret-names.env; tests/unit/worker-types.test.ts fails while the committed file is stale), with
+ * the secrets optional (see {@link SecretName}). What each binding and var does: wrangler.toml.
+ */
+export type Env = Omit<Cloudflare.Env, SecretName> & Partial<Pick<Cloudflare.Env, SecretName>>;
 
 export interface Config {
   allowedOrigins: ReadonlySet<string>;

@@ -1,17 +1,17 @@
-// Types for `cloudflare:test` / `cloudflare:workers` in the worker tests: the bindings of
-// wrangler.toml plus the test-only ones from vitest.config.mts.
+// Types for `cloudflare:test` / `cloudflare:workers` in the worker tests: Cloudflare.Env holds the
+// bindings of wrangler.toml (worker/worker-configuration.d.ts, generated); the test-only ones from
+// vitest.config.mts are merged into it here. (The Worker's own Env is derived from Cloudflare.Env
+// too, so in this program it also sees these two; the Worker never reads them.)
 /// <reference types="@cloudflare/vitest-pool-workers/types" />
-import type { Env as WorkerEnv } from '../../worker/env.js';
 
 declare global {
   namespace Cloudflare {
-    interface Env extends WorkerEnv {
+    interface Env {
       WEBHOOK_LOG: R2Bucket;
       /** Node-side bundles, fixture texts and onnxruntime-node predictions (tests/support/onnx-reference.ts). */
       REFERENCE: Fetcher;
     }
-    interface GlobalProps {
-      mainModule: typeof import('../../worker/index.js');
-    }
   }
 }
+
+export {};
