@@ -3,6 +3,7 @@
  * account or the device, and replaced every week so batches cannot be linked over time.
  */
 import { getMeta, setMeta } from '../lib/db.js';
+import { META_KEYS } from '../lib/storage-keys.js';
 
 const ROTATE_MS = 7 * 24 * 3600 * 1000;
 
@@ -15,9 +16,9 @@ function randomId(): string {
 }
 
 export async function clientId(now = Date.now()): Promise<string> {
-  const current = await getMeta<{ id: string; created_at: number }>('client_id');
+  const current = await getMeta(META_KEYS.clientId);
   if (current && now - current.created_at < ROTATE_MS) return current.id;
   const next = { id: randomId(), created_at: now };
-  await setMeta('client_id', next);
+  await setMeta(META_KEYS.clientId, next);
   return next.id;
 }

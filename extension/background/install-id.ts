@@ -10,7 +10,9 @@
  * rollout. The end-to-end tests set it from the service worker to put an install on a chosen side.
  */
 
-export const INSTALL_ID_KEY = 'install_id';
+import { LOCAL_KEYS, getLocal, setLocal } from '../lib/storage-keys.js';
+
+export const INSTALL_ID_KEY = LOCAL_KEYS.installId;
 
 /** Accepted stored values: a test may set any short printable string. */
 const VALID = /^[\x21-\x7e]{1,128}$/;
@@ -25,9 +27,9 @@ function randomId(): string {
 
 /** This install's id, drawn on first use. */
 export async function installId(): Promise<string> {
-  const stored = (await chrome.storage.local.get(INSTALL_ID_KEY))[INSTALL_ID_KEY] as unknown;
+  const stored = await getLocal(INSTALL_ID_KEY);
   if (typeof stored === 'string' && VALID.test(stored)) return stored;
   const id = randomId();
-  await chrome.storage.local.set({ [INSTALL_ID_KEY]: id });
+  await setLocal(INSTALL_ID_KEY, id);
   return id;
 }

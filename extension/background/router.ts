@@ -6,6 +6,7 @@ import { addToAggregate, aggregateState, emptyAggregate } from '../../core/aggre
 import { lowConfidenceThreshold } from '../../core/manifest.js';
 import { AGGREGATE, type Consent } from '../../core/wire.js';
 import { db, getCounters, getMeta } from '../lib/db.js';
+import { META_KEYS } from '../lib/storage-keys.js';
 import { BackgroundRequestSchema, PAGE_REQUEST_TYPES, senderKind, type BackgroundRequest, type Reply } from '../lib/messages.js';
 import { activeModel, forgetActiveModel, rollback } from '../lib/model-store.js';
 import { getSettings, resetSettings, updateSettings } from '../lib/settings.js';
@@ -107,7 +108,7 @@ async function status(): Promise<unknown> {
     model_load_steps: inWorker ? null : (offscreen?.load_steps ?? null),
     /** onnxruntime-web builds the offscreen document imported: the WebGPU one only when needed. */
     ort_builds: offscreen?.ort_builds ?? null,
-    calibration: await getMeta(`calibration:${model.version}`),
+    calibration: await getMeta(META_KEYS.calibration(model.version)),
     settings,
     telemetry: {
       consent: consentOf(settings),
@@ -119,7 +120,7 @@ async function status(): Promise<unknown> {
     },
     cache: { entries: await cache.size(), max: cache.maxEntries },
     counters: await getCounters(),
-    last_update: await getMeta('update:last'),
+    last_update: await getMeta(META_KEYS.lastUpdate),
   };
 }
 

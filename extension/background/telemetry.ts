@@ -20,17 +20,11 @@
  */
 import { consentAllows } from '../../core/wire.js';
 import { bumpCounters, getMeta, setMeta } from '../lib/db.js';
+import { META_KEYS, type UploadState } from '../lib/storage-keys.js';
 import { getSettings } from '../lib/settings.js';
 import { MAX_BATCH_ATTEMPTS, TelemetryQueue, consentOf, toBatch } from '../lib/telemetry-queue.js';
 import { clientId } from './client-id.js';
 import { queue } from './scoring.js';
-
-interface UploadState {
-  failures: number;
-  next_at: number;
-  last_error?: string;
-  last_success_at?: number;
-}
 
 const BASE_DELAY_MS = 30_000;
 const MAX_DELAY_MS = 60 * 60_000;
@@ -68,7 +62,7 @@ export async function readError(response: Response): Promise<{ code?: string; me
 }
 
 export async function uploadState(): Promise<UploadState> {
-  return (await getMeta<UploadState>('upload_state')) ?? { failures: 0, next_at: 0 };
+  return (await getMeta(META_KEYS.uploadState)) ?? { failures: 0, next_at: 0 };
 }
 
 export interface UploadResult {
@@ -198,7 +192,7 @@ async function doUpload({ force = false, now = () => Date.now() }: UploadOptions
     lastError = described;
   }
   // The backend answered: the global backoff ends; a batch-level error stays visible in the options.
-  await setMeta('upload_state', {
+  await setMeta(META_KEYS.uploadState, {
     failures: 0,
     next_at: 0,
     ...(result.sent_batches > 0 ? { last_success_at: now() } : state.last_success_at !== undefined ? { last_success_at: state.last_success_at } : {}),
@@ -209,6 +203,6 @@ async function doUpload({ force = false, now = () => Date.now() }: UploadOptions
 
 async function failed(state: UploadState, result: UploadResult, error: string, now: number, retryAfterS?: number): Promise<UploadResult> {
   const failures = state.failures + 1;
-  await setMeta('upload_state', { ...state, failures, next_at: now + backoffMs(failures, retryAfterS), last_error: error } satisfies UploadState);
+  await setMeta(META_KEYS.uploadState, { ...state, failures, next_at: now + backoffMs(failures, retryAfterS), last_error: error } satisfies UploadState);
   return { ...result, error, remaining: await queue.size() };
 }

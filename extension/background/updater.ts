@@ -18,6 +18,7 @@ import { pickVersion, RolloutDocSchema } from '../../core/canary.js';
 import { parseManifest, SEMVER_RE, type ModelManifest } from '../../core/manifest.js';
 import { SIGNATURE_MAX_BYTES, verifyManifestSignature } from '../../core/release-signature.js';
 import { db, getMeta, setMeta } from '../lib/db.js';
+import { META_KEYS, type UpdateResult } from '../lib/storage-keys.js';
 import type { VerifyResponse } from '../lib/messages.js';
 import { activate, activeModel, reject } from '../lib/model-store.js';
 import { PINNED_KEYS } from '../lib/release-keys.js';
@@ -36,15 +37,7 @@ export const MAX_MODEL_FILE_BYTES = 256 * 1024 * 1024;
 /** Nor a model whose files add up to more. */
 export const MAX_MODEL_BYTES = 512 * 1024 * 1024;
 
-export interface UpdateResult {
-  status: 'up-to-date' | 'updated' | 'rejected' | 'error';
-  version?: string;
-  active: string;
-  detail?: string;
-  /** Which side of the channel's rollout this install is on (absent for an old backend or a 304). */
-  arm?: 'stable' | 'candidate';
-  checked_at: number;
-}
+export type { UpdateResult } from '../lib/storage-keys.js';
 
 let running: Promise<UpdateResult> | null = null;
 
@@ -58,7 +51,7 @@ export function checkForUpdate(): Promise<UpdateResult> {
 }
 
 async function record(result: UpdateResult): Promise<UpdateResult> {
-  await setMeta('update:last', result);
+  await setMeta(META_KEYS.lastUpdate, result);
   return result;
 }
 
@@ -71,8 +64,8 @@ async function doCheck(): Promise<UpdateResult> {
   const channelUrl = `${base}/v1/channels/${encodeURIComponent(settings.channel)}`;
   // The ETag is remembered with the install id it was picked for: the same document can mean
   // another version for another id (the end-to-end tests change it).
-  const etagKey = `update:rollout-etag:${base}:${settings.channel}`;
-  const remembered = await getMeta<{ etag: string; install_id: string }>(etagKey);
+  const etagKey = META_KEYS.rolloutEtag(base, settings.channel);
+  const remembered = await getMeta(etagKey);
   const res = await fetch(`${channelUrl}/rollout`, {
     headers: remembered?.install_id === id ? { 'If-None-Match': remembered.etag } : {},
     cache: 'no-store',
@@ -123,8 +116,8 @@ async function isUnknownChannel(res: Response): Promise<boolean> {
 
 /** Backends without rollouts: the channel route serves the current version's manifest itself. */
 async function legacyCheck(base: string, channelUrl: string, channel: string, activeVersion: string, now: number): Promise<UpdateResult> {
-  const etagKey = `update:etag:${base}:${channel}`;
-  const etag = await getMeta<string>(etagKey);
+  const etagKey = META_KEYS.etag(base, channel);
+  const etag = await getMeta(etagKey);
   const res = await fetch(channelUrl, { headers: etag ? { 'If-None-Match': etag } : {}, cache: 'no-store' });
   // The ETag is stored only for a manifest whose signature verified.
   if (res.status === 304) return record({ status: 'up-to-date', active: activeVersion, checked_at: now });

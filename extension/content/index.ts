@@ -13,6 +13,7 @@
 import type { Label } from '../../core/labels.js';
 import { languageName } from '../../core/langid.js';
 import { MESSAGE_LIMITS, truncateUtf8 } from '../lib/limits.js';
+import { LOCAL_KEYS, getLocal } from '../lib/storage-keys.js';
 import type { ScoredResult, ScoreResponse, VideoSummary } from '../lib/messages.js';
 import { send } from '../lib/send.js';
 import { Badge, SummaryBar, type BadgeState, type Filter, type SummaryCounts } from './ui.js';
@@ -133,10 +134,10 @@ class CommentScorer {
     new MutationObserver(() => this.applyTheme()).observe(document.documentElement, { attributes: true, attributeFilter: ['dark'] });
     document.addEventListener(yt.NAVIGATE_EVENT, () => this.onNavigate());
     chrome.storage.onChanged.addListener((changes) => {
-      const settings = changes.settings?.newValue as { show_badges?: boolean } | undefined;
+      const settings = changes[LOCAL_KEYS.settings]?.newValue as { show_badges?: boolean } | undefined;
       if (settings && settings.show_badges !== undefined) this.setBadgesVisible(settings.show_badges);
     });
-    void chrome.storage.local.get('settings').then((s) => this.setBadgesVisible((s.settings as { show_badges?: boolean } | undefined)?.show_badges ?? true));
+    void getLocal(LOCAL_KEYS.settings).then((s) => this.setBadgesVisible((s as { show_badges?: boolean } | undefined)?.show_badges ?? true));
     chrome.runtime.onMessage.addListener((message: { target?: string; type?: string }, _sender, sendResponse) => {
       if (message?.target !== 'content' || message.type !== 'get-video-summary') return false;
       sendResponse({ ok: true, data: this.videoSummary() });

@@ -12,6 +12,7 @@ import type { OpenAggregate } from '../../core/aggregates.js';
 import { HOUR_MS, type AggregateItem, type Consent, type FeedbackItem, type SampleItem, type TelemetryKind } from '../../core/wire.js';
 import type { ModelManifest } from '../../core/manifest.js';
 import type { Label } from '../../core/labels.js';
+import { COUNTER_PREFIX, DB_NAME, META_KEYS, TABLES, type MetaKey, type MetaValues } from './storage-keys.js';
 
 export interface ResultRow {
   /** `${model_version}|${text hash}` */
@@ -74,26 +75,26 @@ export class YtsentDb extends Dexie {
   aggregates!: Table<AggregateRow, string>;
   meta!: Table<MetaRow, string>;
 
-  constructor(name = 'ytsent') {
+  constructor(name = DB_NAME) {
     super(name);
     this.version(1).stores({
-      results: 'key, last_used, model_version',
-      models: 'version, state',
-      queue: '++id, kind, batch_id, created_at',
-      meta: 'key',
+      [TABLES.results]: 'key, last_used, model_version',
+      [TABLES.models]: 'version, state',
+      [TABLES.queue]: '++id, kind, batch_id, created_at',
+      [TABLES.meta]: 'key',
     });
     // 2: results carry the comment's language and whether it is supported. Rows written before
     // lack both; they are dropped rather than served without them.
     this.version(2)
-      .stores({ results: 'key, last_used, model_version' })
-      .upgrade((tx) => tx.table('results').clear());
+      .stores({ [TABLES.results]: 'key, last_used, model_version' })
+      .upgrade((tx) => tx.table(TABLES.results).clear());
     // 3: consent "stats" sends hourly aggregates, never rows. Per-comment rows queued under it by
     // an earlier version are deleted unsent; text rows keep only the hour of their time (and are
     // re-batched, since their content changed).
     this.version(3)
-      .stores({ aggregates: 'model_version' })
+      .stores({ [TABLES.aggregates]: 'model_version' })
       .upgrade(async (tx) => {
-        const queue = tx.table<QueueRow, number>('queue');
+        const queue = tx.table<QueueRow, number>(TABLES.queue);
         await queue.filter((r) => r.kind === 'samples' && r.consent === 'stats').delete();
         await queue.toCollection().modify((r) => {
           const item = r.item as { ts?: number; tokens?: unknown };
@@ -111,11 +112,13 @@ export function db(): YtsentDb {
   return instance;
 }
 
-export async function getMeta<T>(key: string): Promise<T | undefined> {
-  return (await db().meta.get(key))?.value as T | undefined;
+/** The value under a meta key (storage-keys.ts MetaValues). */
+export async function getMeta<K extends MetaKey>(key: K): Promise<MetaValues[K] | undefined> {
+  // The one cast: meta rows are written only through setMeta, whose signature checks the type.
+  return (await db().meta.get(key))?.value as MetaValues[K] | undefined;
 }
 
-export async function setMeta(key: string, value: unknown): Promise<void> {
+export async function setMeta<K extends MetaKey>(key: K, value: MetaValues[K]): Promise<void> {
   await db().meta.put({ key, value });
 }
 
@@ -123,13 +126,14 @@ export async function setMeta(key: string, value: unknown): Promise<void> {
 export async function bumpCounters(deltas: Record<string, number>): Promise<void> {
   await db().transaction('rw', db().meta, async () => {
     for (const [key, delta] of Object.entries(deltas)) {
-      const current = ((await db().meta.get(`counter:${key}`))?.value as number | undefined) ?? 0;
-      await db().meta.put({ key: `counter:${key}`, value: current + delta });
+      const counter = META_KEYS.counter(key);
+      const current = ((await db().meta.get(counter))?.value as MetaValues[typeof counter] | undefined) ?? 0;
+      await db().meta.put({ key: counter, value: current + delta });
     }
   });
 }
 
 export async function getCounters(): Promise<Record<string, number>> {
-  const rows = await db().meta.where('key').startsWith('counter:').toArray();
-  return Object.fromEntries(rows.map((r) => [r.key.slice('counter:'.length), r.value as number]));
+  const rows = await db().meta.where('key').startsWith(COUNTER_PREFIX).toArray();
+  return Object.fromEntries(rows.map((r) => [r.key.slice(COUNTER_PREFIX.length), r.value as number]));
 }

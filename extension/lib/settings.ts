@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ChannelSchema } from '../../core/wire.js';
+import { LOCAL_KEYS, getLocal, removeLocal, setLocal } from './storage-keys.js';
 
 /** Backend the build was configured for (host permission granted at install). */
 export const DEFAULT_BACKEND_URL: string = import.meta.env.VITE_YTSENT_BACKEND ?? 'http://127.0.0.1:8787';
@@ -38,7 +39,7 @@ export const SettingsSchema = z.object({
 export const SettingsPatchSchema = z.object(fields).partial().strict();
 export type Settings = z.infer<typeof SettingsSchema>;
 
-const KEY = 'settings';
+const KEY = LOCAL_KEYS.settings;
 
 /**
  * Read on every scoring request, so kept in memory; any change to the stored value (from any
@@ -55,7 +56,7 @@ export function getSettings(): Promise<Settings> {
     });
   }
   remembered ??= (async () => {
-    const stored = (await chrome.storage.local.get(KEY))[KEY] as unknown;
+    const stored = await getLocal(KEY);
     const parsed = SettingsSchema.safeParse(stored ?? {});
     // A corrupt or outdated value falls back to defaults rather than breaking every context.
     return parsed.success ? parsed.data : SettingsSchema.parse({});
@@ -70,14 +71,14 @@ export async function updateSettings(patch: Partial<Settings>): Promise<Settings
   const next = SettingsSchema.parse({ ...(await getSettings()), ...patch });
   if (next.consent_text) next.consent_stats = true;
   remembered = null;
-  await chrome.storage.local.set({ [KEY]: next });
+  await setLocal(KEY, next);
   remembered = null;
   return next;
 }
 
 export async function resetSettings(): Promise<Settings> {
   remembered = null;
-  await chrome.storage.local.remove(KEY);
+  await removeLocal(KEY);
   remembered = null;
   return getSettings();
 }

@@ -18,6 +18,7 @@ import type { ModelManifest } from '../../core/manifest.js';
 import { checkGolden } from '../../core/scorer.js';
 import { createTextScorer, type AnyOrtModule, type TextScorer } from '../../core/text-scorer.js';
 import { getMeta, setMeta } from '../lib/db.js';
+import { META_KEYS, type Calibration } from '../lib/storage-keys.js';
 import { loadModelFiles } from '../lib/model-store.js';
 import { configure, ortWasm, runtimeReady, type OrtWeb } from './runtime.js';
 
@@ -44,13 +45,7 @@ interface Loaded {
   scorer: TextScorer;
 }
 
-export interface Calibration {
-  chosen: Execution;
-  wasm_ms: number | null;
-  webgpu_ms: number | null;
-  reason: string;
-  at: number;
-}
+export type { Calibration } from '../lib/storage-keys.js';
 
 const BATCH = 64;
 
@@ -147,7 +142,13 @@ export class Engine {
       } catch (err) {
         if (model.execution !== 'webgpu') throw err;
         // WebGPU failed mid-flight (device lost, unsupported op): fall back to WASM for good.
-        await setMeta(`calibration:${model.version}`, { chosen: 'wasm', wasm_ms: null, webgpu_ms: null, reason: `webgpu failed: ${(err as Error).message}`, at: Date.now() } satisfies Calibration);
+        await setMeta(META_KEYS.calibration(model.version), {
+          chosen: 'wasm',
+          wasm_ms: null,
+          webgpu_ms: null,
+          reason: `webgpu failed: ${(err as Error).message}`,
+          at: Date.now(),
+        } satisfies Calibration);
         model = await this.reload(model.version, 'wasm');
         scored = await model.scorer.score(chunk);
       }
@@ -246,11 +247,11 @@ export class Engine {
     const preference = this.preference;
     if (preference === 'wasm') return 'wasm';
     if (preference === 'webgpu') return (await webgpuAvailable()) ? 'webgpu' : 'wasm';
-    const cached = await getMeta<Calibration>(`calibration:${version}`);
+    const cached = await getMeta(META_KEYS.calibration(version));
     if (cached) return cached.chosen;
     const { manifest, files } = await bundle;
     const calibration = await calibrate(manifest, files);
-    await setMeta(`calibration:${version}`, calibration);
+    await setMeta(META_KEYS.calibration(version), calibration);
     return calibration.chosen;
   }
 }
