@@ -25,7 +25,7 @@ import { featurizerId } from '../../core/featurize.js';
 import { LinearScorer } from '../../core/linear-scorer.js';
 import type { LanguageGuess } from '../../core/langid.js';
 import type { ModelManifest, NgramOnnxManifest } from '../../core/manifest.js';
-import { checkGolden } from '../../core/scorer.js';
+import { checkGolden, type GoldenCheck } from '../../core/scorer.js';
 import type { VerifyResponse } from '../lib/messages.js';
 import { loadModelFiles } from '../lib/model-store.js';
 import type { Settings } from '../lib/settings.js';
@@ -117,7 +117,7 @@ export class WorkerScorer {
     const t0 = performance.now();
     const { manifest, files } = await loadModelFiles(version);
     const scorer = create(manifest, files);
-    const check = checkGolden(manifest.golden, scorer.probs(manifest.golden.map((g) => g.text)), manifest.golden_tolerance);
+    const check = golden(manifest, scorer);
     if (!check.ok) {
       throw new CannotServe(
         manifest.golden.length === 0
@@ -184,13 +184,18 @@ export async function verifyInWorker(version: string): Promise<VerifyResponse | 
     if (err instanceof CannotServe) return null;
     return { ok: false, max_abs_diff: Infinity, failures: 0, error: (err as Error).message };
   }
-  const check = checkGolden(manifest.golden, scorer.probs(manifest.golden.map((g) => g.text)), manifest.golden_tolerance);
+  const check = golden(manifest, scorer);
   return {
     ok: check.ok,
     max_abs_diff: check.max_abs_diff,
     failures: check.failures.length,
     ...(check.ok ? {} : { error: manifest.golden.length ? 'golden examples not reproduced' : 'no golden examples' }),
   };
+}
+
+/** The manifest's golden examples replayed on `scorer`. */
+function golden(manifest: ModelManifest, scorer: LinearScorer): GoldenCheck {
+  return checkGolden(manifest.golden, scorer.probs(manifest.golden.map((g) => g.text)), manifest.golden_tolerance);
 }
 
 /** The scorer for a verified n-gram bundle; {@link CannotServe} for anything it cannot run. */
