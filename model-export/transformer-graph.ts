@@ -28,6 +28,7 @@
  * classifier's logits differ visibly between texts), small random biases (so a dropped bias would
  * show), LayerNorm γ = 1 and β = 0.
  */
+import { rng } from '../core/random.js';
 import { DT, floatAttr, intAttr, intsAttr, onnx, valueInfo, type IAttributeProto, type INodeProto, type ITensorProto } from './onnx-proto.js';
 
 export const TRANSFORMER_OPSET = 17;
@@ -53,24 +54,18 @@ const FLOAT32_MIN = -3.4028234663852886e38;
 const EMBEDDING_STD = 0.02;
 const BIAS_STD = 0.02;
 
-/** Seeded normal samples: Box–Muller over a 32-bit xorshift generator (fast enough for 67M weights). */
+/** Seeded normal samples: Box–Muller over the project's seeded generator (core/random.ts). */
 export class NormalSampler {
-  private state: number;
+  private readonly random: () => number;
   private spare: number | null = null;
 
   constructor(seed: number) {
-    // Zero is xorshift's fixed point; any other 32-bit value works.
-    this.state = (seed ^ 0x9e3779b9) >>> 0 || 1;
+    this.random = rng(seed ^ 0x9e3779b9);
   }
 
-  /** Uniform in (0, 1). */
+  /** Uniform in (0, 1]: Box–Muller takes the logarithm of it. */
   private uniform(): number {
-    let x = this.state;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.state = x >>> 0;
-    return (this.state + 0.5) / 4294967296;
+    return 1 - this.random();
   }
 
   next(): number {

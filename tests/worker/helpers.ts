@@ -5,6 +5,7 @@
  * Storage is isolated per test file (and shared by the tests of one file); module state such as
  * the published-manifest cache lives per isolate, so every file uses its own model versions.
  */
+import { rng } from '../../core/random.js';
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { addToAggregate, emptyAggregate } from '../../core/aggregates.js';
@@ -81,17 +82,10 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
   return [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Deterministic pseudo-random bytes (xorshift) so bundles are reproducible. */
+/** Deterministic pseudo-random bytes (the project's seeded generator) so bundles are reproducible. */
 export function pseudoRandomBytes(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
+  const random = rng(seed);
+  return Uint8Array.from({ length: n }, () => Math.floor(random() * 256));
 }
 
 // ---------------------------------------------------------------------------------------------
