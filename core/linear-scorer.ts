@@ -7,12 +7,12 @@
  *
  * Used by the Worker (POST /v1/predict), which cannot compile WebAssembly from bytes.
  */
-import { featurizerId, RaggedBatchBuilder } from './featurize.js';
+import { RaggedBatchBuilder } from './featurize.js';
 import { NUM_CLASSES, forwardInto, softmaxInPlace, type LinearModel } from './linear.js';
-import { decodeLangId, type LangIdModel, type LanguageGuess } from './langid.js';
+import type { LangIdModel, LanguageGuess } from './langid.js';
 import { lowConfidenceThreshold, type NgramOnnxManifest } from './manifest.js';
 import { decodeNgramOnnx } from './onnx-weights.js';
-import { guessLanguage, toPredictions, type Prediction, type ScoredBatch } from './scorer.js';
+import { checkedLanguageTable, guessLanguage, toPredictions, type Prediction, type ScoredBatch } from './scorer.js';
 
 export class LinearScorer {
   private readonly builder: RaggedBatchBuilder;
@@ -37,15 +37,7 @@ export class LinearScorer {
    * const [p] = scorer.predict(['great video']); // { label: 'positive', score: 0.93, ... }
    */
   static create(manifest: NgramOnnxManifest, modelBytes: Uint8Array, langidBytes?: Uint8Array): LinearScorer {
-    const expected = featurizerId(manifest.featurizer.config);
-    if (manifest.featurizer.id !== expected) {
-      throw new Error(`model ${manifest.name}@${manifest.version} needs featurizer ${manifest.featurizer.id}; this build computes ${expected} for its config`);
-    }
-    let langid: LangIdModel | null = null;
-    if (manifest.languages) {
-      if (!langidBytes) throw new Error(`model ${manifest.name}@${manifest.version} lacks its language classifier ${manifest.languages.langid.file}`);
-      langid = decodeLangId(langidBytes, manifest.languages.langid);
-    }
+    const langid = checkedLanguageTable(manifest, langidBytes);
     const model = decodeNgramOnnx(modelBytes, { buckets: manifest.featurizer.config.buckets, classes: NUM_CLASSES });
     return new LinearScorer(manifest, model, langid);
   }

@@ -53,6 +53,21 @@ export function guessLanguage(
   return classifyLatin(langid, f.ids, f.values, f.from, f.to, scratch);
 }
 
+/**
+ * The checks every runtime makes before an n-gram bundle serves (onnxruntime here, the TypeScript
+ * forward pass in core/linear-scorer.ts): the bundle must be served the exact features it was trained
+ * on, and a bundle that declares languages must come with its language table, which is decoded.
+ */
+export function checkedLanguageTable(manifest: NgramOnnxManifest, langidBytes: Uint8Array | undefined): LangIdModel | null {
+  const expected = featurizerId(manifest.featurizer.config);
+  if (manifest.featurizer.id !== expected) {
+    throw new Error(`model ${manifest.name}@${manifest.version} needs featurizer ${manifest.featurizer.id}; this build computes ${expected} for its config`);
+  }
+  if (!manifest.languages) return null;
+  if (!langidBytes) throw new Error(`model ${manifest.name}@${manifest.version} lacks its language classifier ${manifest.languages.langid.file}`);
+  return decodeLangId(langidBytes, manifest.languages.langid);
+}
+
 export class NgramScorer {
   private readonly builder: RaggedBatchBuilder;
   private readonly langScratch: Float64Array;
@@ -72,16 +87,7 @@ export class NgramScorer {
    * when the manifest declares languages.
    */
   static async create(ort: OrtModule, manifest: NgramOnnxManifest, modelBytes: Uint8Array, options?: InferenceSession.SessionOptions, langidBytes?: Uint8Array): Promise<NgramScorer> {
-    // A model must be served the exact features it was trained on.
-    const expected = featurizerId(manifest.featurizer.config);
-    if (manifest.featurizer.id !== expected) {
-      throw new Error(`model ${manifest.name}@${manifest.version} needs featurizer ${manifest.featurizer.id}; this build computes ${expected} for its config`);
-    }
-    let langid: LangIdModel | null = null;
-    if (manifest.languages) {
-      if (!langidBytes) throw new Error(`model ${manifest.name}@${manifest.version} lacks its language classifier ${manifest.languages.langid.file}`);
-      langid = decodeLangId(langidBytes, manifest.languages.langid);
-    }
+    const langid = checkedLanguageTable(manifest, langidBytes);
     const session = await ort.InferenceSession.create(modelBytes, options);
     return new NgramScorer(manifest, ort, session, langid);
   }
