@@ -14,8 +14,7 @@
  * network's limit first (IP_RATE_LIMITER): guessing keys cannot turn into unbounded R2 reads.
  */
 import type { MiddlewareHandler } from 'hono';
-import { z } from 'zod';
-import { API_KEY_RE, ApiKeyIdSchema, PREDICT_LIMITS, type ApiKeyInfo } from '../../core/predict-wire.js';
+import { API_KEY_RE, ApiKeySchema, PREDICT_LIMITS, type ApiKeyInfo } from '../../core/predict-wire.js';
 import type { AppEnv } from '../env.js';
 import { loadConfig } from '../env.js';
 import { ApiError } from '../lib/errors.js';
@@ -28,15 +27,8 @@ export const KEY_CACHE_MS = 60_000;
 /** The period of PREDICT_RATE_LIMITER in wrangler.toml: the Retry-After of its 429. */
 export const PREDICT_RATE_PERIOD_S = 10;
 
-/** The stored record, parsed on every read (R2 content is checked, not assumed). */
-const ApiKeyRecordSchema = z
-  .object({
-    id: ApiKeyIdSchema,
-    name: z.string(),
-    created_at: z.iso.datetime(),
-    revoked_at: z.iso.datetime().nullable(),
-  })
-  .strict();
+/** The stored record is the listed key, parsed on every read (R2 content is checked, not assumed). */
+const ApiKeyRecordSchema = ApiKeySchema;
 
 function base64url(bytes: Uint8Array): string {
   let s = '';
