@@ -386,20 +386,27 @@ function collectInto(count: number, config: FeaturizerConfig, ids: Int32Array, v
   // Looked up once: a keyed property read per feature was half of all featurization time.
   const groupWeight = GROUP_WEIGHT_KEYS.map((g) => config.weights[g]);
   let size = 1024;
-  while (size < count * 2) size *= 2;
+  let bits = 10;
+  while (size < count * 2) {
+    size *= 2;
+    bits++;
+  }
   if (setSlots.length < 2 * size) setSlots = new Int32Array(2 * size);
   if (++generation === 0x7fffffff) {
     setSlots.fill(0);
     generation = 1;
   }
   const slotMask = size - 1;
+  const shift = 32 - bits;
   const slots = setSlots;
   const gen = generation;
   let n = offset;
   let sumSq = 0;
   for (let i = 0; i < count; i++) {
     const key = keys[i]!;
-    let slot = (Math.imul(key, 0x9e3779b1) >>> 0) & slotMask;
+    // The product's top bits (Fibonacci hashing): its low bits depend only on the key's low bits,
+    // which hold the group, so most keys (all character n-grams) started in an eighth of the table.
+    let slot = Math.imul(key, 0x9e3779b1) >>> shift;
     while (slots[2 * slot] === gen && slots[2 * slot + 1] !== key) slot = (slot + 1) & slotMask;
     if (slots[2 * slot] === gen) continue; // binary: a repeated n-gram counts once
     slots[2 * slot] = gen;
