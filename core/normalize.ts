@@ -8,6 +8,7 @@
  */
 import { englishSentimentWords, multilingualEntries, phrasesAddedInNormalizer3, slangAddedInNormalizer3, TYPO_EXCLUSIONS } from './lexicon.js';
 import { buildTypoTable } from './typos.js';
+import { WordTable } from './word-table.js';
 
 /**
  * Bumped whenever the token stream for some input changes. Older versions stay callable so a
@@ -215,7 +216,12 @@ const TYPO_FIXES: string[] = [];
     if (k === undefined) fixIndex.set(word, (k = TYPO_FIXES.push(word) - 1));
     WORD_INFO_V3.set(variant, TYPO_FLAG | k);
   }
+  // markClauses reads a repaired word's own entry, so every repair target must have one.
+  for (const word of TYPO_FIXES) if (!WORD_INFO_V3.has(word)) throw new Error(`typo repair target ${word} has no word entry`);
 }
+/** The two tables as markClauses reads them (core/word-table.ts: a Map lookup cost an eighth of scoring). */
+const WORD_TABLE_V2 = new WordTable(WORD_INFO);
+const WORD_TABLE_V3 = new WordTable(WORD_INFO_V3);
 
 /** How many words after "used to" describe the past. */
 const PAST_WINDOW = 4;
@@ -377,7 +383,7 @@ function hindiPostNegation(tokens: string[], kinds: TokenKind[], negated: boolea
  * and 3; version 3 also repairs misspelled sentiment words in `tokens`.
  */
 function markClauses(tokens: string[], kinds: TokenKind[], negated: boolean[], valences: number[], version: NormalizerVersion): number[] {
-  const table = version === 2 ? WORD_INFO : WORD_INFO_V3;
+  const table = version === 2 ? WORD_TABLE_V2 : WORD_TABLE_V3;
   const marks = new Array<number>(tokens.length);
   const roles = new Uint8Array(tokens.length);
   let lastContrast = -1;
@@ -385,11 +391,11 @@ function markClauses(tokens: string[], kinds: TokenKind[], negated: boolean[], v
     marks[i] = negated[i] ? Mark.Negated : 0;
     if (kinds[i] !== TokenKind.Word) continue;
     let info = table.get(tokens[i]!);
-    if (info === undefined) continue;
+    if (info < 0) continue;
     if (info & TYPO_FLAG) {
       const fixed = TYPO_FIXES[info & ~TYPO_FLAG]!;
       tokens[i] = fixed;
-      info = table.get(fixed)!;
+      info = table.get(fixed);
     }
     valences[i] = (info >> ROLE_BITS) - VALENCE_OFFSET;
     // Version 2 read roles of words up to 10 letters only ("ridiculously" was no intensifier).
