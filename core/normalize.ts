@@ -271,15 +271,56 @@ export function normalize(raw: string, version: NormalizerVersion = NORMALIZER_V
     return out;
   };
 
-  // Numbered groups in TOKEN_RE's order (named groups allocate an object per match).
-  TOKEN_RE.lastIndex = 0;
-  for (let m = TOKEN_RE.exec(text); m !== null; m = TOKEN_RE.exec(text)) {
-    const word = m[3] ?? m[10];
-    if (word !== undefined) {
-      if (!allCaps && word.length >= 3 && word !== word.toLowerCase() && word === word.toUpperCase()) allCaps = true;
-      let lower = word.toLowerCase();
-      if (APOSTROPHE_TEST_RE.test(lower)) lower = lower.replace(APOSTROPHE_RE, '');
-      push(squash(lower), TokenKind.Word);
+  /** A word token; `capitals`: the word is changed by lowercasing and not by uppercasing ("AMAZING"). */
+  const word = (raw: string, lower: string, capitals: boolean, apostrophe: boolean): void => {
+    if (capitals && raw.length >= 3) allCaps = true;
+    push(squash(apostrophe ? lower.replace(APOSTROPHE_RE, '') : lower), TokenKind.Word);
+  };
+
+  // The tokens are TOKEN_RE's matches in order. The common spans (ASCII words, spaces, "!", "?",
+  // ",") are recognized here without the regex: a match builds a 13-slot array and a substring per
+  // group, and tokenizing was the largest share of scoring after onnxruntime. Any position this scan
+  // cannot decide is handed to TOKEN_RE from that position, so the tokens are exactly its matches.
+  const end = text.length;
+  let at = 0;
+  while (at < end) {
+    const c = text.charCodeAt(at);
+    // No alternative of TOKEN_RE starts at an ASCII space or control-space character.
+    if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) {
+      at++;
+      continue;
+    }
+    if (c === 0x21 || c === 0x3f) {
+      // "!" or "?": only PUNCT's [!?]+ can start here.
+      let to = at + 1;
+      for (let d = text.charCodeAt(to); d === 0x21 || d === 0x3f; d = text.charCodeAt(++to));
+      const run = text.slice(at, to);
+      push(run.length > 2 ? run.replace(PUNCT_ELONGATION_RE, '$1$1') : run, TokenKind.Punct);
+      at = to;
+      continue;
+    }
+    if (c === 0x2c) {
+      push(',', TokenKind.Punct);
+      at++;
+      continue;
+    }
+    const to = asciiWordEnd(text, at);
+    if (to > 0) {
+      const raw = text.slice(at, to);
+      const upper = (scannedCase & CASE_UPPER) !== 0;
+      word(raw, upper ? raw.toLowerCase() : raw, upper && (scannedCase & CASE_LOWER) === 0, (scannedCase & CASE_APOSTROPHE) !== 0);
+      at = to;
+      continue;
+    }
+    // Numbered groups in TOKEN_RE's order (named groups allocate an object per match).
+    TOKEN_RE.lastIndex = at;
+    const m = TOKEN_RE.exec(text);
+    if (m === null) break;
+    at = TOKEN_RE.lastIndex;
+    const w = m[3] ?? m[10];
+    if (w !== undefined) {
+      const lower = w.toLowerCase();
+      word(w, lower, !allCaps && w.length >= 3 && w !== lower && w === w.toUpperCase(), APOSTROPHE_TEST_RE.test(lower));
     } else if (m[12] !== undefined) push(m[12].length > 2 ? m[12].replace(PUNCT_ELONGATION_RE, '$1$1').replace('…', '...') : m[12] === '…' ? '...' : m[12], TokenKind.Punct);
     else if (m[1] !== undefined) push(SCRUBBED_TOKEN[m[1]]!, TokenKind.Placeholder);
     else if (m[2] !== undefined) push(emoticonClass(m[2]), TokenKind.Emoticon);
@@ -299,6 +340,52 @@ export function normalize(raw: string, version: NormalizerVersion = NORMALIZER_V
   const valences = new Array<number>(tokens.length).fill(0);
   const marks = version === 1 ? new Array<number>(tokens.length).fill(0) : markClauses(tokens, kinds, negated, valences, version);
   return { tokens, kinds, negated, marks, valences, elongated, allCaps };
+}
+
+const CASE_UPPER = 1;
+const CASE_LOWER = 2;
+const CASE_APOSTROPHE = 4;
+/** What the last successful {@link asciiWordEnd} saw: CASE_UPPER, CASE_LOWER and CASE_APOSTROPHE bits. */
+let scannedCase = 0;
+
+const isAsciiLetter = (c: number): boolean => (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
+const isAsciiWordChar = (c: number): boolean => isAsciiLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
+
+/**
+ * Where TOKEN_RE's WORD_FAST group ends when it matches at `at` in all-ASCII context, or -1 when
+ * this cannot be decided without the regex (then the caller runs it). Sets {@link scannedCase}.
+ *
+ * Why this is exact: at an ASCII letter only EMOTICON precedes WORD_FAST, and only at "x", "X" or
+ * "T_" (those go to the regex). WORD_FAST's classes are greedy and every shorter match would be
+ * followed by a letter, digit, "_" or apostrophe, which its lookahead rejects: so it matches the
+ * longest run of word characters with apostrophe-joined letter runs, if the character after that
+ * is allowed, and not at all otherwise. Any non-ASCII character on the way goes to the regex.
+ */
+function asciiWordEnd(text: string, at: number): number {
+  const c = text.charCodeAt(at);
+  if (!isAsciiLetter(c) || (c | 0x20) === 0x78 || (c === 0x54 && text.charCodeAt(at + 1) === 0x5f)) return -1;
+  let cases = 0;
+  let i = at;
+  let d = c;
+  // [\p{L}\p{M}\p{N}_]* over ASCII.
+  do {
+    if (d >= 0x41 && d <= 0x5a) cases |= CASE_UPPER;
+    else if (d >= 0x61 && d <= 0x7a) cases |= CASE_LOWER;
+    d = text.charCodeAt(++i);
+  } while (isAsciiWordChar(d));
+  // (?:'[\p{L}\p{M}]+)* over ASCII.
+  while (d === 0x27 && isAsciiLetter(text.charCodeAt(i + 1))) {
+    cases |= CASE_APOSTROPHE;
+    d = text.charCodeAt(++i);
+    do {
+      cases |= d <= 0x5a ? CASE_UPPER : CASE_LOWER;
+      d = text.charCodeAt(++i);
+    } while (isAsciiLetter(d));
+  }
+  // The lookahead (?![\p{L}\p{M}\p{N}_.@:/+'\u2019\u02bc-]); NaN past the end passes.
+  if (d >= 0x80 || isAsciiWordChar(d) || d === 0x2e || d === 0x40 || d === 0x3a || d === 0x2f || d === 0x2b || d === 0x27 || d === 0x2d) return -1;
+  scannedCase = cases;
+  return i;
 }
 
 /**
