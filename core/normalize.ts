@@ -216,12 +216,7 @@ const TYPO_FIXES: string[] = [];
     if (k === undefined) fixIndex.set(word, (k = TYPO_FIXES.push(word) - 1));
     WORD_INFO_V3.set(variant, TYPO_FLAG | k);
   }
-  // markClauses reads a repaired word's own entry, so every repair target must have one.
-  for (const word of TYPO_FIXES) if (!WORD_INFO_V3.has(word)) throw new Error(`typo repair target ${word} has no word entry`);
 }
-/** The two tables as markClauses reads them (core/word-table.ts: a Map lookup cost an eighth of scoring). */
-const WORD_TABLE_V2 = new WordTable(WORD_INFO);
-const WORD_TABLE_V3 = new WordTable(WORD_INFO_V3);
 
 /** How many words after "used to" describe the past. */
 const PAST_WINDOW = 4;
@@ -230,6 +225,51 @@ const PAST_WINDOW = 4;
 const SCOPE_BREAKERS = new Set(['but', 'however', 'although', 'though', 'yet', 'pero', 'mas', 'mais']);
 /** How many following words a negator covers when no punctuation ends the scope first. */
 export const NEGATION_WINDOW = 3;
+
+/**
+ * What the passes after tokenizing need to know about a word, from one lookup when the word is
+ * tokenized: its WORD_INFO value (roles and valence, bits 0-6) and the bits below. Each pass used to
+ * look every word up in its own Map or Set; together those lookups cost more than tokenizing.
+ */
+const Word = {
+  /** In WORD_INFO (or WORD_INFO_V3): bits 0-6 hold its roles and valence. */
+  Known: 1 << 7,
+  /** First word of a normalizer-3 idiom (PHRASES). */
+  PhraseStart: 1 << 8,
+  /** A negator (NEGATORS) of at most 8 letters: negationScope reads only those. */
+  OpensNegation: 1 << 9,
+  /** A scope breaker (SCOPE_BREAKERS) of at most 8 letters. */
+  ClosesNegation: 1 << 10,
+  /** A romanized-Hindi negator (POST_NEGATORS). */
+  PostNegator: 1 << 11,
+  /** A misspelled sentiment word: the index of its repair in TYPO_FIXES is above TYPO_SHIFT. */
+  Typo: 1 << 12,
+} as const;
+const TYPO_SHIFT = 13;
+const INFO_BITS = (1 << 7) - 1;
+
+/** The lookup table of one normalizer version: `info` is its WORD_INFO table (none for version 1). */
+function wordTable(info: ReadonlyMap<string, number> | null, phrases: boolean): WordTable {
+  const entries = new Map<string, number>();
+  const add = (word: string, bits: number): void => {
+    entries.set(word, (entries.get(word) ?? 0) | bits);
+  };
+  for (const [word, v] of info ?? []) {
+    if (v > INFO_BITS && !(v & TYPO_FLAG)) throw new Error(`word info of ${word} does not fit in ${INFO_BITS} bits`);
+    add(word, v & TYPO_FLAG ? Word.Typo | ((v & ~TYPO_FLAG) << TYPO_SHIFT) : Word.Known | v);
+  }
+  if (phrases) for (const first of PHRASES.keys()) add(first, Word.PhraseStart);
+  for (const w of NEGATORS) if (w.length <= 8) add(w, Word.OpensNegation);
+  for (const w of SCOPE_BREAKERS) if (w.length <= 8) add(w, Word.ClosesNegation);
+  for (const w of POST_NEGATORS) add(w, Word.PostNegator);
+  return new WordTable(entries);
+}
+if (TYPO_FIXES.length >= 1 << (31 - TYPO_SHIFT)) throw new Error('too many typo repair targets for the word table');
+const WORDS_V1 = wordTable(null, false);
+const WORDS_V2 = wordTable(WORD_INFO, false);
+const WORDS_V3 = wordTable(WORD_INFO_V3, true);
+// markClauses reads a repaired word's own entry, so every repair target must have one.
+for (const word of TYPO_FIXES) if (!(WORDS_V3.get(word) & Word.Known)) throw new Error(`typo repair target ${word} has no word entry`);
 
 const ELONGATION_RE = /(\p{L})\1{2,}/gu;
 const PUNCT_ELONGATION_RE = /([!?])\1{2,}/g;
@@ -255,14 +295,18 @@ export function normalize(raw: string, version: NormalizerVersion = NORMALIZER_V
         .replace(version === 1 ? VARIATION_RE_V1 : VARIATION_RE_V2, '')
     : raw;
   const TOKEN_RE = version === 1 ? TOKEN_RE_V1 : TOKEN_RE_V2;
+  const table = version === 1 ? WORDS_V1 : version === 2 ? WORDS_V2 : WORDS_V3;
   const tokens: string[] = [];
   const kinds: TokenKind[] = [];
+  /** {@link Word} bits of each token (0 for other kinds). */
+  const infos: number[] = [];
   let elongated = false;
   let allCaps = false;
 
   const push = (token: string, kind: TokenKind): void => {
     tokens.push(token);
     kinds.push(kind);
+    infos.push(0);
   };
   const squash = (word: string): string => {
     if (!hasLetterRun(word)) return word;
@@ -274,7 +318,10 @@ export function normalize(raw: string, version: NormalizerVersion = NORMALIZER_V
   /** A word token; `capitals`: the word is changed by lowercasing and not by uppercasing ("AMAZING"). */
   const word = (raw: string, lower: string, capitals: boolean, apostrophe: boolean): void => {
     if (capitals && raw.length >= 3) allCaps = true;
-    push(squash(apostrophe ? lower.replace(APOSTROPHE_RE, '') : lower), TokenKind.Word);
+    const token = squash(apostrophe ? lower.replace(APOSTROPHE_RE, '') : lower);
+    tokens.push(token);
+    kinds.push(TokenKind.Word);
+    infos.push(table.get(token));
   };
 
   // The tokens are TOKEN_RE's matches in order. The common spans (ASCII words, spaces, "!", "?",
@@ -334,11 +381,11 @@ export function normalize(raw: string, version: NormalizerVersion = NORMALIZER_V
     else if (m[11] !== undefined) push(m[11], TokenKind.Emoji);
   }
 
-  if (version === 3) joinPhrases(tokens, kinds);
-  const negated = negationScope(tokens, kinds);
-  if (version >= 2) hindiPostNegation(tokens, kinds, negated);
+  if (version === 3) joinPhrases(tokens, kinds, infos, table);
+  const negated = negationScope(kinds, infos);
+  if (version >= 2) hindiPostNegation(kinds, infos, negated);
   const valences = new Array<number>(tokens.length).fill(0);
-  const marks = version === 1 ? new Array<number>(tokens.length).fill(0) : markClauses(tokens, kinds, negated, valences, version);
+  const marks = version === 1 ? new Array<number>(tokens.length).fill(0) : markClauses(tokens, kinds, infos, table, negated, valences, version);
   return { tokens, kinds, negated, marks, valences, elongated, allCaps };
 }
 
@@ -392,10 +439,10 @@ function asciiWordEnd(text: string, at: number): number {
  * Idioms of several words become one word token, in place ("bro fell off" → bro, fell_off), so
  * their valence is read as a whole and "no crumbs" is no negation.
  */
-function joinPhrases(tokens: string[], kinds: TokenKind[]): void {
+function joinPhrases(tokens: string[], kinds: TokenKind[], infos: number[], table: WordTable): void {
   let out = 0;
   for (let i = 0; i < tokens.length; i++) {
-    const candidates = kinds[i] === TokenKind.Word ? PHRASES.get(tokens[i]!) : undefined;
+    const candidates = infos[i]! & Word.PhraseStart ? PHRASES.get(tokens[i]!) : undefined;
     let taken = 1;
     if (candidates) {
       for (const { words, token } of candidates) {
@@ -403,6 +450,7 @@ function joinPhrases(tokens: string[], kinds: TokenKind[]): void {
         while (j < words.length && i + j < tokens.length && kinds[i + j] === TokenKind.Word && tokens[i + j] === words[j]) j++;
         if (j === words.length) {
           tokens[i] = token;
+          infos[i] = table.get(token);
           taken = j;
           break;
         }
@@ -410,11 +458,13 @@ function joinPhrases(tokens: string[], kinds: TokenKind[]): void {
     }
     tokens[out] = tokens[i]!;
     kinds[out] = kinds[i]!;
+    infos[out] = infos[i]!;
     out++;
     i += taken - 1;
   }
   tokens.length = out;
   kinds.length = out;
+  infos.length = out;
 }
 
 /** True when some character repeats 3+ times in a row (cheap pre-check before the regex). */
@@ -432,19 +482,18 @@ function emoticonClass(emoticon: string): string {
 }
 
 /** Marks up to {@link NEGATION_WINDOW} words after a negator, stopping at punctuation or "but". */
-function negationScope(tokens: string[], kinds: TokenKind[]): boolean[] {
+function negationScope(kinds: TokenKind[], infos: number[]): boolean[] {
   // A plain array: allocating a typed array per text costs more than the whole scan.
-  const negated = new Array<boolean>(tokens.length).fill(false);
+  const negated = new Array<boolean>(kinds.length).fill(false);
   let left = 0;
-  for (let i = 0; i < tokens.length; i++) {
+  for (let i = 0; i < kinds.length; i++) {
     const kind = kinds[i];
     if (kind === TokenKind.Punct) {
       left = 0;
     } else if (kind === TokenKind.Word) {
-      const tok = tokens[i]!;
-      // Negators and scope breakers are short words: skip the set lookups for the long ones.
-      if (tok.length <= 8 && NEGATORS.has(tok)) left = NEGATION_WINDOW;
-      else if (tok.length <= 8 && SCOPE_BREAKERS.has(tok)) left = 0;
+      const info = infos[i]!;
+      if (info & Word.OpensNegation) left = NEGATION_WINDOW;
+      else if (info & Word.ClosesNegation) left = 0;
       else if (left > 0) {
         negated[i] = true;
         left--;
@@ -458,9 +507,9 @@ function negationScope(tokens: string[], kinds: TokenKind[]): boolean[] {
 }
 
 /** Marks the two words before a romanized-Hindi negator as negated ("bilkul accha nahi hai"). */
-function hindiPostNegation(tokens: string[], kinds: TokenKind[], negated: boolean[]): void {
-  for (let i = 1; i < tokens.length; i++) {
-    if (kinds[i] !== TokenKind.Word || !POST_NEGATORS.has(tokens[i]!)) continue;
+function hindiPostNegation(kinds: TokenKind[], infos: number[], negated: boolean[]): void {
+  for (let i = 1; i < kinds.length; i++) {
+    if (kinds[i] !== TokenKind.Word || !(infos[i]! & Word.PostNegator)) continue;
     for (let j = i - 1, left = 2; j >= 0 && left > 0 && kinds[j] !== TokenKind.Punct; j--, left--) negated[j] = true;
   }
 }
@@ -469,22 +518,21 @@ function hindiPostNegation(tokens: string[], kinds: TokenKind[], negated: boolea
  * Contrast, "used to", intensifier and negator marks (negation included) for normalizer versions 2
  * and 3; version 3 also repairs misspelled sentiment words in `tokens`.
  */
-function markClauses(tokens: string[], kinds: TokenKind[], negated: boolean[], valences: number[], version: NormalizerVersion): number[] {
-  const table = version === 2 ? WORD_TABLE_V2 : WORD_TABLE_V3;
+function markClauses(tokens: string[], kinds: TokenKind[], infos: number[], table: WordTable, negated: boolean[], valences: number[], version: NormalizerVersion): number[] {
   const marks = new Array<number>(tokens.length);
   const roles = new Uint8Array(tokens.length);
   let lastContrast = -1;
   for (let i = 0; i < tokens.length; i++) {
     marks[i] = negated[i] ? Mark.Negated : 0;
     if (kinds[i] !== TokenKind.Word) continue;
-    let info = table.get(tokens[i]!);
-    if (info < 0) continue;
-    if (info & TYPO_FLAG) {
-      const fixed = TYPO_FIXES[info & ~TYPO_FLAG]!;
+    let info = infos[i]!;
+    if (info & Word.Typo) {
+      const fixed = TYPO_FIXES[info >>> TYPO_SHIFT]!;
       tokens[i] = fixed;
       info = table.get(fixed);
     }
-    valences[i] = (info >> ROLE_BITS) - VALENCE_OFFSET;
+    if (!(info & Word.Known)) continue;
+    valences[i] = ((info & INFO_BITS) >> ROLE_BITS) - VALENCE_OFFSET;
     // Version 2 read roles of words up to 10 letters only ("ridiculously" was no intensifier).
     const role = version === 3 || tokens[i]!.length <= 10 ? info & ((1 << ROLE_BITS) - 1) : 0;
     roles[i] = role;

@@ -1,5 +1,5 @@
 /**
- * A read-only word → non-negative integer table for the normalizer's per-word lookups.
+ * A read-only word → positive integer table for the normalizer's per-word lookups.
  *
  * Why not a Map: the normalizer looks up every word of every comment in a table of ~60,000 entries
  * (lexicon words, clause roles, typo variants). V8's Map keeps its keys as separate heap strings and
@@ -15,7 +15,7 @@ export class WordTable {
   private readonly keys: string[] = [];
   private readonly values: number[] = [];
 
-  /** `entries` values must be non-negative integers (-1 means "absent" to {@link get}). */
+  /** `entries` values must be positive integers (0 means "absent" to {@link get}). */
   constructor(entries: Iterable<[string, number]>) {
     const list = [...entries];
     let bits = 4;
@@ -26,7 +26,7 @@ export class WordTable {
     this.slots = new Int32Array(2 << bits);
     const mask = (1 << bits) - 1;
     for (const [word, value] of list) {
-      if (!(Number.isInteger(value) && value >= 0)) throw new Error(`WordTable: value of ${word} must be a non-negative integer`);
+      if (!(Number.isInteger(value) && value > 0)) throw new Error(`WordTable: value of ${word} must be a positive integer`);
       const h = wordHash(word);
       let slot = Math.imul(h, 0x9e3779b1) >>> this.shift;
       while (this.slots[2 * slot + 1] !== 0) {
@@ -40,7 +40,7 @@ export class WordTable {
     }
   }
 
-  /** The value of `word`, or -1 when it is not in the table. */
+  /** The value of `word`, or 0 when it is not in the table. */
   get(word: string): number {
     const h = wordHash(word);
     const slots = this.slots;
@@ -48,7 +48,7 @@ export class WordTable {
     let slot = Math.imul(h, 0x9e3779b1) >>> this.shift;
     for (;;) {
       const index = slots[2 * slot + 1]!;
-      if (index === 0) return -1;
+      if (index === 0) return 0;
       if (slots[2 * slot] === h && this.keys[index - 1] === word) return this.values[index - 1]!;
       slot = (slot + 1) & mask;
     }
