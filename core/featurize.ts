@@ -370,12 +370,10 @@ function hashToken(seed: number, ns: number, tok: string): number {
 
 const GROUP_WEIGHT_KEYS = ['unigram', 'bigram', 'trigram', 'char', 'flag', 'lexicon'] as const;
 
-// Open-addressing set of the keys seen in the current text, as interleaved (generation, key) pairs
-// so a probe touches one cache line. Slots are "cleared" by bumping the generation instead of
-// zeroing the table, and the table is sized to the text (twice its key count), so a text costs only
-// its own keys.
-let setSlots = new Int32Array(2 * 4096);
-let generation = 0;
+// Open-addressing set of the keys seen in the current text: key + 1 per slot, 0 for empty (a key is
+// never -1: its low bits are a group, at most 5). The table is sized to the text, at most a quarter
+// full so a probe rarely meets another key, and zeroed per text (a few kilobytes).
+let setSlots = new Int32Array(4096);
 
 /**
  * Distinct (bucket, group) keys in first-occurrence order, each with its group's weight, then
@@ -387,30 +385,30 @@ function collectInto(count: number, config: FeaturizerConfig, ids: Int32Array, v
   const groupWeight = GROUP_WEIGHT_KEYS.map((g) => config.weights[g]);
   let size = 1024;
   let bits = 10;
-  while (size < count * 2) {
+  while (size < count * 4) {
     size *= 2;
     bits++;
   }
-  if (setSlots.length < 2 * size) setSlots = new Int32Array(2 * size);
-  if (++generation === 0x7fffffff) {
-    setSlots.fill(0);
-    generation = 1;
-  }
+  if (setSlots.length < size) setSlots = new Int32Array(size);
+  const slots = setSlots;
+  slots.fill(0, 0, size);
   const slotMask = size - 1;
   const shift = 32 - bits;
-  const slots = setSlots;
-  const gen = generation;
   let n = offset;
   let sumSq = 0;
   for (let i = 0; i < count; i++) {
     const key = keys[i]!;
+    const stored = (key + 1) | 0;
     // The product's top bits (Fibonacci hashing): its low bits depend only on the key's low bits,
     // which hold the group, so most keys (all character n-grams) started in an eighth of the table.
     let slot = Math.imul(key, 0x9e3779b1) >>> shift;
-    while (slots[2 * slot] === gen && slots[2 * slot + 1] !== key) slot = (slot + 1) & slotMask;
-    if (slots[2 * slot] === gen) continue; // binary: a repeated n-gram counts once
-    slots[2 * slot] = gen;
-    slots[2 * slot + 1] = key;
+    let s = slots[slot]!;
+    while (s !== 0 && s !== stored) {
+      slot = (slot + 1) & slotMask;
+      s = slots[slot]!;
+    }
+    if (s !== 0) continue; // binary: a repeated n-gram counts once
+    slots[slot] = stored;
     const w = groupWeight[key & ((1 << GROUP_BITS) - 1)]!;
     ids[n] = key >>> GROUP_BITS;
     values[n] = w;
