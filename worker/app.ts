@@ -16,6 +16,7 @@ import { apiKeyRoutes } from './routes/api-keys.js';
 import { channelRoutes } from './routes/channels.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { driftRoutes } from './routes/drift.js';
+import { ingestRoutes } from './routes/ingest.js';
 import { modelRoutes } from './routes/models.js';
 import { monitoringRoutes } from './routes/monitoring.js';
 import { openApiRoutes } from './routes/openapi.js';
@@ -73,6 +74,7 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', driftRoutes);
   app.route('/', dashboardRoutes);
   app.route('/', adminRoutes);
+  app.route('/', ingestRoutes);
   app.route('/', monitoringRoutes);
   app.route('/', apiKeyRoutes);
   app.route('/', predictRoutes);

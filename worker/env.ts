@@ -49,6 +49,9 @@ export interface Config {
   correctionMinClients: number;
   /** Canary comparison and retraining-trigger thresholds. */
   monitoring: MonitoringConfig;
+  /** Ingest lanes (one queue and producer binding INGEST_<n> each) and the consumers' dedupe window. */
+  ingestLanes: number;
+  ingestDedupeHours: number;
 }
 
 export type TokenRole = 'publish' | 'promote' | 'read';
@@ -134,13 +137,25 @@ export function loadConfig(env: Env): Config {
     webhookSecret: webhook ? secretVar(env, 'DRIFT_WEBHOOK_SECRET') : null,
     correctionMinClients: intVar(env, 'CORRECTION_MIN_CLIENTS', 3, 1, 1000),
     monitoring: loadMonitoringConfig(env, intVar),
+    ingestLanes: intVar(env, 'INGEST_LANES', 1, 1, 256),
+    ingestDedupeHours: intVar(env, 'INGEST_DEDUPE_HOURS', 24, 1, 168),
   };
+  for (let lane = 0; lane < config.ingestLanes; lane++) {
+    // A lane without its producer binding would refuse every batch routed to it.
+    if (!ingestQueue(env, lane)) throw new ConfigError(`INGEST_LANES is ${config.ingestLanes} but the queue producer binding INGEST_${lane} is missing (wrangler.toml [[queues.producers]])`);
+  }
   if (config.monitoring.canaryWindowHours > config.driftWindowHours) {
     // Canary windows are read from the summaries the drift job folds: only its window is folded.
     throw new ConfigError(`CANARY_WINDOW_HOURS (${config.monitoring.canaryWindowHours}) must not exceed DRIFT_WINDOW_HOURS (${config.driftWindowHours})`);
   }
   cache.set(env, config);
   return config;
+}
+
+/** The producer binding of ingest lane `lane` (wrangler.toml names them INGEST_0, INGEST_1, ...), if bound. */
+export function ingestQueue(env: Env, lane: number): Queue | null {
+  const binding = (env as unknown as Record<string, unknown>)[`INGEST_${lane}`];
+  return typeof binding === 'object' && binding !== null && typeof (binding as Queue).send === 'function' ? (binding as Queue) : null;
 }
 
 /**

@@ -1,10 +1,14 @@
 /**
- * Worker entry point: the Hono app for HTTP, the drift job for the cron trigger.
+ * Worker entry point: the Hono app for HTTP, the ingest consumers for the queues, the drift job for
+ * the cron trigger.
  */
 import { createApp } from './app.js';
-import type { Env } from './env.js';
+import { loadConfig, type Env } from './env.js';
 import { runHourly } from './drift/pipeline.js';
 import { driftResponses } from './lib/response-cache.js';
+import { metrics } from './lib/metrics.js';
+import { consumeIngest, storeDeadLetters } from './telemetry/consumer.js';
+import { DEAD_LETTER_QUEUE } from './telemetry/lanes.js';
 
 export type { Env } from './env.js';
 
@@ -12,6 +16,22 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  async queue(batch, env, ctx) {
+    try {
+      if (batch.queue === DEAD_LETTER_QUEUE) await storeDeadLetters(batch, env, Date.now());
+      else {
+        const r = await consumeIngest(batch, env);
+        console.log(
+          `ingest lane ${r.lane}: ${r.messages} messages, ${r.accepted} batches (${r.items} items) stored, ${r.duplicates} copies dropped` +
+            (r.conflicts ? `, ${r.conflicts} conflicts` : '') +
+            (r.invalid ? `, ${r.invalid} invalid (retried)` : '') +
+            (r.races ? `, ${r.races} races` : ''),
+        );
+      }
+    } finally {
+      ctx.waitUntil(metrics.flushSoon(env.TELEMETRY, loadConfig(env).metricsFlushMs));
+    }
+  },
   async scheduled(controller, env, ctx) {
     // scheduledTime, not Date.now(): a delayed or re-fired trigger still processes the hour it was
     // scheduled for (and tests can fire a chosen hour).

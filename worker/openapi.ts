@@ -200,17 +200,35 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'POST /v1/aggregates': {
     summary: 'On-device hourly aggregates (consent "stats").',
     body: { schema: 'AggregatesBatch' },
-    responses: { 200: ['already stored', 'IngestResponse'], 202: ['stored', 'IngestResponse'], 400: 'invalid batch', 409: 'batch_id reused for other content', 413: 'too large', 415: 'not JSON' },
+    responses: {
+      202: ['queued: stored once by the ingest consumer (a resent batch is dropped there)', 'IngestResponse'],
+      400: 'invalid batch',
+      413: 'too large',
+      415: 'not JSON',
+      503: 'the queue refused the batch: retry later (Retry-After)',
+    },
   },
   'POST /v1/samples': {
     summary: 'Scrubbed per-comment samples (consent "text").',
     body: { schema: 'SamplesBatch' },
-    responses: { 200: ['already stored', 'IngestResponse'], 202: ['stored', 'IngestResponse'], 400: 'invalid batch', 409: 'batch_id reused for other content', 413: 'too large', 415: 'not JSON' },
+    responses: {
+      202: ['queued: stored once by the ingest consumer (a resent batch is dropped there)', 'IngestResponse'],
+      400: 'invalid batch',
+      413: 'too large',
+      415: 'not JSON',
+      503: 'the queue refused the batch: retry later (Retry-After)',
+    },
   },
   'POST /v1/feedback': {
     summary: 'Label corrections (consent "text").',
     body: { schema: 'FeedbackBatch' },
-    responses: { 200: ['already stored', 'IngestResponse'], 202: ['stored', 'IngestResponse'], 400: 'invalid batch', 409: 'batch_id reused for other content', 413: 'too large', 415: 'not JSON' },
+    responses: {
+      202: ['queued: stored once by the ingest consumer (a resent batch is dropped there)', 'IngestResponse'],
+      400: 'invalid batch',
+      413: 'too large',
+      415: 'not JSON',
+      503: 'the queue refused the batch: retry later (Retry-After)',
+    },
   },
 
   'GET /v1/drift': {
@@ -250,6 +268,18 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     responses: { 200: ['NDJSON', 'application/x-ndjson'], 400: 'invalid query' },
   },
   'POST /v1/admin/drift/run': { summary: 'Runs the hourly drift job now.', auth: 'promote', responses: { 200: ['the run', 'application/json'] } },
+  'GET /v1/admin/ingest': {
+    summary: 'What the ingest lanes stored in an hour (batches, items, segments, copies dropped) and the dead-lettered deliveries of that hour.',
+    auth: 'read',
+    query: [{ name: 'hour', description: 'The hour, YYYY-MM-DDTHH (UTC); default the current one.', schema: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}$' } }],
+    responses: { 200: ['the lanes', 'application/json'], 400: 'invalid query' },
+  },
+  'POST /v1/admin/ingest/replay': {
+    summary: 'Sends the messages of a dead-letter object back to their lanes (safe to repeat: the consumers drop copies).',
+    auth: 'promote',
+    body: { free: 'application/json' },
+    responses: { 200: ['what was replayed', 'application/json'], 400: 'not a dead-letter key', 404: 'no such object' },
+  },
 };
 
 const SECURITY: Record<Auth, Array<Record<string, string[]>>> = {

@@ -12,24 +12,16 @@ import { addToAggregate, emptyAggregate } from '../../core/aggregates.js';
 import { pickVersion, rolloutBucket, type RolloutDoc } from '../../core/canary.js';
 import { LABELS } from '../../core/labels.js';
 import { runHourly } from '../../worker/drift/pipeline.js';
-import { hourKey, keys } from '../../worker/lib/keys.js';
+import { keys } from '../../worker/lib/keys.js';
 import { badStreak, type CanaryWindow } from '../../worker/monitoring/canary.js';
 import { getChannel, setRollout, type ChannelState } from '../../worker/registry/channels.js';
-import { HOUR_MS, call, callJson, driftedPopulation, listKeys, makeBundle, postJson, promoter, publish, reader, referencePopulation, testEnv, type ProtoItem } from './helpers.js';
+import { HOUR_MS, putRows, call, callJson, driftedPopulation, listKeys, makeBundle, postJson, promoter, publish, reader, referencePopulation, testEnv, type ProtoItem } from './helpers.js';
 
 /** A fixed hour in the past: the job's clock is injected, never read. */
 const T0 = Date.UTC(2026, 2, 1, 0);
 
 const history = async (channel: string) => (await callJson<ChannelState & { rollback_to: string | null }>(`/v1/channels/${channel}/history`)).body;
 const rollout = (channel: string, body: unknown, headers = promoter()) => postJson(`/v1/channels/${channel}/rollout`, body, headers);
-
-/** Writes one stored NDJSON object into `kind`'s partition of `version` for the hour starting at `hourMs`. */
-async function putRows(kind: 'aggregates' | 'samples' | 'feedback', version: string, hourMs: number, rows: Array<Record<string, unknown>>): Promise<void> {
-  const batchId = crypto.randomUUID();
-  const consent = kind === 'aggregates' ? 'stats' : 'text';
-  const lines = rows.map((r) => JSON.stringify({ batch_id: batchId, model_version: version, extension_version: '0.2.0', consent, ...r })).join('\n') + '\n';
-  await testEnv.TELEMETRY.put(keys.batch(kind, version, hourKey(hourMs), batchId), lines);
-}
 
 /** `samples` scored comments of `version` in the hour, `corrected` of them corrected (negative → positive). */
 async function putQuality(version: string, hourMs: number, samples: number, corrected: number): Promise<void> {

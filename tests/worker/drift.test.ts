@@ -83,7 +83,8 @@ describe('data built not to drift', () => {
     expect(summary.aggregates).toBe(3);
     expect(summary.invalid_lines).toBe(0);
     expect(summary.confidence.edges).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
-    expect(summary.source.objects).toBe(3);
+    // The lane states summed: the three batches went to one or both of the two lanes.
+    expect([1, 2]).toContain(summary.source.objects);
 
     const report = (await getJson<DriftReport>(testEnv.TELEMETRY, 'drift/8.0.0/latest.json'))!;
     expect(report.verdict).toBe('ok');
@@ -140,7 +141,7 @@ describe('data built not to drift', () => {
     await runCron(cronAt + 20 * 60_000);
     const summary = (await getJson<HourSummary>(testEnv.TELEMETRY, `summaries/8.0.0/${hour}.json`))!;
     expect(summary.n).toBe(400);
-    expect(summary.source.objects).toBe(4);
+    expect([1, 2]).toContain(summary.source.objects);
     await runCron(cronAt + 30 * 60_000);
     expect((await getJson<HourSummary>(testEnv.TELEMETRY, `summaries/8.0.0/${hour}.json`))!.n).toBe(400);
   });
@@ -259,9 +260,9 @@ describe('edge cases', () => {
     });
     expect(res.status).toBe(200);
     // At the real clock the sampled hour is not complete, so the window (the 24 hours before it)
-    // holds no samples: only the stable version gets a report; the others are skipped, saying why.
+    // holds no aggregates: only the stable version gets a report. The versions are those the
+    // window's lane states name, and the channels': the others are not even looked at.
     expect(body.versions).toEqual([expect.objectContaining({ model_version: '8.0.0', verdict: 'insufficient_data', n: 0 })]);
-    expect(body.skipped.map((s) => s.model_version)).toEqual(['8.1.0', '8.2.0', '8.3.0', '8.4.0', '8.5.0', '8.6.0']);
-    expect(new Set(body.skipped.map((s) => s.reason))).toEqual(new Set(['no aggregates in the window and not on a channel']));
+    expect(body.skipped).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@
  * the published-manifest cache lives per isolate, so every file uses its own model versions.
  */
 import { rng } from '../../core/random.js';
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { addToAggregate, emptyAggregate } from '../../core/aggregates.js';
 import { CONFIDENCE_EDGES, histogram } from '../../core/drift.js';
@@ -14,6 +14,7 @@ import { LABELS } from '../../core/labels.js';
 import { hourFloor, type AggregateItem } from '../../core/wire.js';
 import { TOKEN_BUCKETS } from '../../core/token-buckets.js';
 import worker from '../../worker/index.js';
+import { getHourStates, laneOf } from '../../worker/telemetry/lanes.js';
 import type { Env } from '../../worker/env.js';
 
 /** Same values as the bindings in vitest.config.mts: one token per role. */
@@ -26,7 +27,62 @@ export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789abcdef';
 export const ALLOWED_ORIGIN = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop';
 export const BASE = 'http://ytsent.test';
 
-export const testEnv = env as unknown as Env & { WEBHOOK_LOG: R2Bucket };
+/** The bindings of wrangler.toml (real queues: what is sent to INGEST_<n> is delivered by miniflare). */
+export const realEnv = env as unknown as Env & { WEBHOOK_LOG: R2Bucket };
+
+/**
+ * A queue producer that keeps what is sent, so a test decides when the consumer runs
+ * ({@link deliverIngest}, through the Worker's real queue handler with createMessageBatch). The
+ * real queues are exercised by tests/worker/ingest.test.ts and the wrangler tests.
+ */
+class HeldQueue {
+  constructor(readonly name: string) {}
+  async send(body: unknown): Promise<void> {
+    // Structured clone, like the v8 content type the Worker sends with.
+    held.push({ queue: this.name, body: structuredClone(body) });
+  }
+  async sendBatch(messages: Iterable<{ body: unknown }>): Promise<void> {
+    for (const m of messages) await this.send(m.body);
+  }
+}
+
+/** Messages sent and not yet delivered (cleared after every test by setup.ts). */
+export const held: Array<{ queue: string; body: unknown }> = [];
+
+/** The Worker's bindings with held queues: what every request of {@link call} uses by default. */
+export const testEnv = { ...realEnv, INGEST_0: new HeldQueue('ytsent-ingest-0'), INGEST_1: new HeldQueue('ytsent-ingest-1') } as unknown as Env & { WEBHOOK_LOG: R2Bucket };
+
+let messageCounter = 0;
+
+/**
+ * Runs the Worker's queue handler over every held message (per queue, up to 100 per delivery, as
+ * wrangler.toml's max_batch_size), `times` times over (a redelivery), and returns each delivery's
+ * ack/retry result. `extra` adds raw messages (e.g. ones that are not ingest messages).
+ */
+export async function deliverIngest(options: { times?: number; extra?: Array<{ queue: string; body: unknown }>; e?: Env } = {}) {
+  const pending = [...held.splice(0), ...(options.extra ?? [])];
+  const results: Array<{ queue: string; ids: string[]; result: Awaited<ReturnType<typeof getQueueResult>>; threw?: unknown }> = [];
+  const byQueue = new Map<string, unknown[]>();
+  for (const m of pending) byQueue.set(m.queue, [...(byQueue.get(m.queue) ?? []), m.body]);
+  for (let round = 0; round < (options.times ?? 1); round++) {
+    for (const [queue, bodies] of byQueue) {
+      for (let i = 0; i < bodies.length; i += 100) {
+        const messages = bodies.slice(i, i + 100).map((body) => ({ id: `m${++messageCounter}`, timestamp: new Date(0), attempts: round + 1, body }));
+        const batch = createMessageBatch(queue, messages);
+        const ctx = createExecutionContext();
+        let threw: unknown;
+        try {
+          await worker.queue!(batch, options.e ?? testEnv, ctx);
+        } catch (e) {
+          // What the platform does with a handler that throws: retry every message not acknowledged.
+          threw = e;
+        }
+        results.push({ queue, ids: messages.map((m) => m.id), result: await getQueueResult(batch, ctx), ...(threw === undefined ? {} : { threw }) });
+      }
+    }
+  }
+  return results;
+}
 
 export const HOUR_MS = 3_600_000;
 
@@ -39,6 +95,10 @@ export const pendingContexts: Array<Promise<void>> = [];
  * in this pool version, about quadratically: a 1,200-request fuzz run would take minutes.)
  */
 export async function call(path: string, init: RequestInit = {}, e: Env = testEnv): Promise<Response> {
+  // Any request but another batch first lets the consumers store what is queued, as they would
+  // within seconds in production. A test that looks at the queued, not yet stored state reads R2
+  // directly, and one that needs copies or redeliveries calls deliverIngest itself.
+  if (held.length > 0 && !INGEST_PATHS.has(path)) await deliverIngest();
   const ctx = createExecutionContext();
   // What an HTTP client sends for a body of known length (a directly constructed Request has none).
   const headers = new Headers(init.headers);
@@ -59,6 +119,8 @@ export async function callJson<T = Record<string, unknown>>(path: string, init: 
   const text = await res.text();
   return { res, body: (text ? JSON.parse(text) : null) as T };
 }
+
+const INGEST_PATHS = new Set(['/v1/samples', '/v1/feedback', '/v1/aggregates']);
 
 let addressCounter = 0;
 /** A distinct IPv4 address per call (198.18.0.0/15, the benchmarking range). */
@@ -279,6 +341,63 @@ export async function sendItems(modelVersion: string, items: readonly ProtoItem[
   return counted;
 }
 
+/**
+ * Stored telemetry as the lanes name it (telemetry/lanes.ts): per stored line its segment's key
+ * and the parsed line, lane by lane, of `hours` (default: the previous and the current hour).
+ */
+export async function storedLines(
+  filter: { kind?: 'aggregates' | 'samples' | 'feedback'; batchId?: string } = {},
+  hours?: string[],
+): Promise<Array<{ key: string; lane: number; line: Record<string, unknown> }>> {
+  const now = Date.now();
+  const out: Array<{ key: string; lane: number; line: Record<string, unknown> }> = [];
+  for (const hour of hours ?? [currentHourKey(now - HOUR_MS), currentHourKey(now)]) {
+    for (const { lane, state } of await getHourStates(testEnv.TELEMETRY, hour, 2)) {
+      for (const segment of state.segments) {
+        if (filter.kind && segment.kind !== filter.kind) continue;
+        const object = await testEnv.TELEMETRY.get(segment.key);
+        if (!object) throw new Error(`segment ${segment.key} is missing`);
+        const text = await object.text();
+        if (!text.endsWith('\n')) throw new Error(`segment ${segment.key} does not end with a newline`);
+        for (const l of text.trim().split('\n')) {
+          const line = JSON.parse(l) as Record<string, unknown>;
+          if (filter.batchId === undefined || line.batch_id === filter.batchId) out.push({ key: segment.key, lane, line });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Stores `rows` of `kind` and `version` as received in the hour starting at `hourMs`, through the
+ * real consumer (queue messages as the Worker would enqueue them, up to 100 rows each): for tests
+ * that need data in hours other than the current one.
+ */
+export async function putRows(kind: 'aggregates' | 'samples' | 'feedback', version: string, hourMs: number, rows: Array<Record<string, unknown>>): Promise<void> {
+  const extra: Array<{ queue: string; body: unknown }> = [];
+  const hex = (n: number) => Array.from(crypto.getRandomValues(new Uint8Array(n / 2)), (b) => b.toString(16).padStart(2, '0')).join('');
+  for (let i = 0; i < rows.length; i += 100) {
+    const batchId = crypto.randomUUID();
+    const consent = kind === 'aggregates' ? 'stats' : 'text';
+    const chunk = rows.slice(i, i + 100);
+    const body = {
+      schema: 1,
+      kind,
+      batch_id: batchId,
+      model_version: version,
+      hour: currentHourKey(hourMs),
+      sha256: hex(64),
+      items: chunk.length,
+      ndjson: chunk.map((r) => JSON.stringify({ batch_id: batchId, model_version: version, extension_version: '0.2.0', consent, ...r })).join('\n') + '\n',
+      ...(kind === 'feedback' ? { votes: chunk.map(() => ({ h: hex(64), voter: hex(64), net: hex(16) })) } : {}),
+    };
+    extra.push({ queue: `ytsent-ingest-${laneOf(batchId, 2)}`, body });
+  }
+  const deliveries = await deliverIngest({ extra });
+  for (const d of deliveries) if (d.threw !== undefined || d.result.retryBatch.retry || d.result.retryMessages.length > 0) throw new Error(`putRows: delivery to ${d.queue} was not acknowledged`);
+}
+
 export async function listKeys(bucket: R2Bucket, prefix = ''): Promise<string[]> {
   const keys: string[] = [];
   let cursor: string | undefined;
@@ -292,6 +411,8 @@ export async function listKeys(bucket: R2Bucket, prefix = ''): Promise<string[]>
 
 /** Fires the Worker's scheduled handler for `scheduledTime` and waits for its waitUntil work. */
 export async function runCron(scheduledTime: number, e: Env = testEnv): Promise<void> {
+  // In production the consumers store a batch seconds after it was queued, long before the cron.
+  if (held.length > 0) await deliverIngest();
   const ctx = createExecutionContext();
   await worker.scheduled(createScheduledController({ scheduledTime, cron: '5 * * * *' }), e, ctx);
   await waitOnExecutionContext(ctx);

@@ -15,21 +15,12 @@ import { addScoringCall, addScoringError, addToAggregate, emptyAggregate } from 
 import { LABELS } from '../../core/labels.js';
 import { runHourly } from '../../worker/drift/pipeline.js';
 import type { Env } from '../../worker/env.js';
-import { hourKey, keys } from '../../worker/lib/keys.js';
+import { hourKey } from '../../worker/lib/keys.js';
 import type { MonitoringEvent } from '../../worker/monitoring/events.js';
 import type { MonitorReport } from '../../worker/monitoring/report.js';
-import { HOUR_MS, call, callJson, driftedPopulation, listKeys, makeBundle, postJson, promoter, publish, reader, referencePopulation, testEnv, type ProtoItem } from './helpers.js';
+import { HOUR_MS, putRows, call, callJson, driftedPopulation, listKeys, makeBundle, postJson, promoter, publish, reader, referencePopulation, testEnv, type ProtoItem } from './helpers.js';
 
 const T0 = Date.UTC(2026, 3, 1, 0);
-
-async function putRows(kind: 'aggregates' | 'samples' | 'feedback', version: string, hourMs: number, rows: Array<Record<string, unknown>>): Promise<void> {
-  const batchId = crypto.randomUUID();
-  const consent = kind === 'aggregates' ? 'stats' : 'text';
-  await testEnv.TELEMETRY.put(
-    keys.batch(kind, version, hourKey(hourMs), batchId),
-    rows.map((r) => JSON.stringify({ batch_id: batchId, model_version: version, extension_version: '0.2.0', consent, ...r })).join('\n') + '\n',
-  );
-}
 
 function aggregate(items: readonly ProtoItem[], hourMs: number, scoring?: { callsMs: number[]; errors?: number }): Record<string, unknown> {
   const agg = emptyAggregate(hourMs);

@@ -6,9 +6,11 @@
  */
 import { afterEach } from 'vitest';
 import { metrics } from '../../worker/lib/metrics.js';
-import { pendingContexts } from './helpers.js';
+import { held, pendingContexts } from './helpers.js';
 
 afterEach(async () => {
   await Promise.all(pendingContexts.splice(0));
+  // Messages a test sent and did not deliver do not leak into the next test.
+  held.length = 0;
   await metrics.settled();
 });

@@ -1,5 +1,5 @@
 /**
- * Opt-in telemetry in workerd: storage layout, exactly-once batches, every limit, consent rules
+ * Opt-in telemetry in workerd: what is queued and stored, exactly-once batches, every limit, consent rules
  * (statistics only as hourly aggregates of at least ten comments, per-comment rows only with the
  * text consent), hour-granular time, server-side scrubbing, timestamps, the per-client rate limit
  * and CORS.
@@ -15,14 +15,17 @@ import {
   callJson,
   clientId,
   currentHourKey,
-  listKeys,
+  deliverIngest,
+  held,
   makeBundle,
   postJson,
   publish,
   referencePopulation,
   samplesBatch,
+  storedLines,
   testEnv,
 } from './helpers.js';
+import { getHourStates, laneOf } from '../../worker/telemetry/lanes.js';
 
 type Err = { error: { code: string; message: string; details?: Array<{ path: string; message: string }> } };
 type Ok = { batch_id: string; accepted: number; duplicate: boolean };
@@ -41,23 +44,12 @@ function feedbackBatch(items: Array<Record<string, unknown>>, extra: Record<stri
   };
 }
 
-async function readLines(key: string): Promise<Array<Record<string, unknown>>> {
-  const obj = await testEnv.TELEMETRY.get(key);
-  expect(obj, key).not.toBeNull();
-  const text = await obj!.text();
-  expect(text.endsWith('\n')).toBe(true);
-  return text
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
 beforeAll(async () => {
   expect((await publish(await makeBundle(V), 'stable')).status).toBe(201);
 });
 
 describe('storage', () => {
-  it('stores an accepted batch as NDJSON at samples/<version>/dt=YYYY-MM-DD/hh=HH/<batch_id>.ndjson', async () => {
+  it('queues an accepted batch (202) and its lane stores it as NDJSON in a segment named by the lane state', async () => {
     const before = currentHourKey();
     const batch = samplesBatch(V, [
       { label: 'negative', score: 0.7, probs: [0.7, 0.2, 0.1], lang: 'en', text: 'not good', video_id: 'dQw4w9WgXcQ' },
@@ -67,15 +59,19 @@ describe('storage', () => {
     const after = currentHourKey();
     expect(res.status).toBe(202);
     expect(body).toEqual({ batch_id: batch.batch_id, accepted: 2, duplicate: false });
+    // Queued, not yet stored.
+    expect(await storedLines({ batchId: batch.batch_id })).toEqual([]);
+    expect(held.map((m) => m.queue)).toEqual([`ytsent-ingest-${laneOf(batch.batch_id, 2)}`]);
+    await deliverIngest();
 
-    const keys = await listKeys(testEnv.TELEMETRY, `samples/${V}/`);
-    const expected = [before, after].map((h) => `samples/${V}/dt=${h.slice(0, 10)}/hh=${h.slice(11, 13)}/${batch.batch_id}.ndjson`);
-    expect(keys).toHaveLength(1);
-    expect(expected).toContain(keys[0]);
-    expect(keys[0]).toMatch(/^samples\/7\.0\.0\/dt=\d{4}-\d{2}-\d{2}\/hh=\d{2}\/[0-9a-f-]{36}\.ndjson$/);
+    const stored = await storedLines({ batchId: batch.batch_id });
+    expect(stored).toHaveLength(2);
+    const lane = laneOf(batch.batch_id, 2);
+    expect(stored[0]!.lane).toBe(lane);
+    expect([before, after].some((h) => stored[0]!.key.startsWith(`ingest/${h}/lane-${lane}/`))).toBe(true);
+    expect(stored[0]!.key).toMatch(/^ingest\/\d{4}-\d{2}-\d{2}T\d{2}\/lane-[01]\/\d{6}-samples-[0-9a-f]{8}\.ndjson$/);
 
-    const lines = await readLines(keys[0]!);
-    expect(lines).toHaveLength(2);
+    const lines = stored.map((s) => s.line);
     expect(lines[0]).toMatchObject({
       batch_id: batch.batch_id,
       model_version: V,
@@ -96,32 +92,34 @@ describe('storage', () => {
     expect(JSON.stringify(lines)).not.toContain(batch.client_id);
   });
 
-  it('stores feedback under feedback/<version>/...', async () => {
+  it('stores feedback in a feedback segment', async () => {
     const batch = feedbackBatch([{ video_id: 'dQw4w9WgXcQ' }]);
     const res = await postJson('/v1/feedback', batch);
     expect(res.status).toBe(202);
-    const keys = await listKeys(testEnv.TELEMETRY, `feedback/${V}/`);
-    expect(keys).toHaveLength(1);
-    expect(keys[0]).toMatch(new RegExp(`^feedback/7\\.0\\.0/dt=\\d{4}-\\d{2}-\\d{2}/hh=\\d{2}/${batch.batch_id}\\.ndjson$`));
-    const [line] = await readLines(keys[0]!);
+    // The message carries HMACs of the client id, never the id itself.
+    expect(JSON.stringify(held)).not.toContain(batch.client_id);
+    await deliverIngest();
+    const stored = await storedLines({ batchId: batch.batch_id });
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.key).toMatch(/-feedback-[0-9a-f]{8}\.ndjson$/);
+    const line = stored[0]!.line;
     expect(line).toMatchObject({ predicted: 'positive', corrected: 'negative', text: 'this is wrong', video_id: 'dQw4w9WgXcQ', consent: 'text' });
-    expect((line!.ts as number) % HOUR_MS).toBe(0);
-    expect(line!.received_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:00:00\.000Z$/);
+    expect((line.ts as number) % HOUR_MS).toBe(0);
+    expect(line.received_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:00:00\.000Z$/);
   });
 
-  it('stores hourly aggregates under aggregates/<version>/..., counts only, no receive time', async () => {
-    const before = currentHourKey();
+  it('stores hourly aggregates in an aggregates segment, counts only, no receive time', async () => {
     const agg = aggregateOf(referencePopulation().slice(0, 40));
     const batch = aggregatesBatch(V, [agg]);
     const { res, body } = await callJson<Ok>('/v1/aggregates', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
-    const after = currentHourKey();
     expect(res.status).toBe(202);
     expect(body).toEqual({ batch_id: batch.batch_id, accepted: 1, duplicate: false });
-    const keys = (await listKeys(testEnv.TELEMETRY, `aggregates/${V}/`)).filter((k) => k.endsWith(`${batch.batch_id}.ndjson`));
-    expect(keys).toHaveLength(1);
-    expect([before, after].map((h) => `aggregates/${V}/dt=${h.slice(0, 10)}/hh=${h.slice(11, 13)}/${batch.batch_id}.ndjson`)).toContain(keys[0]);
-    const [line] = await readLines(keys[0]!);
-    expect(Object.keys(line!)).toEqual([
+    await deliverIngest();
+    const stored = await storedLines({ batchId: batch.batch_id });
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.key).toMatch(/-aggregates-[0-9a-f]{8}\.ndjson$/);
+    const line = stored[0]!.line;
+    expect(Object.keys(line)).toEqual([
       'batch_id',
       'model_version',
       'extension_version',
@@ -145,10 +143,11 @@ describe('storage', () => {
       languages: agg.languages,
     });
     expect(JSON.stringify(line)).not.toContain(batch.client_id);
-    // A retry is stored once, like every other kind.
+    // A resend is queued again and stored once, like every other kind.
     const again = await callJson<Ok>('/v1/aggregates', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
-    expect(again.res.status).toBe(200);
-    expect(again.body.duplicate).toBe(true);
+    expect(again.res.status).toBe(202);
+    await deliverIngest();
+    expect(await storedLines({ batchId: batch.batch_id })).toHaveLength(1);
   });
 });
 
@@ -233,71 +232,56 @@ describe('consent "stats": hourly aggregates only', () => {
     expect((await post('/v1/aggregates', aggregatesBatch(V, [at(hour - 24 * HOUR_MS, hour)]))).res.status).toBe(202);
   });
 
-  it('413 for more than 24 aggregates in one batch; nothing stored for any refusal above', async () => {
-    const before = await listKeys(testEnv.TELEMETRY, `aggregates/${V}/`);
+  it('413 for more than 24 aggregates in one batch; nothing queued for any refusal above', async () => {
     const { res, body } = await post('/v1/aggregates', aggregatesBatch(V, Array.from({ length: AGGREGATE.per_batch + 1 }, valid)));
     expect(res.status).toBe(413);
     expect(body.error).toMatchObject({ code: 'too_many_items', details: [{ path: 'items' }] });
-    expect(await listKeys(testEnv.TELEMETRY, `aggregates/${V}/`)).toEqual(before);
+    // Every refusal in this describe block ran in its own test; none of them queued anything.
+    expect(held).toEqual([]);
   });
 });
 
 describe('idempotency', () => {
-  it('stores a retried batch once and answers 200 duplicate:true', async () => {
+  it('stores a resent batch once: every copy is queued (202), the lane drops the copies', async () => {
     const batch = samplesBatch(V, [
       { label: 'positive', score: 0.8 },
       { label: 'positive', score: 0.9 },
       { label: 'neutral', score: 0.4 },
     ]);
-    const first = await callJson<Ok>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
-    expect(first.res.status).toBe(202);
-    for (let i = 0; i < 3; i++) {
-      const again = await callJson<Ok>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
-      expect(again.res.status).toBe(200);
-      expect(again.body).toEqual({ batch_id: batch.batch_id, accepted: 3, duplicate: true });
+    for (let i = 0; i < 4; i++) {
+      const r = await callJson<Ok>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
+      expect(r.res.status).toBe(202);
+      expect(r.body).toEqual({ batch_id: batch.batch_id, accepted: 3, duplicate: false });
+      // Delivered one by one, like retries that arrive after the first was stored.
+      if (i % 2 === 1) await deliverIngest();
     }
-    const keys = (await listKeys(testEnv.TELEMETRY, `samples/${V}/`)).filter((k) => k.endsWith(`${batch.batch_id}.ndjson`));
-    expect(keys).toHaveLength(1);
-    expect(await readLines(keys[0]!)).toHaveLength(3);
-    expect(await listKeys(testEnv.TELEMETRY, `claims/samples/${batch.batch_id}`)).toEqual([`claims/samples/${batch.batch_id}.json`]);
+    expect(await storedLines({ batchId: batch.batch_id })).toHaveLength(3);
+    const lane = laneOf(batch.batch_id, 2);
+    const [state] = (await getHourStates(testEnv.TELEMETRY, currentHourKey(), 2)).filter((s) => s.lane === lane);
+    expect(state!.state.batches[batch.batch_id]).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it('stores concurrent duplicates exactly once: one 202, the rest 200 duplicate', async () => {
+  it('stores concurrent copies exactly once', async () => {
     const batch = samplesBatch(V, [{ label: 'negative', score: 0.6 }]);
     const body = JSON.stringify(batch);
     // Distinct client ids would change the content hash; the same batch is sent by one client.
     const responses = await Promise.all(Array.from({ length: 4 }, () => callJson<Ok>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body })));
-    const statuses = responses.map((r) => r.res.status).sort();
-    expect(statuses).toEqual([200, 200, 200, 202]);
-    expect(responses.filter((r) => r.body.duplicate)).toHaveLength(3);
-    const keys = (await listKeys(testEnv.TELEMETRY, `samples/${V}/`)).filter((k) => k.endsWith(`${batch.batch_id}.ndjson`));
-    expect(keys).toHaveLength(1);
-    expect(await readLines(keys[0]!)).toHaveLength(1);
+    expect(responses.map((r) => r.res.status)).toEqual([202, 202, 202, 202]);
+    await deliverIngest();
+    expect(await storedLines({ batchId: batch.batch_id })).toHaveLength(1);
   });
 
-  it('refuses a batch_id reused for different content with 409', async () => {
+  it('keeps the first content of a batch_id reused for a different batch and counts the conflict', async () => {
     const batch = samplesBatch(V, [{ label: 'negative', score: 0.6 }]);
     expect((await postJson('/v1/samples', batch)).status).toBe(202);
+    await deliverIngest();
     const reused = { ...batch, items: [{ ...batch.items[0], label: 'positive' }] };
-    const { res, body } = await callJson<Err>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(reused) });
-    expect(res.status).toBe(409);
-    expect(body.error).toMatchObject({ code: 'batch_conflict', details: [{ path: 'batch_id' }] });
-    const [key] = (await listKeys(testEnv.TELEMETRY, `samples/${V}/`)).filter((k) => k.endsWith(`${batch.batch_id}.ndjson`));
-    expect((await readLines(key!))[0]).toMatchObject({ label: 'negative' });
-  });
-
-  it('completes a batch whose first attempt claimed it but never stored data', async () => {
-    // Simulates a Worker that died between the claim and the data write.
-    const batch = samplesBatch(V, [{ label: 'neutral', score: 0.55 }]);
-    const first = await postJson('/v1/samples', batch);
-    expect(first.status).toBe(202);
-    const [key] = (await listKeys(testEnv.TELEMETRY, `samples/${V}/`)).filter((k) => k.endsWith(`${batch.batch_id}.ndjson`));
-    await testEnv.TELEMETRY.delete(key!);
-    const retry = await callJson<Ok>('/v1/samples', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
-    expect(retry.res.status).toBe(202);
-    expect(retry.body.duplicate).toBe(false);
-    // Written to the key the claim fixed, not a new one.
-    expect((await listKeys(testEnv.TELEMETRY, `samples/${V}/`)).filter((k) => k.endsWith(`${batch.batch_id}.ndjson`))).toEqual([key]);
+    expect((await postJson('/v1/samples', reused)).status).toBe(202);
+    await deliverIngest();
+    const stored = await storedLines({ batchId: batch.batch_id });
+    expect(stored.map((s) => s.line.label)).toEqual(['negative']);
+    const [state] = (await getHourStates(testEnv.TELEMETRY, currentHourKey(), 2)).filter((s) => s.lane === laneOf(batch.batch_id, 2));
+    expect(state!.state.conflicts).toBeGreaterThanOrEqual(1);
   });
 });
 
@@ -412,7 +396,7 @@ describe('limits', () => {
     const fb = await callJson<Err>('/v1/feedback', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(fbBatch) });
     expect(fb.res.status).toBe(400);
     expect(fb.body.error.details!.map((d) => d.path)).toEqual(['items.0.ts']);
-    expect((await listKeys(testEnv.TELEMETRY)).filter((k) => k.includes(fine.batch_id) || k.includes(fbBatch.batch_id))).toEqual([]);
+    expect(held).toEqual([]);
   });
 
   it('400 for timestamps outside the accepted window and for unpublished model versions', async () => {
@@ -432,7 +416,7 @@ describe('limits', () => {
     });
     expect(unknown.res.status).toBe(400);
     expect(unknown.body.error).toMatchObject({ code: 'unknown_model_version', details: [{ path: 'model_version' }] });
-    expect(await listKeys(testEnv.TELEMETRY, 'samples/7.9.9/')).toEqual([]);
+    expect(held).toEqual([]);
   });
 
   it('429 with Retry-After once a client exceeds its rate limit; other clients are unaffected', async () => {
@@ -470,9 +454,8 @@ describe('scrubbing', () => {
     const fb = feedbackBatch([{ text: 'mail bob@mail.co.uk about https://t.co/abc @bob' }]);
     expect((await postJson('/v1/feedback', fb)).status).toBe(202);
 
-    const [sKey] = (await listKeys(testEnv.TELEMETRY, `samples/${V}/`)).filter((k) => k.endsWith(`${batch.batch_id}.ndjson`));
-    const [fKey] = (await listKeys(testEnv.TELEMETRY, `feedback/${V}/`)).filter((k) => k.endsWith(`${fb.batch_id}.ndjson`));
-    const stored = [...(await readLines(sKey!)), ...(await readLines(fKey!))].map((l) => l.text as string);
+    await deliverIngest();
+    const stored = [...(await storedLines({ batchId: batch.batch_id })), ...(await storedLines({ batchId: fb.batch_id }))].map((s) => s.line.text as string);
     expect(stored).toEqual(['write me at [email] or see [url]', 'shoutout @user and call [phone] now', 'visit [url] and text [phone]', 'mail [email] about [url] @user']);
     const all = stored.join('\n');
     for (const leaked of ['jane.doe', 'example', '@Some_Creator', '555', 'spam.io', '1234', 'bob@', 't.co', '@bob']) expect(all).not.toContain(leaked);

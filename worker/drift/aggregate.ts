@@ -162,6 +162,29 @@ export function foldAggregates(summary: HourSummary, ndjson: string): void {
   }
 }
 
+/**
+ * Adds the summary `b` of the same hour (another ingest lane's) into `a` (mutates it). Languages
+ * beyond MAX_LANGUAGES go to "other", as in {@link foldAggregates}.
+ */
+export function addSummary(a: HourSummary, b: HourSummary): void {
+  if (b.confidence.counts.length !== a.confidence.counts.length || b.tokens.counts.length !== a.tokens.counts.length) {
+    a.invalid_lines += b.aggregates;
+    return;
+  }
+  a.n += b.n;
+  a.aggregates += b.aggregates;
+  a.invalid_lines += b.invalid_lines;
+  b.label_counts.forEach((c, i) => (a.label_counts[i]! += c));
+  b.confidence.counts.forEach((c, i) => (a.confidence.counts[i]! += c));
+  b.tokens.counts.forEach((c, i) => (a.tokens.counts[i]! += c));
+  a.tokens.n += b.tokens.n;
+  if (b.scoring) addScoring((a.scoring ??= emptyScoring()), b.scoring);
+  for (const [lang, c] of Object.entries(b.languages)) {
+    const key = Object.hasOwn(a.languages, lang) || Object.keys(a.languages).length < MAX_LANGUAGES ? lang : 'other';
+    a.languages[key] = (a.languages[key] ?? 0) + c;
+  }
+}
+
 export interface WindowTotals {
   n: number;
   hours_with_data: number;

@@ -5,14 +5,15 @@
  * either consent sends aggregates, so counting samples too would count those comments twice.
  *
  * Idempotent by construction: a summary is keyed by (version, hour) and records a digest of the
- * partition it folded (keys + etags). Re-running overwrites it with the same counts; an hour whose
- * partition changed since (a late retry, see telemetry/ingest.ts) is re-folded from scratch, so
- * aggregates are never counted twice or missed. Reports are keyed by the hour their window ends, so a
+ * lane states it summed (lanes + etags). Re-running overwrites it with the same counts; an hour
+ * whose lanes changed since (a late delivery, see telemetry/consumer.ts) is re-summed from scratch,
+ * so aggregates are never counted twice or missed. Reports are keyed by the hour their window ends, so a
  * re-run in the same hour overwrites its report and cannot raise a second alert.
  */
 import { loadConfig, type Config, type Env } from '../env.js';
 import { sha256Hex } from '../lib/hash.js';
-import { HOUR_MS, hourKey, hourStart, hoursBetween, keys, listAll, listPrefixes, mapLimit, type HourKey } from '../lib/keys.js';
+import { HOUR_MS, hourKey, hourStart, hoursBetween, keys, listAll, type HourKey } from '../lib/keys.js';
+import { HourStates, statesFingerprint } from '../telemetry/lanes.js';
 import { compactMetrics, metrics } from '../lib/metrics.js';
 import { WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMEOUT_MS, signWebhookBody, webhookFailure } from '../lib/webhook.js';
 import { runMonitoring, type MonitoringRun } from '../monitoring/job.js';
@@ -21,27 +22,20 @@ import { getPublished } from '../registry/store.js';
 import { z } from 'zod';
 import { getStored } from '../lib/stored.js';
 import { WebhookOutcomeSchema } from '../monitoring/events.js';
-import { buildReport, DriftReportSchema, emptySummary, foldAggregates, type DriftReport } from './aggregate.js';
+import { addSummary, buildReport, DriftReportSchema, emptySummary, type DriftReport } from './aggregate.js';
 import { FOLD_GRACE_MS, loadSummaries, reportWindow } from './summaries.js';
 
 export { FOLD_GRACE_MS, loadSummaries, reportWindow } from './summaries.js';
 
 export { WEBHOOK_TIMEOUT_MS };
 
-async function partitionDigest(objects: readonly R2Object[]): Promise<string> {
-  return sha256Hex(
-    objects
-      .map((o) => `${o.key} ${o.etag}`)
-      .sort()
-      .join('\n'),
-  );
-}
-
 /**
- * Folds every hour of [fromMs, toMs) whose partition changed since its summary: completed hours
- * only, unless `includeCurrent`. Returns the hours (re)folded.
+ * Folds every hour of [fromMs, toMs) whose lane states changed since its summary: completed hours
+ * only, unless `includeCurrent`. The ingest consumers keep each lane's hourly sum of the
+ * aggregates (telemetry/lanes.ts), so an hour costs one read per lane whatever its traffic, and
+ * no raw object is listed or read. Returns the hours (re)folded.
  */
-export async function foldHours(bucket: R2Bucket, version: string, fromMs: number, toMs: number, now: number, includeCurrent = false): Promise<HourKey[]> {
+export async function foldHours(bucket: R2Bucket, states: HourStates, version: string, fromMs: number, toMs: number, now: number, includeCurrent = false): Promise<HourKey[]> {
   const hours = hoursBetween(fromMs, toMs).filter((h) => includeCurrent || hourStart(h) + HOUR_MS + FOLD_GRACE_MS <= now);
   if (hours.length === 0) return [];
   const existing = new Map<string, string>();
@@ -53,14 +47,13 @@ export async function foldHours(bucket: R2Bucket, version: string, fromMs: numbe
 
   const folded: HourKey[] = [];
   for (const hour of hours) {
-    const objects = await listAll(bucket, keys.partitionPrefix('aggregates', version, hour));
-    if (objects.length === 0) continue;
-    const digest = await partitionDigest(objects);
+    const lanes = (await states.get(hour)).filter((s) => Object.hasOwn(s.state.aggregates, version));
+    if (lanes.length === 0) continue;
+    const digest = await sha256Hex(statesFingerprint(lanes));
     if (existing.get(keys.summary(version, hour)) === digest) continue;
     const summary = emptySummary(version, hour);
-    const texts = await mapLimit(objects, 8, async (o) => (await bucket.get(o.key))?.text() ?? null);
-    for (const t of texts) if (t !== null) foldAggregates(summary, t);
-    summary.source = { objects: objects.length, digest };
+    for (const { state } of lanes) addSummary(summary, state.aggregates[version]!);
+    summary.source = { objects: lanes.length, digest };
     summary.folded_at = new Date(now).toISOString();
     await bucket.put(keys.summary(version, hour), JSON.stringify(summary), {
       httpMetadata: { contentType: 'application/json' },
@@ -69,6 +62,13 @@ export async function foldHours(bucket: R2Bucket, version: string, fromMs: numbe
     folded.push(hour);
   }
   return folded;
+}
+
+/** Model versions with aggregates in any lane of the hours of [fromMs, toMs). */
+async function versionsWithAggregates(states: HourStates, fromMs: number, toMs: number): Promise<string[]> {
+  const found = new Set<string>();
+  for (const hour of hoursBetween(fromMs, toMs)) for (const s of await states.get(hour)) for (const v of Object.keys(s.state.aggregates)) found.add(v);
+  return [...found];
 }
 
 /** A report computed from the stored summaries (nothing written). */
@@ -207,7 +207,9 @@ export interface CronResult {
 export async function runHourly(env: Env, now: number): Promise<CronResult> {
   const config = loadConfig(env);
   const window = reportWindow(now, config.driftWindowHours, config.driftIncludeCurrentHour);
-  const [aggregateVersions, channels] = await Promise.all([listPrefixes(env.TELEMETRY, keys.kindPrefix('aggregates')), listChannels(env.MODELS)]);
+  // Every lane state of the window is read once per run, shared by the drift and quality folds.
+  const states = new HourStates(env.TELEMETRY, config.ingestLanes);
+  const [aggregateVersions, channels] = await Promise.all([versionsWithAggregates(states, window.fromMs, window.toMs), listChannels(env.MODELS)]);
   // A rollout's candidate is served too: it gets summaries and reports like a stable version.
   const onChannel = new Set(channels.flatMap((c) => [c.version, ...(c.candidate ? [c.candidate.version] : [])]));
   const versions = [...new Set([...aggregateVersions, ...onChannel])].sort();
@@ -226,7 +228,7 @@ export async function runHourly(env: Env, now: number): Promise<CronResult> {
         result.skipped.push({ model_version: version, reason: 'not a published version' });
         continue;
       }
-      const folded = await foldHours(env.TELEMETRY, version, window.fromMs, window.toMs, now, config.driftIncludeCurrentHour);
+      const folded = await foldHours(env.TELEMETRY, states, version, window.fromMs, window.toMs, now, config.driftIncludeCurrentHour);
       metrics.inc('ytsent_summaries_folded_total', {}, folded.length);
       const summaries = await loadSummaries(env.TELEMETRY, version, window.fromMs, window.toMs);
       if (summaries.length === 0 && !onChannel.has(version)) {
@@ -251,7 +253,7 @@ export async function runHourly(env: Env, now: number): Promise<CronResult> {
     }
   }
   try {
-    result.monitoring = await runMonitoring(env, config, now, window, new Map(result.versions.map((v) => [v.model_version, v.report])));
+    result.monitoring = await runMonitoring(env, config, now, window, new Map(result.versions.map((v) => [v.model_version, v.report])), states);
   } catch (e) {
     // Drift reports are stored already; monitoring failing must not fail them.
     console.error('monitoring run failed', e);

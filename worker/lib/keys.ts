@@ -11,8 +11,9 @@
  *   apikeys/<sha256 of the key>.json   an API key of POST /v1/predict: {id, name, created_at, revoked_at}
  *
  * TELEMETRY bucket:
- *   claims/<kind>/<batch_id>.json                                   idempotency record of a batch
- *   <kind>/<model_version>/dt=YYYY-MM-DD/hh=HH/<batch_id>.ndjson    kind = aggregates | samples | feedback
+ *   ingest/<YYYY-MM-DDTHH>/lane-<n>.json                            a lane's hour: batch ids, segments, summaries (telemetry/lanes.ts)
+ *   ingest/<YYYY-MM-DDTHH>/lane-<n>/<seq>-<kind>-<tag>.ndjson        one delivery's batches of one kind (kind = aggregates | samples | feedback)
+ *   dead/<YYYY-MM-DDTHH>/<id>.ndjson                                messages that exhausted their retries (dead-letter queue)
  *   summaries/<model_version>/<YYYY-MM-DDTHH>.json                  hourly fold of aggregates
  *   drift/<model_version>/latest.json | history/<hour>.json | alerts/<hour>.json
  *   metrics/totals.json, metrics/deltas/<ms>-<rand>.json            persisted counters
@@ -38,10 +39,12 @@ export const keys = {
   apiKey: (sha256: string) => `apikeys/${sha256}.json`,
   apiKeyPrefix: 'apikeys/',
 
-  claim: (kind: TelemetryKind, batchId: string) => `claims/${kind}/${batchId}.json`,
-  partitionPrefix: (kind: TelemetryKind, version: string, hour: HourKey) => `${kind}/${version}/dt=${hour.slice(0, 10)}/hh=${hour.slice(11, 13)}/`,
-  batch: (kind: TelemetryKind, version: string, hour: HourKey, batchId: string) => `${keys.partitionPrefix(kind, version, hour)}${batchId}.ndjson`,
-  kindPrefix: (kind: TelemetryKind) => `${kind}/`,
+  ingestState: (hour: HourKey, lane: number) => `ingest/${hour}/lane-${lane}.json`,
+  // Sequence numbers zero-padded so a lane's segments sort in the order they were written; the tag
+  // (random) keeps two writers that read the same state from ever writing the same key.
+  ingestSegment: (hour: HourKey, lane: number, seq: number, kind: TelemetryKind, tag: string) => `ingest/${hour}/lane-${lane}/${String(seq).padStart(6, '0')}-${kind}-${tag}.ndjson`,
+  deadLetter: (hour: HourKey, id: string) => `dead/${hour}/${id}.ndjson`,
+  deadLetterPrefix: (hour: HourKey) => `dead/${hour}/`,
 
   summary: (version: string, hour: HourKey) => `summaries/${version}/${hour}.json`,
   summaryPrefix: (version: string) => `summaries/${version}/`,

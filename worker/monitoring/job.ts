@@ -13,6 +13,7 @@ import type { Config, Env } from '../env.js';
 import { HOUR_MS, hourKey } from '../lib/keys.js';
 import { listChannels } from '../registry/channels.js';
 import { checkCanary, type CanaryRun } from './canary.js';
+import type { HourStates } from '../telemetry/lanes.js';
 import { foldQualityHours, loadQuality } from './quality.js';
 import { buildMonitorReport, storeMonitorReport, type MonitorReport } from './report.js';
 import { checkRetrain, type RetrainCheck } from './retrain.js';
@@ -24,7 +25,14 @@ export interface MonitoringRun {
   errors: Array<{ step: string; subject: string }>;
 }
 
-export async function runMonitoring(env: Env, config: Config, now: number, window: { hours: number; fromMs: number; toMs: number }, drift: ReadonlyMap<string, DriftReport>): Promise<MonitoringRun> {
+export async function runMonitoring(
+  env: Env,
+  config: Config,
+  now: number,
+  window: { hours: number; fromMs: number; toMs: number },
+  drift: ReadonlyMap<string, DriftReport>,
+  states: HourStates,
+): Promise<MonitoringRun> {
   const run: MonitoringRun = { reports: [], canaries: [], retrain: [], errors: [] };
   const failed = (step: string, subject: string, e: unknown) => {
     console.error(`monitoring ${step} failed for ${subject}`, e);
@@ -33,7 +41,7 @@ export async function runMonitoring(env: Env, config: Config, now: number, windo
 
   for (const [version, driftReport] of drift) {
     try {
-      const folded = await foldQualityHours(env.TELEMETRY, version, window.fromMs, window.toMs, now, config.driftIncludeCurrentHour);
+      const folded = await foldQualityHours(env.TELEMETRY, states, version, window.fromMs, window.toMs, now, config.driftIncludeCurrentHour);
       const [summaries, quality] = await Promise.all([loadSummaries(env.TELEMETRY, version, window.fromMs, window.toMs), loadQuality(env.TELEMETRY, version, window.fromMs, window.toMs)]);
       const report = buildMonitorReport({ modelVersion: version, window, summaries, quality, drift: driftReport, generatedAt: now });
       await storeMonitorReport(env.TELEMETRY, report);

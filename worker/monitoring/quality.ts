@@ -10,31 +10,25 @@
  * rate by the share of statistics-only installs.
  *
  * Folded like the drift summaries (drift/pipeline.ts): keyed by (version, hour the rows arrived
- * in), with a digest of the two partitions' keys and etags, so an unchanged hour is skipped and a
- * late batch re-folds its hour from scratch: never counted twice, never missed.
+ * in), summed from the counts the ingest lanes keep (telemetry/lanes.ts) with a digest of the lane
+ * states' etags, so an unchanged hour is skipped and a late batch re-folds its hour from scratch:
+ * never counted twice, never missed.
  */
 import { z } from 'zod';
 import { LABELS, labelIndex } from '../../core/labels.js';
 import { LabelSchema } from '../../core/wire.js';
 import { sha256Hex } from '../lib/hash.js';
 import { HOUR_MS, hourKey, hourStart, hoursBetween, keys, listAll, mapLimit, type HourKey } from '../lib/keys.js';
+import { statesFingerprint, type HourStates, type QualityCounts } from '../telemetry/lanes.js';
 import { FOLD_GRACE_MS } from '../drift/summaries.js';
 
 export const QUALITY_SCHEMA = 1;
 
-export interface QualitySummary {
+export interface QualitySummary extends QualityCounts {
   schema: typeof QUALITY_SCHEMA;
   model_version: string;
   hour: HourKey;
-  /** Sample rows: comments scored by text-consent installs. */
-  samples: number;
-  /** Sample rows per predicted label (LABELS order). */
-  predicted: number[];
-  /** Feedback rows (corrections, including any that kept the label). */
-  feedback: number;
-  /** corrections[predicted][corrected] (LABELS order). */
-  corrections: number[][];
-  invalid_lines: number;
+  /** Lane states the hour was summed from, and their fingerprint (re-folded when it changes). */
   source: { objects: number; digest: string };
   folded_at: string;
 }
@@ -63,7 +57,7 @@ function lines(ndjson: string): string[] {
 }
 
 /** Adds the rows of one stored samples object to `q` (mutates it). */
-export function foldSamples(q: QualitySummary, ndjson: string): void {
+export function foldSamples(q: QualityCounts, ndjson: string): void {
   for (const line of lines(ndjson)) {
     const parsed = SampleLine.safeParse(safeJson(line));
     if (!parsed.success) {
@@ -76,7 +70,7 @@ export function foldSamples(q: QualitySummary, ndjson: string): void {
 }
 
 /** Adds the rows of one stored feedback object to `q` (mutates it). */
-export function foldFeedback(q: QualitySummary, ndjson: string): void {
+export function foldFeedback(q: QualityCounts, ndjson: string): void {
   for (const line of lines(ndjson)) {
     const parsed = FeedbackLine.safeParse(safeJson(line));
     if (!parsed.success) {
@@ -97,10 +91,12 @@ function safeJson(line: string): unknown {
 }
 
 /**
- * Folds every hour of [fromMs, toMs) whose samples or feedback partitions changed since their
- * summary (completed hours only, unless `includeCurrent`). Returns the hours (re)folded.
+ * Sums, for every hour of [fromMs, toMs) whose lane states changed since its summary (completed
+ * hours only, unless `includeCurrent`), the lanes' quality counts of `version` into that hour's
+ * summary. The consumers count rows as they store them (telemetry/consumer.ts): no stored row is
+ * read here. Returns the hours (re)folded.
  */
-export async function foldQualityHours(bucket: R2Bucket, version: string, fromMs: number, toMs: number, now: number, includeCurrent = false): Promise<HourKey[]> {
+export async function foldQualityHours(bucket: R2Bucket, states: HourStates, version: string, fromMs: number, toMs: number, now: number, includeCurrent = false): Promise<HourKey[]> {
   const hours = hoursBetween(fromMs, toMs).filter((h) => includeCurrent || hourStart(h) + HOUR_MS + FOLD_GRACE_MS <= now);
   if (hours.length === 0) return [];
   const existing = new Map<string, string>();
@@ -109,25 +105,27 @@ export async function foldQualityHours(bucket: R2Bucket, version: string, fromMs
 
   const folded: HourKey[] = [];
   for (const hour of hours) {
-    const [samples, feedback] = await Promise.all([listAll(bucket, keys.partitionPrefix('samples', version, hour)), listAll(bucket, keys.partitionPrefix('feedback', version, hour))]);
-    if (samples.length === 0 && feedback.length === 0) continue;
-    const digest = await sha256Hex(
-      [...samples, ...feedback]
-        .map((o) => `${o.key} ${o.etag}`)
-        .sort()
-        .join('\n'),
-    );
+    const lanes = (await states.get(hour)).filter((s) => Object.hasOwn(s.state.quality, version));
+    if (lanes.length === 0) continue;
+    const digest = await sha256Hex(statesFingerprint(lanes));
     if (existing.get(keys.quality(version, hour)) === digest) continue;
     const q = emptyQuality(version, hour);
-    const read = (o: R2Object) => bucket.get(o.key).then((b) => b?.text() ?? null);
-    for (const t of await mapLimit(samples, 8, read)) if (t !== null) foldSamples(q, t);
-    for (const t of await mapLimit(feedback, 8, read)) if (t !== null) foldFeedback(q, t);
-    q.source = { objects: samples.length + feedback.length, digest };
+    for (const { state } of lanes) addQualityCounts(q, state.quality[version]!);
+    q.source = { objects: lanes.length, digest };
     q.folded_at = new Date(now).toISOString();
     await bucket.put(keys.quality(version, hour), JSON.stringify(q), { httpMetadata: { contentType: 'application/json' }, customMetadata: { digest } });
     folded.push(hour);
   }
   return folded;
+}
+
+/** Adds `b` into `a` (mutates it). */
+export function addQualityCounts(a: QualityCounts, b: QualityCounts): void {
+  a.samples += b.samples;
+  a.feedback += b.feedback;
+  a.invalid_lines += b.invalid_lines;
+  b.predicted.forEach((c, i) => (a.predicted[i]! += c));
+  b.corrections.forEach((row, x) => row.forEach((c, y) => (a.corrections[x]![y]! += c)));
 }
 
 const QualitySummarySchema = z.object({

@@ -9,7 +9,8 @@ import type { AppEnv } from '../env.js';
 import { loadConfig } from '../env.js';
 import { requireToken } from '../lib/auth.js';
 import { badRequest } from '../lib/errors.js';
-import { HOUR_MS, hourKey, hourStart, hoursBetween, isHourKey, keys, listAll, type TelemetryKind } from '../lib/keys.js';
+import { HOUR_MS, hourKey, hourStart, hoursBetween, isHourKey } from '../lib/keys.js';
+import { getHourStates } from '../telemetry/lanes.js';
 import { runHourly } from '../drift/pipeline.js';
 import { driftResponses } from '../lib/response-cache.js';
 import { tallyCorrections } from '../telemetry/votes.js';
@@ -69,16 +70,22 @@ adminRoutes.get('/v1/admin/export', requireToken('read'), async (c) => {
   if (hours.length > MAX_EXPORT_HOURS) throw badRequest('invalid_query', `at most ${MAX_EXPORT_HOURS} hours per export`, [{ path: 'from', message: 'range too long' }]);
 
   const bucket = c.env.TELEMETRY;
+  const lanes = loadConfig(c.env).ingestLanes;
   const encoder = new TextEncoder();
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const pump = (async () => {
     const writer = writable.getWriter();
     try {
+      // The lane states name every segment of the hour (telemetry/lanes.ts): no listing. A
+      // segment holds every version's batches of its delivery; only this version's lines go out.
       for (const hour of hours) {
-        const objects = await listAll(bucket, keys.partitionPrefix(kind as TelemetryKind, version, hour));
-        for (const o of objects.sort((a, b) => (a.key < b.key ? -1 : 1))) {
-          const body = await bucket.get(o.key);
-          if (body) await writer.write(encoder.encode(await body.text()));
+        for (const { state } of await getHourStates(bucket, hour, lanes)) {
+          for (const segment of state.segments) {
+            if (segment.kind !== kind || !segment.versions[version]) continue;
+            const body = await bucket.get(segment.key);
+            if (!body) throw new Error(`segment ${segment.key} named by lane ${state.lane} of ${hour} is missing`);
+            await writer.write(encoder.encode(linesOfVersion(await body.text(), version)));
+          }
         }
       }
       await writer.close();
@@ -97,6 +104,20 @@ adminRoutes.get('/v1/admin/export', requireToken('read'), async (c) => {
     },
   });
 });
+
+/** The lines of `ndjson` whose model_version is `version` (a line that does not parse is left out). */
+function linesOfVersion(ndjson: string, version: string): string {
+  let out = '';
+  for (const line of ndjson.split('\n')) {
+    if (line === '') continue;
+    try {
+      if ((JSON.parse(line) as { model_version?: unknown }).model_version === version) out += `${line}\n`;
+    } catch {
+      // Segments are written by the consumer from encoded batches; a broken line is not exported.
+    }
+  }
+  return out;
+}
 
 adminRoutes.post('/v1/admin/drift/run', requireToken('promote'), async (c) => {
   const result = await runHourly(c.env, Date.now());

@@ -5,22 +5,23 @@
  * Checks in order (first failure answers): 429 per-network rate limit (before the body is read,
  * lib/rate-limit.ts) → 415 content type → 413 declared/actual body size → 400 UTF-8/JSON → 413 item
  * count / text size → 400 schema (incl. consent rules) → 429 per-client rate limit → 400 timestamps
- * → 400 unknown model version → scrub → store exactly once (→ feedback: one vote per item, see
- * telemetry/votes.ts). 202 {accepted, duplicate:false} for a new batch; 200 {duplicate:true} for a
- * batch already stored.
+ * → 400 unknown model version → scrub → enqueue to the batch's lane (503 if the queue refuses).
+ * 202 {batch_id, accepted, duplicate:false}: the batch is queued; the lane's consumer stores it
+ * once (telemetry/consumer.ts), so a client may resend a batch it got no answer for.
  */
 import { Hono, type Context } from 'hono';
 import { LIMITS } from '../../core/wire.js';
 import type { AppEnv } from '../env.js';
-import { loadConfig } from '../env.js';
+import { ingestQueue, loadConfig } from '../env.js';
 import { readJson } from '../lib/body.js';
 import { ApiError } from '../lib/errors.js';
 import type { TelemetryKind } from '../lib/keys.js';
 import { metrics } from '../lib/metrics.js';
 import { networkKey, networkRateLimit, rateLimited, withinLimit } from '../lib/rate-limit.js';
 import { getPublished } from '../registry/store.js';
-import { checkSizeLimits, checkTimestamps, encodeBatch, parseBatch, storeBatch, type AnyBatch } from '../telemetry/ingest.js';
-import { recordVotes, type Vote } from '../telemetry/votes.js';
+import { checkSizeLimits, checkTimestamps, contentHash, encodeBatch, parseBatch, toMessage, type AnyBatch, type IngestMessage } from '../telemetry/ingest.js';
+import { laneOf } from '../telemetry/lanes.js';
+import { prepareVotes } from '../telemetry/votes.js';
 
 export const telemetryRoutes = new Hono<AppEnv>();
 
@@ -45,6 +46,19 @@ async function requirePublished(bucket: R2Bucket, version: string, now: number):
   throw new ApiError(400, 'unknown_model_version', `model version ${version} is not published`, [{ path: 'model_version', message: 'not a published model version' }]);
 }
 
+/** Sends the message to its lane's queue; a queue that refuses is a 503 the client retries (nothing was stored). */
+async function enqueue(env: AppEnv['Bindings'], lanes: number, message: IngestMessage): Promise<void> {
+  const lane = laneOf(message.batch_id, lanes);
+  try {
+    // loadConfig checked that every lane's binding exists.
+    await ingestQueue(env, lane)!.send(message, { contentType: 'v8' });
+  } catch (e) {
+    console.error(`enqueue to lane ${lane} failed`, e);
+    metrics.inc('ytsent_enqueue_failures_total', { lane: String(lane) });
+    throw new ApiError(503, 'queue_unavailable', 'the batch could not be queued; retry later', undefined, { 'Retry-After': '5' });
+  }
+}
+
 async function ingest(c: Context<AppEnv>, kind: TelemetryKind): Promise<Response> {
   const config = loadConfig(c.env);
   let items = 0;
@@ -61,26 +75,25 @@ async function ingest(c: Context<AppEnv>, kind: TelemetryKind): Promise<Response
     await requirePublished(c.env.MODELS, batch.model_version, now);
 
     const encoded = encodeBatch(kind, batch, now);
-    const result = await storeBatch(c.env.TELEMETRY, kind, batch, encoded, now);
-    if (result.duplicate) {
-      metrics.inc('ytsent_batches_total', { kind, outcome: 'duplicate' });
-    } else {
-      metrics.inc('ytsent_batches_total', { kind, outcome: 'accepted' });
-      metrics.inc('ytsent_samples_accepted_total', { kind }, result.accepted);
-      for (const [scrubKind, n] of Object.entries(encoded.scrubbed)) metrics.inc('ytsent_scrubbed_total', { kind, what: scrubKind }, n);
-      if (kind === 'feedback') {
-        // The stored (scrubbed) lines, so a vote holds exactly the text the export would.
-        const votes = encoded.ndjson
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line) as Vote);
-        const network = networkKey(c.req.header('cf-connecting-ip'));
-        metrics.inc('ytsent_correction_votes_total', {}, await recordVotes(c.env.TELEMETRY, config.clientIdPepper, { clientId: batch.client_id, network }, votes, now));
-      }
-    }
-    return c.json({ batch_id: result.batch_id, accepted: result.accepted, duplicate: result.duplicate }, result.duplicate ? 200 : 202, {
-      'Cache-Control': 'no-store',
-    });
+    // Votes are keyed by HMACs of the client id and network (telemetry/votes.ts), computed here so
+    // that neither ever enters the queue.
+    const votes =
+      kind === 'feedback'
+        ? await prepareVotes(
+            config.clientIdPepper,
+            { clientId: batch.client_id, network: networkKey(c.req.header('cf-connecting-ip')) },
+            encoded.ndjson
+              .split('\n')
+              .filter(Boolean)
+              .map((line) => (JSON.parse(line) as { text: string }).text),
+          )
+        : undefined;
+    const message = toMessage(kind, batch, encoded, await contentHash(kind, batch), now, votes);
+    await enqueue(c.env, config.ingestLanes, message);
+    metrics.inc('ytsent_batches_total', { kind, outcome: 'queued' });
+    metrics.inc('ytsent_samples_queued_total', { kind }, encoded.items);
+    for (const [scrubKind, n] of Object.entries(encoded.scrubbed)) metrics.inc('ytsent_scrubbed_total', { kind, what: scrubKind }, n);
+    return c.json({ batch_id: batch.batch_id, accepted: encoded.items, duplicate: false }, 202, { 'Cache-Control': 'no-store' });
   } catch (e) {
     if (e instanceof ApiError) {
       metrics.inc('ytsent_batches_rejected_total', { kind, reason: e.code });

@@ -1,26 +1,18 @@
 /**
- * Telemetry ingest: validation beyond the schema (sizes as 413, timestamps, known model version),
- * server-side scrubbing, NDJSON encoding and exactly-once storage per batch_id.
+ * Telemetry ingest, the Worker's half: validation beyond the schema (sizes as 413, timestamps,
+ * known model version), server-side scrubbing, NDJSON encoding, and the queue message that carries
+ * the result to a consumer (telemetry/consumer.ts stores it, exactly once per batch_id).
  *
  * Three kinds: `aggregates` (consent "stats": on-device hourly counts over ≥ 10 comments, the only
  * thing drift reads), `samples` and `feedback` (consent "text": scrubbed per-comment rows for
  * retraining). No stored time is finer than an hour: item times arrive hour-aligned (the schema
  * refuses anything else) and the receive time is kept as its hour only (docs/PRIVACY.md).
- *
- * Exactly once, also under concurrent duplicates and retries that arrive hours later:
- * 1. A claim `claims/<kind>/<batch_id>.json` is created with a create-only conditional put. It
- *    fixes the batch's partition key (the hour the batch was first received) and the sha256 of its
- *    NDJSON.
- * 2. The NDJSON is written to that key, also create-only.
- * Whoever loses either race reads the claim: same content → duplicate (200); different content
- * under the same batch_id → 409. If the first writer died between 1 and 2, the next retry finds
- * the claim without data and writes the data itself, to the claimed key, create-only: a batch can
- * only ever exist at one key, once.
  */
 import { z } from 'zod';
 import { emptyScrubCounts, scrub, type ScrubKind } from '../../core/scrub.js';
 import {
   AggregatesBatchSchema,
+  BatchIdSchema,
   FeedbackBatchSchema,
   KIND_MAX_ITEMS,
   LIMITS,
@@ -31,35 +23,15 @@ import {
   textTooLong,
   type AggregatesBatch,
   type FeedbackBatch,
-  type IngestResponse,
   type SamplesBatch,
 } from '../../core/wire.js';
 import type { Config } from '../env.js';
 import { ApiError, type ErrorDetail } from '../lib/errors.js';
 import { sha256Hex } from '../lib/hash.js';
-import { parseObject } from '../lib/stored.js';
-import { hourKey, keys, type HourKey, type TelemetryKind } from '../lib/keys.js';
+import { hourKey, isHourKey, type HourKey, type TelemetryKind } from '../lib/keys.js';
+import type { PreparedVote } from './votes.js';
 
 export type AnyBatch = SamplesBatch | FeedbackBatch | AggregatesBatch;
-
-export interface Claim {
-  batch_id: string;
-  kind: TelemetryKind;
-  key: string;
-  sha256: string;
-  items: number;
-  received_at: string;
-}
-
-/** A stored claim, read back with this (worker/lib/stored.ts). */
-const ClaimSchema: z.ZodType<Claim> = z.looseObject({
-  batch_id: z.string(),
-  kind: z.enum(TELEMETRY_KINDS),
-  key: z.string(),
-  sha256: z.string(),
-  items: z.number(),
-  received_at: z.string(),
-});
 
 /** 413s for what the schema would only call invalid: too many items, a text over 2 KB. */
 export function checkSizeLimits(value: unknown, kind: TelemetryKind = 'samples'): void {
@@ -201,54 +173,76 @@ export function encodeBatch(kind: TelemetryKind, batch: AnyBatch, receivedAt: nu
 }
 
 /**
- * The partition-key time of a batch is NOT part of its content hash: a retry an hour later encodes
- * to different `received_at` values, so the hash covers everything else.
+ * The content hash of a batch leaves out its receive hour: a copy sent an hour later encodes to
+ * other `received_at` values, and must still be recognised as the same batch.
  */
-async function contentHash(kind: TelemetryKind, batch: AnyBatch): Promise<string> {
+export async function contentHash(kind: TelemetryKind, batch: AnyBatch): Promise<string> {
   return sha256Hex(encodeBatch(kind, batch, 0).ndjson);
 }
 
-export interface StoreResult extends IngestResponse {
-  key: string;
+export const INGEST_MESSAGE_SCHEMA = 1;
+
+/**
+ * What a Worker enqueues for one accepted batch (Queue message, structured-clone encoded): the
+ * scrubbed NDJSON exactly as it will be stored, nothing else of the request. No client id; a
+ * feedback batch's votes carry only HMACs of it (telemetry/votes.ts).
+ */
+export interface IngestMessage {
+  schema: typeof INGEST_MESSAGE_SCHEMA;
+  kind: TelemetryKind;
+  batch_id: string;
+  model_version: string;
+  /** The hour the Worker received the batch: the partition it is stored and summed in. */
+  hour: HourKey;
+  /** sha256 of the content without the receive hour ({@link contentHash}). */
+  sha256: string;
+  items: number;
+  ndjson: string;
+  /** Feedback only: one prepared vote per line, in line order. */
+  votes?: PreparedVote[];
 }
 
-/** Exactly-once storage; see the module comment. */
-export async function storeBatch(bucket: R2Bucket, kind: TelemetryKind, batch: AnyBatch, encoded: Encoded, now: number): Promise<StoreResult> {
-  const hour: HourKey = hourKey(now);
-  const sha256 = await contentHash(kind, batch);
-  const claimKey = keys.claim(kind, batch.batch_id);
-  const claim: Claim = {
-    batch_id: batch.batch_id,
+export const IngestMessageSchema: z.ZodType<IngestMessage> = z
+  .strictObject({
+    schema: z.literal(INGEST_MESSAGE_SCHEMA),
+    kind: z.enum(TELEMETRY_KINDS),
+    batch_id: BatchIdSchema,
+    model_version: z.string().min(1).max(64),
+    hour: z.string().refine(isHourKey, 'an hour key YYYY-MM-DDTHH'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    items: z.number().int().min(1).max(LIMITS.items_per_batch),
+    ndjson: z.string().min(1),
+    votes: z.array(z.strictObject({ h: z.string().regex(/^[0-9a-f]{64}$/), voter: z.string().regex(/^[0-9a-f]{64}$/), net: z.string().regex(/^[0-9a-f]{16}$/) })).optional(),
+  })
+  .refine((m) => m.ndjson.endsWith('\n') && m.ndjson.split('\n').length - 1 === m.items, 'ndjson must hold exactly `items` lines')
+  .refine((m) => (m.kind === 'feedback' ? m.votes?.length === m.items : m.votes === undefined), 'feedback carries one vote per line, other kinds none');
+
+/**
+ * Queues take messages up to 128 KB. A batch within the body limit (64 KB) encodes well below that;
+ * this bound, on the structured-clone size's main terms, turns a surprise into a clear 413.
+ */
+export const MAX_MESSAGE_BYTES = 120 * 1024;
+
+const utf8 = new TextEncoder();
+
+export function messageBytes(m: IngestMessage): number {
+  return utf8.encode(m.ndjson).byteLength + (m.votes ? m.votes.length * 160 : 0) + 512;
+}
+
+export function toMessage(kind: TelemetryKind, batch: AnyBatch, encoded: Encoded, sha256: string, receivedAt: number, votes?: PreparedVote[]): IngestMessage {
+  const message: IngestMessage = {
+    schema: INGEST_MESSAGE_SCHEMA,
     kind,
-    key: keys.batch(kind, batch.model_version, hour, batch.batch_id),
+    batch_id: batch.batch_id,
+    model_version: batch.model_version,
+    hour: hourKey(receivedAt),
     sha256,
     items: encoded.items,
-    received_at: new Date(hourFloor(now)).toISOString(),
+    ndjson: encoded.ndjson,
+    ...(votes ? { votes } : {}),
   };
-  const claimed = await bucket.put(claimKey, JSON.stringify(claim), {
-    onlyIf: { etagDoesNotMatch: '*' },
-    httpMetadata: { contentType: 'application/json' },
-  });
-  let target = claim;
-  if (claimed === null) {
-    const existing = await bucket.get(claimKey);
-    if (!existing) throw new ApiError(503, 'claim_unavailable', 'batch claim is being written concurrently, retry', undefined, { 'Retry-After': '1' });
-    target = await parseObject(existing, ClaimSchema);
-    if (target.sha256 !== sha256) {
-      throw new ApiError(409, 'batch_conflict', `batch_id ${batch.batch_id} was already used for a different batch`, [
-        { path: 'batch_id', message: 'reused with different content; generate a new batch_id per batch' },
-      ]);
-    }
-    if (await bucket.head(target.key)) return { batch_id: batch.batch_id, accepted: target.items, duplicate: true, key: target.key };
-    // Claimed but no data: the first request is still writing, or died. Write it ourselves, at the
-    // claimed key (create-only, so at most one copy is ever stored).
+  if (messageBytes(message) > MAX_MESSAGE_BYTES) {
+    throw new ApiError(413, 'batch_too_large', `the batch encodes to more than ${MAX_MESSAGE_BYTES} bytes; send fewer items per batch`, [{ path: 'items', message: 'too much text for one batch' }]);
   }
-  const written = await bucket.put(target.key, encoded.ndjson, {
-    onlyIf: { etagDoesNotMatch: '*' },
-    httpMetadata: { contentType: 'application/x-ndjson' },
-    customMetadata: { items: String(encoded.items), sha256 },
-  });
-  // Exactly one request per batch_id gets its create-only data put through: that one reports
-  // duplicate:false, every other (concurrent or later) copy duplicate:true.
-  return { batch_id: batch.batch_id, accepted: target.items, duplicate: written === null, key: target.key };
+  return message;
 }

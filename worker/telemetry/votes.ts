@@ -20,7 +20,7 @@
  */
 import { LABELS, type Label } from '../../core/labels.js';
 import { toHex, sha256Hex } from '../lib/hash.js';
-import { hourKey, keys, listAll, mapLimit } from '../lib/keys.js';
+import { keys, listAll, mapLimit } from '../lib/keys.js';
 
 /** Scrubbed text → the key texts are grouped by. */
 export function textKey(scrubbed: string): string {
@@ -51,19 +51,45 @@ export interface Vote {
   model_version: string;
 }
 
-/** Records one vote per item (latest per voter and text wins). Returns the number written. */
-export async function recordVotes(bucket: R2Bucket, pepper: string, voter: { clientId: string; network: string }, votes: readonly Vote[], now: number): Promise<number> {
+/**
+ * A vote ready to store: its key parts are HMACs under the pepper, computed where the request is
+ * (the raw client id and network never leave the request; the queue message carries these).
+ */
+export interface PreparedVote {
+  /** textHash of the scrubbed text. */
+  h: string;
+  /** HMAC of the client id and the text hash: one voter per client and text. */
+  voter: string;
+  /** First 16 hex digits of the HMAC of the network and the text hash. */
+  net: string;
+}
+
+/** One prepared vote per item, in item order (several items of one text: the last one wins in {@link writeVotes}). */
+export async function prepareVotes(pepper: string, voter: { clientId: string; network: string }, texts: readonly string[]): Promise<PreparedVote[]> {
+  return Promise.all(
+    texts.map(async (text) => {
+      const h = await textHash(text);
+      const [id, net] = await Promise.all([hmacHex(pepper, `client:${h}:${voter.clientId}`), hmacHex(pepper, `net:${h}:${voter.network}`)]);
+      return { h, voter: id, net: net.slice(0, 16) };
+    }),
+  );
+}
+
+/**
+ * Stores one vote per distinct text (latest per voter and text wins; rewriting the same vote is
+ * harmless, so a redelivered batch may write it again). Returns the number written.
+ */
+export async function writeVotes(bucket: R2Bucket, votes: ReadonlyArray<{ vote: Vote; prepared: PreparedVote }>, hour: string): Promise<number> {
   // One client voting twice on one text in a batch: its last vote is the one that stays.
-  const byText = new Map<string, Vote>();
-  for (const v of votes) byText.set(await textHash(v.text), v);
-  await mapLimit([...byText], 8, async ([hash, v]) => {
-    const [id, net] = await Promise.all([hmacHex(pepper, `client:${hash}:${voter.clientId}`), hmacHex(pepper, `net:${hash}:${voter.network}`)]);
-    await bucket.put(keys.vote(hash, id), JSON.stringify({ text: v.text }), {
+  const byKey = new Map<string, { vote: Vote; prepared: PreparedVote }>();
+  for (const v of votes) byKey.set(keys.vote(v.prepared.h, v.prepared.voter), v);
+  await mapLimit([...byKey], 8, async ([key, { vote, prepared }]) => {
+    await bucket.put(key, JSON.stringify({ text: vote.text }), {
       httpMetadata: { contentType: 'application/json' },
-      customMetadata: { corrected: v.corrected, predicted: v.predicted, model_version: v.model_version, net: net.slice(0, 16), hour: hourKey(now) },
+      customMetadata: { corrected: vote.corrected, predicted: vote.predicted, model_version: vote.model_version, net: prepared.net, hour },
     });
   });
-  return byText.size;
+  return byKey.size;
 }
 
 export interface Tally {
