@@ -6,11 +6,17 @@
  * walks a bucket chain comparing them, several cache misses per lookup; most words are not in the
  * table, and that lookup alone was an eighth of scoring time. Here the slots are one Int32Array of
  * (hash, index) pairs, so a word that is absent costs one probe into a contiguous array, and only a
- * word whose full 32-bit hash matches is compared as a string. Lookups answer exactly as the Map did.
+ * word whose full 32-bit hash matches is compared as a string. In front of the slots, a bit array
+ * (8 bits per word: 64 KB for 60,000 words, small enough to stay in cache while the slots do not)
+ * turns away about 9 in 10 absent words, and about 9 in 10 words looked up are absent. Lookups
+ * answer exactly as the Map did.
  */
 export class WordTable {
   /** Interleaved (hash, entry index + 1) pairs; index 0 marks an empty slot. */
   private readonly slots: Int32Array;
+  /** One bit per hash value modulo its size, set for the words in the table (see {@link get}). */
+  private readonly filter: Int32Array;
+  private readonly filterMask: number;
   private readonly shift: number;
   private readonly keys: string[] = [];
   private readonly values: number[] = [];
@@ -25,9 +31,15 @@ export class WordTable {
     this.shift = 32 - bits;
     this.slots = new Int32Array(2 << bits);
     const mask = (1 << bits) - 1;
+    let filterBits = 10;
+    while (1 << filterBits < list.length * 8) filterBits++;
+    this.filter = new Int32Array(1 << (filterBits - 5));
+    this.filterMask = (1 << filterBits) - 1;
     for (const [word, value] of list) {
       if (!(Number.isInteger(value) && value > 0)) throw new Error(`WordTable: value of ${word} must be a positive integer`);
       const h = wordHash(word);
+      const bit = h & this.filterMask;
+      this.filter[bit >>> 5]! |= 1 << (bit & 31);
       let slot = Math.imul(h, 0x9e3779b1) >>> this.shift;
       while (this.slots[2 * slot + 1] !== 0) {
         if (this.slots[2 * slot] === h && this.keys[this.slots[2 * slot + 1]! - 1] === word) throw new Error(`WordTable: duplicate word ${word}`);
@@ -43,6 +55,8 @@ export class WordTable {
   /** The value of `word`, or 0 when it is not in the table. */
   get(word: string): number {
     const h = wordHash(word);
+    const bit = h & this.filterMask;
+    if ((this.filter[bit >>> 5]! & (1 << (bit & 31))) === 0) return 0;
     const slots = this.slots;
     const mask = (slots.length >> 1) - 1;
     let slot = Math.imul(h, 0x9e3779b1) >>> this.shift;
