@@ -5,7 +5,7 @@
  * function, so the features a model was trained on are exactly the features it is served. The
  * configuration travels in the model manifest; {@link FEATURIZER_VERSION} names the algorithm.
  */
-import { finalize, mixUnit } from './hash.js';
+import { finalize, mixUnit, mixUnitKey, unitKey } from './hash.js';
 import { emojiValence, valence } from './lexicon.js';
 import { Mark, normalize, TokenKind, type NormalizedText, type NormalizerVersion } from './normalize.js';
 
@@ -80,10 +80,12 @@ const NS_LEXICON = 0x6c;
 const SEPARATOR = 0x1f;
 const BOUNDARY_START = 0x3c; // '<'
 const BOUNDARY_END = 0x3e; // '>'
+const BOUNDARY_START_KEY = unitKey(BOUNDARY_START);
+const BOUNDARY_END_KEY = unitKey(BOUNDARY_END);
 
 /** Reusable scratch space: featurizing allocates only the returned arrays. */
 let keys = new Int32Array(8192);
-let units = new Uint16Array(256);
+let unitKeys = new Int32Array(256);
 
 /**
  * Featurize one text.
@@ -285,16 +287,17 @@ function emitWordNgrams(tokens: readonly string[], i: number, wordNgrams: number
 /** Character n-grams of "<word>" from index `n`, hashed incrementally: no substring is built. */
 function emitCharNgrams(tok: string, skip: number, seed: number, mask: number, minN: number, maxN: number, n: number): number {
   const len = tok.length - skip + 2;
-  if (units.length < len) units = new Uint16Array(len * 2);
-  units[0] = BOUNDARY_START;
-  for (let j = 1; j < len - 1; j++) units[j] = tok.charCodeAt(j - 1 + skip);
-  units[len - 1] = BOUNDARY_END;
+  if (unitKeys.length < len) unitKeys = new Int32Array(len * 2);
+  // Each unit is mixed into up to maxN n-grams: its unit-only half of the mix is computed once.
+  unitKeys[0] = BOUNDARY_START_KEY;
+  for (let j = 1; j < len - 1; j++) unitKeys[j] = unitKey(tok.charCodeAt(j - 1 + skip));
+  unitKeys[len - 1] = BOUNDARY_END_KEY;
   const start0 = mixUnit(seed, NS_CHAR);
   for (let start = 0; start < len; start++) {
     let h = start0;
     const stop = Math.min(maxN, len - start);
     for (let w = 1; w <= stop; w++) {
-      h = mixUnit(h, units[start + w - 1]!);
+      h = mixUnitKey(h, unitKeys[start + w - 1]!);
       // The whole bounded word is already a unigram; skip it as a char n-gram.
       if (w >= minN && !(start === 0 && w === len)) keys[n++] = bucketKey(finalize(h, w), mask, GROUP.char);
     }

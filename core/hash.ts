@@ -10,10 +10,23 @@ const C2 = 0x1b873593;
 
 /** Mix one 16-bit code unit into running state `h`. */
 export function mixUnit(h: number, unit: number): number {
+  return mixUnitKey(h, unitKey(unit));
+}
+
+/**
+ * The half of {@link mixUnit} that depends on the unit alone: a caller that mixes the same unit
+ * into several running hashes (character n-grams) computes it once.
+ * `mixUnitKey(h, unitKey(u)) === mixUnit(h, u)`.
+ */
+export function unitKey(unit: number): number {
   let k = Math.imul(unit, C1);
   k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, C2);
-  h ^= k;
+  return Math.imul(k, C2);
+}
+
+/** The other half of {@link mixUnit}: mix a {@link unitKey} into running state `h`. */
+export function mixUnitKey(h: number, key: number): number {
+  h ^= key;
   h = (h << 13) | (h >>> 19);
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
