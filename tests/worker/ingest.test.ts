@@ -28,6 +28,7 @@ import {
   reader,
   realEnv,
   referencePopulation,
+  runCron,
   samplesBatch,
   storedLines,
   testEnv,
@@ -61,9 +62,10 @@ function samplesOnLane(lane: number, n: number, version = V): Array<ReturnType<t
 }
 
 /** TELEMETRY wrapped to count writes by key (and to fail the writes `fail` picks). */
-function countingEnv(fail: (key: string) => boolean = () => false): { env: Env; puts: string[]; deletes: string[] } {
+function countingEnv(fail: (key: string) => boolean = () => false): { env: Env; puts: string[]; deletes: string[]; gets: string[] } {
   const puts: string[] = [];
   const deletes: string[] = [];
+  const gets: string[] = [];
   const inner = realEnv.TELEMETRY;
   const bucket = new Proxy(inner, {
     get(target, prop) {
@@ -72,6 +74,12 @@ function countingEnv(fail: (key: string) => boolean = () => false): { env: Env; 
           if (fail(key)) throw new Error(`R2 write refused (test): ${key}`);
           puts.push(key);
           return (target.put as (...a: unknown[]) => unknown)(key, ...rest);
+        };
+      }
+      if (prop === 'get') {
+        return async (key: string, ...rest: unknown[]) => {
+          gets.push(key);
+          return (target.get as (...a: unknown[]) => unknown)(key, ...rest);
         };
       }
       if (prop === 'delete') {
@@ -84,7 +92,7 @@ function countingEnv(fail: (key: string) => boolean = () => false): { env: Env; 
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
-  return { env: { ...testEnv, TELEMETRY: bucket } as Env, puts, deletes };
+  return { env: { ...testEnv, TELEMETRY: bucket } as Env, puts, deletes, gets };
 }
 
 const ingestWrites = (puts: readonly string[]) => puts.filter((k) => k.startsWith('ingest/'));
@@ -99,8 +107,8 @@ describe('write budget', () => {
     expect(delivery!.result.retryMessages).toEqual([]);
     const writes = ingestWrites(counted.puts);
     expect(writes).toHaveLength(2);
-    expect(writes.filter((k) => /\/lane-0\/\d{6}-samples-[0-9a-f]{8}\.ndjson$/.test(k))).toHaveLength(1);
-    expect(writes.filter((k) => /\/lane-0\.json$/.test(k))).toHaveLength(1);
+    expect(writes.filter((k) => /^ingest\/samples\/[^/]+\/lane-0\/\d{6}-[0-9a-f]{8}\.ndjson$/.test(k))).toHaveLength(1);
+    expect(writes.filter((k) => /^ingest\/state\/[^/]+\/lane-0\.json$/.test(k))).toHaveLength(1);
     expect(writes.length / batches.length).toBeLessThanOrEqual(0.05);
     // Stored items equal accepted items, and every line is one of these batches.
     const stored = (await storedLines({ kind: 'samples' })).filter((s) => batches.some((b) => b.batch_id === s.line.batch_id));
@@ -168,7 +176,7 @@ describe('exactly once', () => {
   it('a crash between the segment and the state loses nothing and stores nothing twice', async () => {
     const batches = samplesOnLane(0, 5);
     const extra = await Promise.all(batches.map(async (b) => ({ queue: 'ytsent-ingest-0', body: await messageOf('samples', b) })));
-    const failing = countingEnv((key) => /^ingest\/[^/]+\/lane-0\.json$/.test(key));
+    const failing = countingEnv((key) => /^ingest\/state\/[^/]+\/lane-0\.json$/.test(key));
     const [first] = await deliverIngest({ extra, e: failing.env });
     // The handler threw and acknowledged nothing: the queue retries the whole delivery.
     expect(String(first!.threw)).toContain('R2 write refused (test)');
@@ -238,9 +246,33 @@ describe('poison messages and the dead-letter queue', () => {
     const post = (body: unknown, headers: Record<string, string>) =>
       call('/v1/admin/ingest/replay', { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
     expect((await post({ key: 'dead/2026-01-01T00/00000000-0000-0000-0000-000000000000.ndjson' }, reader())).status).toBe(401);
-    expect((await post({ key: 'ingest/2026-01-01T00/lane-0.json' }, promoter())).status).toBe(400);
+    expect((await post({ key: 'ingest/state/2026-01-01T00/lane-0.json' }, promoter())).status).toBe(400);
     expect((await post({ key: 'dead/2026-01-01T00/00000000-0000-0000-0000-000000000000.ndjson' }, promoter())).status).toBe(404);
     expect((await call('/v1/admin/ingest?hour=yesterday', { headers: reader() })).status).toBe(400);
+  });
+});
+
+describe('the hourly job', () => {
+  it('sums lane states it reads once; a re-run reads their heads only, no state body and no segment', async () => {
+    const hourMs = hourFloor(Date.now()) - 3 * HOUR_MS;
+    const hour = currentHourKey(hourMs);
+    // Aggregates received three hours ago, on both lanes.
+    const extra: Array<{ queue: string; body: IngestMessage }> = [];
+    for (let i = 0; i < 6; i++) {
+      const batch = aggregatesBatch(V2, [aggregateOf(referencePopulation().slice(i * 20, i * 20 + 20), hourMs - HOUR_MS)]);
+      extra.push({ queue: `ytsent-ingest-${laneOf(batch.batch_id, 2)}`, body: await messageOf('aggregates', batch, hourMs) });
+    }
+    await deliverIngest({ extra });
+    const first = countingEnv();
+    await runCron(hourMs + HOUR_MS + 5 * 60_000, first.env);
+    const summary = JSON.parse(await (await testEnv.TELEMETRY.get(`summaries/${V2}/${hour}.json`))!.text()) as { n: number; aggregates: number };
+    expect(summary).toMatchObject({ n: 120, aggregates: 6 });
+    expect(first.gets.filter((k) => k.startsWith('ingest/state/') && k.includes(hour)).length).toBeGreaterThan(0);
+    expect(first.gets.filter((k) => /^ingest\/(aggregates|samples|feedback)\//.test(k))).toEqual([]);
+
+    const again = countingEnv();
+    await runCron(hourMs + HOUR_MS + 5 * 60_000, again.env);
+    expect(again.gets.filter((k) => k.startsWith('ingest/'))).toEqual([]);
   });
 });
 
@@ -294,6 +326,6 @@ describe('the real queue', () => {
     }
     expect(stored).toHaveLength(1);
     expect(stored[0]!.line).toMatchObject({ model_version: V, n: 30 });
-    expect(await listKeys(testEnv.TELEMETRY, `ingest/${currentHourKey()}/lane-${laneOf(batch.batch_id, 2)}.json`)).toHaveLength(1);
+    expect(await listKeys(testEnv.TELEMETRY, `ingest/state/${currentHourKey()}/lane-${laneOf(batch.batch_id, 2)}.json`)).toHaveLength(1);
   });
 });

@@ -68,8 +68,8 @@ describe('storage', () => {
     expect(stored).toHaveLength(2);
     const lane = laneOf(batch.batch_id, 2);
     expect(stored[0]!.lane).toBe(lane);
-    expect([before, after].some((h) => stored[0]!.key.startsWith(`ingest/${h}/lane-${lane}/`))).toBe(true);
-    expect(stored[0]!.key).toMatch(/^ingest\/\d{4}-\d{2}-\d{2}T\d{2}\/lane-[01]\/\d{6}-samples-[0-9a-f]{8}\.ndjson$/);
+    expect([before, after].some((h) => stored[0]!.key.startsWith(`ingest/samples/${h}/lane-${lane}/`))).toBe(true);
+    expect(stored[0]!.key).toMatch(/^ingest\/samples\/\d{4}-\d{2}-\d{2}T\d{2}\/lane-[01]\/\d{6}-[0-9a-f]{8}\.ndjson$/);
 
     const lines = stored.map((s) => s.line);
     expect(lines[0]).toMatchObject({
@@ -101,7 +101,7 @@ describe('storage', () => {
     await deliverIngest();
     const stored = await storedLines({ batchId: batch.batch_id });
     expect(stored).toHaveLength(1);
-    expect(stored[0]!.key).toMatch(/-feedback-[0-9a-f]{8}\.ndjson$/);
+    expect(stored[0]!.key).toMatch(/^ingest\/feedback\//);
     const line = stored[0]!.line;
     expect(line).toMatchObject({ predicted: 'positive', corrected: 'negative', text: 'this is wrong', video_id: 'dQw4w9WgXcQ', consent: 'text' });
     expect((line.ts as number) % HOUR_MS).toBe(0);
@@ -117,7 +117,7 @@ describe('storage', () => {
     await deliverIngest();
     const stored = await storedLines({ batchId: batch.batch_id });
     expect(stored).toHaveLength(1);
-    expect(stored[0]!.key).toMatch(/-aggregates-[0-9a-f]{8}\.ndjson$/);
+    expect(stored[0]!.key).toMatch(/^ingest\/aggregates\//);
     const line = stored[0]!.line;
     expect(Object.keys(line)).toEqual([
       'batch_id',

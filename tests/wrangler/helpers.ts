@@ -90,3 +90,41 @@ export function itemsLikeReference(manifest: ModelManifest, now = Date.now()): I
   });
   return scores.map((score, i) => ({ label: labels[i]!, score, tokens: tokens[i]!.sort((a, b) => a - b), ts: now, lang: 'en' }));
 }
+
+/**
+ * Polls `check` until it returns a value (not undefined) or `timeoutMs` passes. The queue consumers
+ * of `wrangler dev` store a batch within max_batch_timeout (5 s, wrangler.toml) of it being queued.
+ */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Batches the ingest lanes stored in the hour of `now` and the one before (GET /v1/admin/ingest). */
+export async function storedBatches(url: string, readToken = SECRETS.READ_TOKEN, now = Date.now()): Promise<number> {
+  let total = 0;
+  for (const t of [now - HOUR_MS, now]) {
+    const hour = new Date(t).toISOString().slice(0, 13);
+    const res = await fetch(`${url}/v1/admin/ingest?hour=${hour}`, { headers: { Authorization: `Bearer ${readToken}` } });
+    if (res.status !== 200) throw new Error(`GET /v1/admin/ingest answered ${res.status}: ${await res.text()}`);
+    total += ((await res.json()) as { batches: number }).batches;
+  }
+  return total;
+}
+
+/** Waits until the lanes have stored at least `n` batches in the current and the previous hour. */
+export function untilStored(url: string, n: number, readToken = SECRETS.READ_TOKEN, timeoutMs?: number): Promise<number> {
+  return eventually(
+    `${n} stored batches`,
+    async () => {
+      const got = await storedBatches(url, readToken);
+      return got >= n ? got : undefined;
+    },
+    timeoutMs,
+  );
+}

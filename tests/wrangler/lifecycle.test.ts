@@ -14,7 +14,7 @@ import { AGGREGATE, HOUR_MS, hourFloor } from '../../core/wire.js';
 import type { DriftReport } from '../../worker/drift/aggregate.js';
 import { PublishError, publishModel } from '../../scripts/publish-model.js';
 import { groupAlive, startWranglerDev, type WranglerDev } from '../../scripts/wrangler-dev.js';
-import { SECRETS, alive, awayFromHourEnd, committedModel, descendants, itemsLikeReference } from './helpers.js';
+import { SECRETS, alive, awayFromHourEnd, committedModel, descendants, itemsLikeReference, untilStored } from './helpers.js';
 
 let dev: WranglerDev;
 let model: { dir: string; manifest: ModelManifest };
@@ -151,6 +151,8 @@ describe('wrangler dev end to end', () => {
       accepted += answers.reduce((a, b) => a + b, 0);
     }
     expect(accepted).toBe(aggregates.length);
+    // Queued: the hourly job reads what the lanes stored.
+    await untilStored(dev.url, batches.length);
 
     const fired = await fetch(`${dev.url}/__scheduled?cron=${encodeURIComponent('5 * * * *')}`);
     expect(fired.status).toBe(200);

@@ -45,7 +45,7 @@ import { testSecrets } from '../../scripts/dev-secrets.js';
 import { runPipeline } from '../../training/pipeline.js';
 import { MLOPS_PARAMS, writeMiniData } from '../support/mini-data.js';
 import { shiftedStream, type StreamComment } from '../support/shifted-stream.js';
-import { awayFromHourEnd } from './helpers.js';
+import { awayFromHourEnd, untilStored } from './helpers.js';
 
 const run = promisify(execFile);
 const SECRETS = testSecrets('mlops');
@@ -88,7 +88,12 @@ async function post(path: string, body: unknown, who: { clientId: string; ip: st
   const res = await fetch(`${dev.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': who.ip }, body: JSON.stringify(body) });
   const text = await res.text();
   if (res.status !== 202) throw new Error(`${path}: HTTP ${res.status} ${text}`);
+  queued++;
 }
+
+/** Batches queued so far (every 202): the job and the exports wait until the lanes stored them all. */
+let queued = 0;
+const allStored = () => untilStored(dev.url, queued, SECRETS.READ_TOKEN);
 
 const envelope = (who: { clientId: string }, version: string, consent: 'stats' | 'text', items: unknown[]) => ({
   batch_id: crypto.randomUUID(),
@@ -174,6 +179,7 @@ async function eachInstall(n: number, send: (who: ReturnType<typeof install>, i:
 }
 
 async function cron(): Promise<JobRun> {
+  await allStored();
   const res = await fetch(`${dev.url}/v1/admin/drift/run`, { method: 'POST', headers: { Authorization: `Bearer ${SECRETS.ADMIN_PROMOTE_TOKEN}` } });
   const text = await res.text();
   expect(res.status, text).toBe(200);
@@ -206,6 +212,7 @@ const channel = () => read<ChannelHistory>('/v1/channels/stable/history');
 
 /** `npm run retrain` as a child process, as an operator runs it; the report from `--json`. */
 async function retrainCli(args: string[]): Promise<{ code: number; report: RetrainReport; stderr: string }> {
+  await allStored();
   const argv = [
     '--import',
     'tsx',

@@ -47,10 +47,13 @@ export async function foldHours(bucket: R2Bucket, states: HourStates, version: s
 
   const folded: HourKey[] = [];
   for (const hour of hours) {
-    const lanes = (await states.get(hour)).filter((s) => Object.hasOwn(s.state.aggregates, version));
-    if (lanes.length === 0) continue;
-    const digest = await sha256Hex(statesFingerprint(lanes));
+    // Heads decide (metadata only); bodies are read only for an hour summed again.
+    const heads = (await states.heads(hour)).filter((h) => h.aggregates === null || h.aggregates.includes(version));
+    if (heads.length === 0) continue;
+    const digest = await sha256Hex(statesFingerprint(heads));
     if (existing.get(keys.summary(version, hour)) === digest) continue;
+    const lanes = (await states.get(hour)).filter((s) => heads.some((h) => h.lane === s.lane) && Object.hasOwn(s.state.aggregates, version));
+    if (lanes.length === 0) continue;
     const summary = emptySummary(version, hour);
     for (const { state } of lanes) addSummary(summary, state.aggregates[version]!);
     summary.source = { objects: lanes.length, digest };
@@ -67,7 +70,12 @@ export async function foldHours(bucket: R2Bucket, states: HourStates, version: s
 /** Model versions with aggregates in any lane of the hours of [fromMs, toMs). */
 async function versionsWithAggregates(states: HourStates, fromMs: number, toMs: number): Promise<string[]> {
   const found = new Set<string>();
-  for (const hour of hoursBetween(fromMs, toMs)) for (const s of await states.get(hour)) for (const v of Object.keys(s.state.aggregates)) found.add(v);
+  for (const hour of hoursBetween(fromMs, toMs)) {
+    const heads = await states.heads(hour);
+    for (const h of heads) for (const v of h.aggregates ?? []) found.add(v);
+    // A state whose version list did not fit its metadata is read.
+    if (heads.some((h) => h.aggregates === null)) for (const s of await states.get(hour)) for (const v of Object.keys(s.state.aggregates)) found.add(v);
+  }
   return [...found];
 }
 

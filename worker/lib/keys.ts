@@ -11,8 +11,9 @@
  *   apikeys/<sha256 of the key>.json   an API key of POST /v1/predict: {id, name, created_at, revoked_at}
  *
  * TELEMETRY bucket:
- *   ingest/<YYYY-MM-DDTHH>/lane-<n>.json                            a lane's hour: batch ids, segments, summaries (telemetry/lanes.ts)
- *   ingest/<YYYY-MM-DDTHH>/lane-<n>/<seq>-<kind>-<tag>.ndjson        one delivery's batches of one kind (kind = aggregates | samples | feedback)
+ *   ingest/state/<YYYY-MM-DDTHH>/lane-<n>.json                      a lane's hour: batch ids, segments, summaries (telemetry/lanes.ts)
+ *   ingest/<kind>/<YYYY-MM-DDTHH>/lane-<n>/<seq>-<tag>.ndjson       one delivery's batches of one kind (kind = aggregates | samples | feedback;
+ *                                                                   first in the key so each kind can have its own R2 lifecycle rule)
  *   dead/<YYYY-MM-DDTHH>/<id>.ndjson                                messages that exhausted their retries (dead-letter queue)
  *   summaries/<model_version>/<YYYY-MM-DDTHH>.json                  hourly fold of aggregates
  *   drift/<model_version>/latest.json | history/<hour>.json | alerts/<hour>.json
@@ -39,10 +40,10 @@ export const keys = {
   apiKey: (sha256: string) => `apikeys/${sha256}.json`,
   apiKeyPrefix: 'apikeys/',
 
-  ingestState: (hour: HourKey, lane: number) => `ingest/${hour}/lane-${lane}.json`,
+  ingestState: (hour: HourKey, lane: number) => `ingest/state/${hour}/lane-${lane}.json`,
   // Sequence numbers zero-padded so a lane's segments sort in the order they were written; the tag
   // (random) keeps two writers that read the same state from ever writing the same key.
-  ingestSegment: (hour: HourKey, lane: number, seq: number, kind: TelemetryKind, tag: string) => `ingest/${hour}/lane-${lane}/${String(seq).padStart(6, '0')}-${kind}-${tag}.ndjson`,
+  ingestSegment: (hour: HourKey, lane: number, seq: number, kind: TelemetryKind, tag: string) => `ingest/${kind}/${hour}/lane-${lane}/${String(seq).padStart(6, '0')}-${tag}.ndjson`,
   deadLetter: (hour: HourKey, id: string) => `dead/${hour}/${id}.ndjson`,
   deadLetterPrefix: (hour: HourKey) => `dead/${hour}/`,
 

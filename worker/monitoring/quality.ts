@@ -105,10 +105,12 @@ export async function foldQualityHours(bucket: R2Bucket, states: HourStates, ver
 
   const folded: HourKey[] = [];
   for (const hour of hours) {
-    const lanes = (await states.get(hour)).filter((s) => Object.hasOwn(s.state.quality, version));
-    if (lanes.length === 0) continue;
-    const digest = await sha256Hex(statesFingerprint(lanes));
+    const heads = (await states.heads(hour)).filter((h) => h.quality === null || h.quality.includes(version));
+    if (heads.length === 0) continue;
+    const digest = await sha256Hex(statesFingerprint(heads));
     if (existing.get(keys.quality(version, hour)) === digest) continue;
+    const lanes = (await states.get(hour)).filter((s) => heads.some((h) => h.lane === s.lane) && Object.hasOwn(s.state.quality, version));
+    if (lanes.length === 0) continue;
     const q = emptyQuality(version, hour);
     for (const { state } of lanes) addQualityCounts(q, state.quality[version]!);
     q.source = { objects: lanes.length, digest };

@@ -83,7 +83,12 @@ adminRoutes.get('/v1/admin/export', requireToken('read'), async (c) => {
           for (const segment of state.segments) {
             if (segment.kind !== kind || !segment.versions[version]) continue;
             const body = await bucket.get(segment.key);
-            if (!body) throw new Error(`segment ${segment.key} named by lane ${state.lane} of ${hour} is missing`);
+            if (!body) {
+              // Expired by its kind's R2 lifecycle rule (docs/DEPLOY.md) while the lane state, kept
+              // longer, still names it: nothing left to export.
+              console.warn(`export: segment ${segment.key} named by lane ${state.lane} of ${hour} is gone`);
+              continue;
+            }
             await writer.write(encoder.encode(linesOfVersion(await body.text(), version)));
           }
         }

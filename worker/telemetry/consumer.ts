@@ -27,7 +27,7 @@ import { HOUR_MS, hourKey, hourStart, keys, type HourKey } from '../lib/keys.js'
 import { metrics } from '../lib/metrics.js';
 import { foldFeedback, foldSamples } from '../monitoring/quality.js';
 import { IngestMessageSchema, type IngestMessage } from './ingest.js';
-import { emptyLaneState, emptyQualityCounts, getLaneState, laneOfQueue, LaneStateSchema, type LaneState } from './lanes.js';
+import { emptyLaneState, emptyQualityCounts, getLaneState, laneOfQueue, laneStateMetadata, LaneStateSchema, type LaneState, type StoredLaneState } from './lanes.js';
 import { writeVotes, type Vote } from './votes.js';
 
 /** What one delivery did (also the test and benchmark view of the write budget). */
@@ -95,7 +95,7 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 
 async function storeHour(bucket: R2Bucket, lane: number, hour: HourKey, group: ReadonlyArray<{ body: IngestMessage }>, dedupeHours: number, result: ConsumeResult): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const current = await getLaneState(bucket, hour, lane);
+    const current = await readOwnState(bucket, hour, lane);
     result.reads++;
     const state: LaneState = current?.state ?? emptyLaneState(hour, lane);
     const earlier = await earlierBatches(bucket, lane, hour, dedupeHours, result);
@@ -174,13 +174,15 @@ async function storeHour(bucket: R2Bucket, lane: number, hour: HourKey, group: R
     state.duplicates += outcome.duplicates;
     state.conflicts += outcome.conflicts;
 
-    const stored = await bucket.put(keys.ingestState(hour, lane), JSON.stringify(state), {
+    const json = JSON.stringify(state);
+    const stored = await bucket.put(keys.ingestState(hour, lane), json, {
       onlyIf: current ? { etagMatches: current.etag } : { etagDoesNotMatch: '*' },
       httpMetadata: { contentType: 'application/json' },
-      customMetadata: { batches: String(Object.keys(state.batches).length), segments: String(state.segments.length) },
+      customMetadata: laneStateMetadata(state),
     });
     result.writes.states++;
     if (stored !== null) {
+      rememberOwnState(keys.ingestState(hour, lane), stored.etag, json);
       result.accepted += fresh.length;
       result.items += fresh.reduce((n, m) => n + m.items, 0);
       countDropped();
@@ -196,6 +198,34 @@ async function storeHour(bucket: R2Bucket, lane: number, hour: HourKey, group: R
     result.writes.deletes += written.length;
     if (attempt >= MAX_ATTEMPTS) throw new Error(`ingest lane ${lane} hour ${hour}: the state changed under ${MAX_ATTEMPTS} attempts in a row`);
   }
+}
+
+/**
+ * The state this isolate wrote last, per key: a lane has one consumer at a time (max_concurrency
+ * 1), so the next delivery usually finds the state unchanged and a conditional GET returns no
+ * body (a state holds every batch id of its lane and hour: megabytes at scale, docs/SCALE.md).
+ */
+const ownStates = new Map<string, { etag: string; json: string }>();
+
+function rememberOwnState(key: string, etag: string, json: string): void {
+  // Only the newest few: a lane writes one hour at a time, two around the turn of an hour.
+  if (ownStates.size >= 4 && !ownStates.has(key)) ownStates.delete(ownStates.keys().next().value!);
+  ownStates.set(key, { etag, json });
+}
+
+async function readOwnState(bucket: R2Bucket, hour: HourKey, lane: number): Promise<StoredLaneState | null> {
+  const key = keys.ingestState(hour, lane);
+  const cached = ownStates.get(key);
+  if (!cached) return getLaneState(bucket, hour, lane);
+  const object = await bucket.get(key, { onlyIf: { etagDoesNotMatch: cached.etag } });
+  if (object === null) {
+    ownStates.delete(key);
+    return null;
+  }
+  // Unchanged since this isolate wrote it: parse the copy kept (a fresh object, safe to change).
+  const json = 'body' in object ? await (object as R2ObjectBody).text() : cached.json;
+  if ('body' in object) ownStates.delete(key);
+  return { lane, etag: object.etag, state: LaneStateSchema.parse(JSON.parse(json)) };
 }
 
 /**

@@ -4,7 +4,7 @@
  *
  * A batch belongs to lane `fnv1a(batch_id) mod INGEST_LANES`, so every copy of it (a client retry,
  * a redelivered message) reaches the same lane. Per lane and hour the consumer keeps one state
- * object, `ingest/<hour>/lane-<n>.json`:
+ * object, `ingest/state/<hour>/lane-<n>.json`:
  * - the batch ids it stored (with the first 16 hex digits of their content hash), to drop copies;
  * - the NDJSON segments it wrote (one per kind and delivery), the only place their keys are kept;
  * - the hour's aggregates summed per model version (the drift summary of this lane) and the
@@ -143,27 +143,81 @@ export async function getHourStates(bucket: R2Bucket, hour: HourKey, lanes: numb
   return states.filter((s): s is StoredLaneState => s !== null);
 }
 
-/** Reads each hour's lane states once per run (the drift fold, quality fold and version discovery share them). */
+/** What a lane state's custom metadata says without its body: enough to find changes and versions. */
+export interface LaneHead {
+  lane: number;
+  etag: string;
+  /** Model versions with aggregates / with quality counts in the state; null: not recorded, read the state. */
+  aggregates: string[] | null;
+  quality: string[] | null;
+}
+
+/** Longest version list kept in custom metadata (R2 allows 2 KB for all of it). */
+const MAX_VERSION_LIST = 900;
+
+/** Custom metadata of a lane state: the versions it holds (see {@link LaneHead}). */
+export function laneStateMetadata(state: LaneState): Record<string, string> {
+  const list = (versions: string[]) => {
+    const joined = versions.sort().join(',');
+    return joined.length <= MAX_VERSION_LIST ? joined : '*';
+  };
+  return {
+    batches: String(Object.keys(state.batches).length),
+    segments: String(state.segments.length),
+    aggregates_versions: list(Object.keys(state.aggregates)),
+    quality_versions: list(Object.keys(state.quality)),
+  };
+}
+
+function versionList(value: string | undefined): string[] | null {
+  if (value === undefined || value === '*') return null;
+  return value === '' ? [] : value.split(',');
+}
+
+/**
+ * Each hour's lane states, read once per run and shared by the drift fold, the quality fold and
+ * version discovery. Heads first (metadata only): a state's body, which holds every batch id of
+ * its lane and hour, is read only for an hour that is folded again.
+ */
 export class HourStates {
-  private readonly cache = new Map<HourKey, Promise<StoredLaneState[]>>();
+  private readonly headCache = new Map<HourKey, Promise<LaneHead[]>>();
+  private readonly fullCache = new Map<HourKey, Promise<StoredLaneState[]>>();
   constructor(
     private readonly bucket: R2Bucket,
     readonly lanes: number,
   ) {}
 
+  heads(hour: HourKey): Promise<LaneHead[]> {
+    return memo(this.headCache, hour, async () => {
+      const heads = await mapLimit(
+        Array.from({ length: this.lanes }, (_, lane) => lane),
+        8,
+        async (lane): Promise<LaneHead | null> => {
+          const o = await this.bucket.head(keys.ingestState(hour, lane));
+          return o ? { lane, etag: o.etag, aggregates: versionList(o.customMetadata?.aggregates_versions), quality: versionList(o.customMetadata?.quality_versions) } : null;
+        },
+      );
+      return heads.filter((h): h is LaneHead => h !== null);
+    });
+  }
+
   get(hour: HourKey): Promise<StoredLaneState[]> {
-    let hit = this.cache.get(hour);
-    if (!hit) {
-      hit = getHourStates(this.bucket, hour, this.lanes);
-      // A failed read is not cached: the next caller tries again.
-      hit.catch(() => this.cache.delete(hour));
-      this.cache.set(hour, hit);
-    }
-    return hit;
+    return memo(this.fullCache, hour, () => getHourStates(this.bucket, hour, this.lanes));
   }
 }
 
+function memo<T>(cache: Map<HourKey, Promise<T>>, hour: HourKey, load: () => Promise<T>): Promise<T> {
+  let hit = cache.get(hour);
+  if (!hit) {
+    hit = load();
+    // A failed read is not cached: the next caller tries again.
+    hit.catch(() => cache.delete(hour));
+    cache.set(hour, hit);
+  }
+  return hit;
+}
+
 /** Digest input of an hour: which lanes had state and which version of each (changes whenever a lane writes). */
-export function statesFingerprint(states: readonly StoredLaneState[]): string {
+export function statesFingerprint(states: ReadonlyArray<{ lane: number; etag: string }>): string {
   return states.map((s) => `${s.lane} ${s.etag}`).join('\n');
 }
