@@ -172,6 +172,7 @@ function hashNormalizedV3(norm: NormalizedText, config: FeaturizerConfig): numbe
   const [minN, maxN] = config.char_ngrams ?? [0, 0];
   // Up to 10 word and lexicon keys per token (unigram, bigram, trigram, lexicon class and contexts).
   reserveKeys(tokens, 10, maxN);
+  keyTokens(tokens);
   let n = 0;
   const emitName = (ns: number, name: string, group: number): void => {
     keys[n++] = bucketKey(hashToken(seed, ns, name), mask, group);
@@ -208,13 +209,13 @@ function hashNormalizedV3(norm: NormalizedText, config: FeaturizerConfig): numbe
     // context features) and through bigrams ("doesnt work"), so "I don't own a PS5" carries no
     // general "negation means negative" weight.
     if ((mark & (Mark.Intensifier | Mark.Negator)) === 0) {
-      keys[n++] = bucketKey(hashToken(seed, negatedSentiment ? NS_NEGATED : NS_UNIGRAM, tok), mask, GROUP.unigram);
+      keys[n++] = bucketKey(hashTokenAt(seed, negatedSentiment ? NS_NEGATED : NS_UNIGRAM, i), mask, GROUP.unigram);
     }
-    n = emitWordNgrams(tokens, i, config.word_ngrams, seed, mask, n);
+    n = emitWordNgrams(tokens.length, i, config.word_ngrams, seed, mask, n);
     // Character n-grams carry a word's identity for misspellings and inflections; a negated
     // sentiment word's identity must not leak through them, and intensifiers carry none.
     if (maxN > 0 && (kind === TokenKind.Word || kind === TokenKind.Hashtag) && !negatedSentiment && (mark & (Mark.Intensifier | Mark.Negator)) === 0) {
-      n = emitCharNgrams(tok, kind === TokenKind.Hashtag ? 1 : 0, seed, mask, minN, maxN, n);
+      n = emitCharNgrams(i, kind === TokenKind.Hashtag ? 1 : 0, seed, mask, minN, maxN, n);
     }
 
     if (v === 0) continue;
@@ -268,29 +269,61 @@ function reserveKeys(tokens: readonly string[], perToken: number, maxN: number):
   if (keys.length < bound) keys = new Int32Array(Math.max(bound, keys.length * 2));
 }
 
-/** The bigram (and trigram) starting at token `i`, from index `n`; returns the new count. */
-function emitWordNgrams(tokens: readonly string[], i: number, wordNgrams: number, seed: number, mask: number, n: number): number {
-  if (wordNgrams < 2 || i + 1 >= tokens.length) return n;
-  const tok = tokens[i]!;
-  const next = tokens[i + 1]!;
-  let h = mixToken(mixUnit(seed, NS_BIGRAM), tok);
-  h = mixToken(mixUnit(h, SEPARATOR), next);
-  keys[n++] = bucketKey(finalize(h, tok.length + next.length + 2), mask, GROUP.bigram);
-  if (wordNgrams >= 3 && i + 2 < tokens.length) {
-    const third = tokens[i + 2]!;
-    h = mixToken(mixUnit(h, SEPARATOR), third);
-    keys[n++] = bucketKey(finalize(h, tok.length + next.length + third.length + 4), mask, GROUP.trigram);
+/**
+ * The {@link unitKey} of every code unit of every token of the current text, token i's at
+ * [tokenStart[i], tokenStart[i + 1]), written by {@link keyTokens}: a token's units are mixed into
+ * its unigram, two bigrams and its character n-grams, so the unit-only half of each mix is computed
+ * once per text instead of four times.
+ */
+let tokenKeys = new Int32Array(4096);
+let tokenStart = new Int32Array(512);
+
+function keyTokens(tokens: readonly string[]): void {
+  let total = 0;
+  for (const t of tokens) total += t.length;
+  if (tokenKeys.length < total) tokenKeys = new Int32Array(Math.max(total, tokenKeys.length * 2));
+  if (tokenStart.length < tokens.length + 1) tokenStart = new Int32Array(Math.max(tokens.length + 1, tokenStart.length * 2));
+  let at = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    tokenStart[i] = at;
+    const t = tokens[i]!;
+    for (let j = 0; j < t.length; j++) tokenKeys[at++] = unitKey(t.charCodeAt(j));
+  }
+  tokenStart[tokens.length] = at;
+}
+
+/** `h` with token `i`'s units mixed in (as {@link mixToken} would mix the token's text). */
+function mixTokenAt(h: number, i: number): number {
+  const to = tokenStart[i + 1]!;
+  for (let j = tokenStart[i]!; j < to; j++) h = mixUnitKey(h, tokenKeys[j]!);
+  return h;
+}
+
+/** {@link hashToken} of token `i`. */
+function hashTokenAt(seed: number, ns: number, i: number): number {
+  return finalize(mixTokenAt(mixUnit(seed, ns), i), tokenStart[i + 1]! - tokenStart[i]! + 1);
+}
+
+/** The bigram (and trigram) starting at token `i` of `count`, from index `n`; returns the new count. */
+function emitWordNgrams(count: number, i: number, wordNgrams: number, seed: number, mask: number, n: number): number {
+  if (wordNgrams < 2 || i + 1 >= count) return n;
+  let h = mixTokenAt(mixUnit(seed, NS_BIGRAM), i);
+  h = mixTokenAt(mixUnit(h, SEPARATOR), i + 1);
+  keys[n++] = bucketKey(finalize(h, tokenStart[i + 2]! - tokenStart[i]! + 2), mask, GROUP.bigram);
+  if (wordNgrams >= 3 && i + 2 < count) {
+    h = mixTokenAt(mixUnit(h, SEPARATOR), i + 2);
+    keys[n++] = bucketKey(finalize(h, tokenStart[i + 3]! - tokenStart[i]! + 4), mask, GROUP.trigram);
   }
   return n;
 }
 
-/** Character n-grams of "<word>" from index `n`, hashed incrementally: no substring is built. */
-function emitCharNgrams(tok: string, skip: number, seed: number, mask: number, minN: number, maxN: number, n: number): number {
-  const len = tok.length - skip + 2;
+/** Character n-grams of "<token i>" (less its first `skip` units) from index `n`, hashed incrementally: no substring is built. */
+function emitCharNgrams(i: number, skip: number, seed: number, mask: number, minN: number, maxN: number, n: number): number {
+  const from = tokenStart[i]! + skip;
+  const len = tokenStart[i + 1]! - from + 2;
   if (unitKeys.length < len) unitKeys = new Int32Array(len * 2);
-  // Each unit is mixed into up to maxN n-grams: its unit-only half of the mix is computed once.
   unitKeys[0] = BOUNDARY_START_KEY;
-  for (let j = 1; j < len - 1; j++) unitKeys[j] = unitKey(tok.charCodeAt(j - 1 + skip));
+  for (let j = 1; j < len - 1; j++) unitKeys[j] = tokenKeys[from + j - 1]!;
   unitKeys[len - 1] = BOUNDARY_END_KEY;
   const start0 = mixUnit(seed, NS_CHAR);
   for (let start = 0; start < len; start++) {
@@ -311,14 +344,14 @@ function hashNormalized(norm: NormalizedText, config: FeaturizerConfig): number 
   const { tokens, kinds, negated } = norm;
   const [minN, maxN] = config.char_ngrams ?? [0, 0];
   reserveKeys(tokens, 4, maxN);
+  keyTokens(tokens);
   let n = 0;
 
   for (let i = 0; i < tokens.length; i++) {
-    const tok = tokens[i]!;
-    keys[n++] = bucketKey(hashToken(seed, negated[i] ? NS_NEGATED : NS_UNIGRAM, tok), mask, GROUP.unigram);
-    n = emitWordNgrams(tokens, i, config.word_ngrams, seed, mask, n);
+    keys[n++] = bucketKey(hashTokenAt(seed, negated[i] ? NS_NEGATED : NS_UNIGRAM, i), mask, GROUP.unigram);
+    n = emitWordNgrams(tokens.length, i, config.word_ngrams, seed, mask, n);
     const kind = kinds[i];
-    if (maxN > 0 && (kind === TokenKind.Word || kind === TokenKind.Hashtag)) n = emitCharNgrams(tok, kind === TokenKind.Hashtag ? 1 : 0, seed, mask, minN, maxN, n);
+    if (maxN > 0 && (kind === TokenKind.Word || kind === TokenKind.Hashtag)) n = emitCharNgrams(i, kind === TokenKind.Hashtag ? 1 : 0, seed, mask, minN, maxN, n);
   }
   if (config.lexicon) n = emitLexicon(norm, seed, mask, n);
   if (norm.elongated) keys[n++] = bucketKey(hashToken(seed, NS_FLAG, 'elongated'), mask, GROUP.flag);
