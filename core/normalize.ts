@@ -520,12 +520,15 @@ function hindiPostNegation(kinds: TokenKind[], infos: number[], negated: boolean
  */
 function markClauses(tokens: string[], kinds: TokenKind[], infos: number[], table: WordTable, negated: boolean[], valences: number[], version: NormalizerVersion): number[] {
   const marks = new Array<number>(tokens.length);
-  const roles = new Uint8Array(tokens.length);
+  // `infos` is read here for the last time and becomes each token's roles (a typed array per text
+  // cost more than this pass).
+  const roles = infos;
   let lastContrast = -1;
   for (let i = 0; i < tokens.length; i++) {
     marks[i] = negated[i] ? Mark.Negated : 0;
-    if (kinds[i] !== TokenKind.Word) continue;
     let info = infos[i]!;
+    roles[i] = 0;
+    if (kinds[i] !== TokenKind.Word) continue;
     if (info & Word.Typo) {
       const fixed = TYPO_FIXES[info >>> TYPO_SHIFT]!;
       tokens[i] = fixed;
