@@ -8,20 +8,22 @@
  * Used by the Worker (POST /v1/predict), which cannot compile WebAssembly from bytes.
  */
 import { RaggedBatchBuilder } from './featurize.js';
-import { NUM_CLASSES, forwardInto, softmaxInPlace, type LinearModel } from './linear.js';
+import { NUM_CLASSES, dequantizePacked, forwardPacked3Into, softmaxInPlace, type LinearModel, type PackedLinearModel } from './linear.js';
 import type { LangIdModel, LanguageGuess } from './langid.js';
 import { lowConfidenceThreshold, type NgramOnnxManifest } from './manifest.js';
-import { decodeNgramOnnx } from './onnx-weights.js';
+import { decodeNgramOnnxPacked } from './onnx-weights.js';
 import { checkedLanguageTable, guessLanguage, toPredictions, type Prediction, type ScoredBatch } from './scorer.js';
 
 export class LinearScorer {
   private readonly builder: RaggedBatchBuilder;
   private readonly langScratch: Float64Array;
   private readonly logits = new Float64Array(NUM_CLASSES);
+  private dequantized: LinearModel | null = null;
 
   private constructor(
     readonly manifest: NgramOnnxManifest,
-    readonly model: LinearModel,
+    /** The weights as the graph stores them: the forward pass reads these (see forwardPacked3Into). */
+    private readonly packed: PackedLinearModel,
     private readonly langid: LangIdModel | null,
   ) {
     this.builder = new RaggedBatchBuilder(manifest.featurizer.config);
@@ -38,8 +40,14 @@ export class LinearScorer {
    */
   static create(manifest: NgramOnnxManifest, modelBytes: Uint8Array, langidBytes?: Uint8Array): LinearScorer {
     const langid = checkedLanguageTable(manifest, langidBytes);
-    const model = decodeNgramOnnx(modelBytes, { buckets: manifest.featurizer.config.buckets, classes: NUM_CLASSES });
-    return new LinearScorer(manifest, model, langid);
+    const packed = decodeNgramOnnxPacked(modelBytes, { buckets: manifest.featurizer.config.buckets, classes: NUM_CLASSES });
+    return new LinearScorer(manifest, packed, langid);
+  }
+
+  /** The float32 weights (dequantized on first use; scoring reads the packed form). */
+  get model(): LinearModel {
+    this.dequantized ??= dequantizePacked(this.packed);
+    return this.dequantized;
   }
 
   /** Probabilities (row-major [texts, 3], LABELS order) and each text's language, in one featurization pass. */
@@ -51,7 +59,7 @@ export class LinearScorer {
     texts.forEach((t, i) => {
       this.builder.add(t);
       const row = this.builder.lastRow();
-      forwardInto(this.model.weights, this.model.bias, row.ids, row.values, this.logits, row.from, row.to);
+      forwardPacked3Into(this.packed, row.ids, row.values, this.logits, row.from, row.to);
       softmaxInPlace(this.logits);
       probs.set(this.logits, i * K);
       const cut = t.length > maxChars ? t.slice(0, maxChars) : t;

@@ -11,7 +11,7 @@
  * package: that one is a 330 KB protobufjs build the Worker would carry for four tensors.
  * tests/unit/linear-scorer.test.ts checks this reader against onnx-proto's decoder.
  */
-import { dequantizeInt8, unpackWeights, ZERO_POINT, type LinearModel } from './linear.js';
+import { dequantizePacked, ZERO_POINT, type LinearModel, type PackedLinearModel } from './linear.js';
 
 /** ONNX TensorProto.DataType values used by the n-gram graph. */
 const DT = { FLOAT: 1, UINT8: 2, INT64: 7, UINT32: 12 } as const;
@@ -190,11 +190,11 @@ function tensorOf(initializers: Map<string, Tensor>, name: string, dataType: num
 }
 
 /**
- * The dequantized weights of an n-gram `model.onnx` (the graph model-export writes): W[v, k] =
- * (byte k of W_packed[v] − 128) · W_scale[k], exactly what DequantizeLinear computes, and the bias.
- * `buckets` and `classes` are what the manifest says the graph must have.
+ * The weights of an n-gram `model.onnx` (the graph model-export writes) as the graph stores them:
+ * one uint32 per bucket with class k's int8 weight + 128 in byte k, the per-class scales and the
+ * bias. `buckets` and `classes` are what the manifest says the graph must have.
  */
-export function decodeNgramOnnx(bytes: Uint8Array, expected: { buckets: number; classes: number }): LinearModel {
+export function decodeNgramOnnxPacked(bytes: Uint8Array, expected: { buckets: number; classes: number }): PackedLinearModel {
   const { initializers, ops } = readOnnxGraph(bytes);
   if (ops.length !== NGRAM_GRAPH_OPS.length || ops.some((op, i) => op !== NGRAM_GRAPH_OPS[i])) {
     throw new OnnxFormatError(`the graph's operators (${ops.join(', ')}) are not the n-gram graph's (${NGRAM_GRAPH_OPS.join(', ')})`);
@@ -212,5 +212,13 @@ export function decodeNgramOnnx(bytes: Uint8Array, expected: { buckets: number; 
   for (let v = 0; v < buckets; v++) packed[v] = packedView.getUint32(v * 4, true);
   const scales = Float32Array.from({ length: classes }, (_, k) => scaleView.getFloat32(k * 4, true));
   const bias = Float32Array.from({ length: classes }, (_, k) => biasView.getFloat32(k * 4, true));
-  return { weights: dequantizeInt8(unpackWeights(packed, classes), scales), bias };
+  return { packed, scales, bias };
+}
+
+/**
+ * The dequantized weights of an n-gram `model.onnx`: W[v, k] = (byte k of W_packed[v] − 128) ·
+ * W_scale[k], exactly what DequantizeLinear computes, and the bias.
+ */
+export function decodeNgramOnnx(bytes: Uint8Array, expected: { buckets: number; classes: number }): LinearModel {
+  return dequantizePacked(decodeNgramOnnxPacked(bytes, expected));
 }
