@@ -250,26 +250,29 @@ const INFO_BITS = (1 << 7) - 1;
 
 /** The lookup table of one normalizer version: `info` is its WORD_INFO table (none for version 1). */
 function wordTable(info: ReadonlyMap<string, number> | null, phrases: boolean): WordTable {
-  const entries = new Map<string, number>();
-  const add = (word: string, bits: number): void => {
-    entries.set(word, (entries.get(word) ?? 0) | bits);
-  };
-  for (const [word, v] of info ?? []) {
+  const table = new WordTable((info?.size ?? 0) + (phrases ? PHRASES.size : 0) + NEGATORS.size + SCOPE_BREAKERS.size + POST_NEGATORS.size);
+  // forEach, not for-of: this runs once per process over ~60,000 entries, mostly before the JIT has
+  // compiled it, and for-of allocates an entry array per word there.
+  info?.forEach((v, word) => {
     if (v > INFO_BITS && !(v & TYPO_FLAG)) throw new Error(`word info of ${word} does not fit in ${INFO_BITS} bits`);
-    add(word, v & TYPO_FLAG ? Word.Typo | ((v & ~TYPO_FLAG) << TYPO_SHIFT) : Word.Known | v);
+    table.or(word, v & TYPO_FLAG ? Word.Typo | ((v & ~TYPO_FLAG) << TYPO_SHIFT) : Word.Known | v);
+  });
+  if (phrases) for (const first of PHRASES.keys()) table.or(first, Word.PhraseStart);
+  for (const w of NEGATORS) if (w.length <= 8) table.or(w, Word.OpensNegation);
+  for (const w of SCOPE_BREAKERS) if (w.length <= 8) table.or(w, Word.ClosesNegation);
+  for (const w of POST_NEGATORS) table.or(w, Word.PostNegator);
+  if (info === WORD_INFO_V3) {
+    // markClauses reads a repaired word's own entry, so every repair target must have one.
+    for (const word of TYPO_FIXES) if (!(table.get(word) & Word.Known)) throw new Error(`typo repair target ${word} has no word entry`);
   }
-  if (phrases) for (const first of PHRASES.keys()) add(first, Word.PhraseStart);
-  for (const w of NEGATORS) if (w.length <= 8) add(w, Word.OpensNegation);
-  for (const w of SCOPE_BREAKERS) if (w.length <= 8) add(w, Word.ClosesNegation);
-  for (const w of POST_NEGATORS) add(w, Word.PostNegator);
-  return new WordTable(entries);
+  return table;
 }
 if (TYPO_FIXES.length >= 1 << (31 - TYPO_SHIFT)) throw new Error('too many typo repair targets for the word table');
-const WORDS_V1 = wordTable(null, false);
-const WORDS_V2 = wordTable(WORD_INFO, false);
-const WORDS_V3 = wordTable(WORD_INFO_V3, true);
-// markClauses reads a repaired word's own entry, so every repair target must have one.
-for (const word of TYPO_FIXES) if (!(WORDS_V3.get(word) & Word.Known)) throw new Error(`typo repair target ${word} has no word entry`);
+/** Built on first use: a runtime serves one model, so it builds only its normalizer's table (startup time). */
+const wordTables: Array<WordTable | undefined> = [];
+function wordTableFor(version: NormalizerVersion): WordTable {
+  return (wordTables[version] ??= version === 1 ? wordTable(null, false) : version === 2 ? wordTable(WORD_INFO, false) : wordTable(WORD_INFO_V3, true));
+}
 
 const ELONGATION_RE = /(\p{L})\1{2,}/gu;
 const PUNCT_ELONGATION_RE = /([!?])\1{2,}/g;
@@ -295,7 +298,7 @@ export function normalize(raw: string, version: NormalizerVersion = NORMALIZER_V
         .replace(version === 1 ? VARIATION_RE_V1 : VARIATION_RE_V2, '')
     : raw;
   const TOKEN_RE = version === 1 ? TOKEN_RE_V1 : TOKEN_RE_V2;
-  const table = version === 1 ? WORDS_V1 : version === 2 ? WORDS_V2 : WORDS_V3;
+  const table = wordTableFor(version);
   const tokens: string[] = [];
   const kinds: TokenKind[] = [];
   /** {@link Word} bits of each token (0 for other kinds). */

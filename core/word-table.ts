@@ -1,5 +1,5 @@
 /**
- * A read-only word → positive integer table for the normalizer's per-word lookups.
+ * A word → bit set table for the normalizer's per-word lookups.
  *
  * Why not a Map: the normalizer looks up every word of every comment in a table of ~60,000 entries
  * (lexicon words, clause roles, typo variants). V8's Map keeps its keys as separate heap strings and
@@ -9,47 +9,55 @@
  * word whose full 32-bit hash matches is compared as a string. In front of the slots, a bit array
  * (8 bits per word: 64 KB for 60,000 words, small enough to stay in cache while the slots do not)
  * turns away about 9 in 10 absent words, and about 9 in 10 words looked up are absent. Lookups
- * answer exactly as the Map did.
+ * answer exactly as a Map would.
  */
 export class WordTable {
   /** Interleaved (hash, entry index + 1) pairs; index 0 marks an empty slot. */
   private readonly slots: Int32Array;
+  private readonly shift: number;
   /** One bit per hash value modulo its size, set for the words in the table (see {@link get}). */
   private readonly filter: Int32Array;
   private readonly filterMask: number;
-  private readonly shift: number;
+  private readonly capacity: number;
   private readonly keys: string[] = [];
   private readonly values: number[] = [];
 
-  /** `entries` values must be positive integers (0 means "absent" to {@link get}). */
-  constructor(entries: Iterable<[string, number]>) {
-    const list = [...entries];
+  /** A table for up to `capacity` words. */
+  constructor(capacity: number) {
+    this.capacity = capacity;
     let bits = 4;
     // At most half full: an absent word lands on an empty slot within a probe or two, all in one
     // cache line (a quarter full was no faster and twice the memory).
-    while (1 << bits < list.length * 2) bits++;
+    while (1 << bits < capacity * 2) bits++;
     this.shift = 32 - bits;
     this.slots = new Int32Array(2 << bits);
-    const mask = (1 << bits) - 1;
     let filterBits = 10;
-    while (1 << filterBits < list.length * 8) filterBits++;
+    while (1 << filterBits < capacity * 8) filterBits++;
     this.filter = new Int32Array(1 << (filterBits - 5));
     this.filterMask = (1 << filterBits) - 1;
-    for (const [word, value] of list) {
-      if (!(Number.isInteger(value) && value > 0)) throw new Error(`WordTable: value of ${word} must be a positive integer`);
-      const h = wordHash(word);
-      const bit = h & this.filterMask;
-      this.filter[bit >>> 5]! |= 1 << (bit & 31);
-      let slot = Math.imul(h, 0x9e3779b1) >>> this.shift;
-      while (this.slots[2 * slot + 1] !== 0) {
-        if (this.slots[2 * slot] === h && this.keys[this.slots[2 * slot + 1]! - 1] === word) throw new Error(`WordTable: duplicate word ${word}`);
-        slot = (slot + 1) & mask;
+  }
+
+  /** Sets `bits` (a positive integer) in the value of `word`, adding the word if it is new. */
+  or(word: string, bits: number): void {
+    if (!(bits > 0 && (bits | 0) === bits)) throw new Error(`WordTable: bits of ${word} must be a positive 32-bit integer`);
+    const h = wordHash(word);
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
+    let slot = Math.imul(h, 0x9e3779b1) >>> this.shift;
+    for (let index = slots[2 * slot + 1]!; index !== 0; index = slots[2 * slot + 1]!) {
+      if (slots[2 * slot] === h && this.keys[index - 1] === word) {
+        this.values[index - 1]! |= bits;
+        return;
       }
-      this.keys.push(word);
-      this.values.push(value);
-      this.slots[2 * slot] = h;
-      this.slots[2 * slot + 1] = this.keys.length;
+      slot = (slot + 1) & mask;
     }
+    if (this.keys.length >= this.capacity) throw new Error(`WordTable: more than ${this.capacity} words`);
+    this.keys.push(word);
+    this.values.push(bits);
+    slots[2 * slot] = h;
+    slots[2 * slot + 1] = this.keys.length;
+    const bit = h & this.filterMask;
+    this.filter[bit >>> 5]! |= 1 << (bit & 31);
   }
 
   /** The value of `word`, or 0 when it is not in the table. */
