@@ -145,6 +145,8 @@ interface Run {
   cron_again_ms: number;
   cron_n: number;
   lanes: number;
+  /** Stored NDJSON bytes per item (what R2 storage grows by). */
+  bytes_per_item: number;
 }
 
 async function oneRun(run: number): Promise<Run> {
@@ -170,7 +172,11 @@ async function oneRun(run: number): Promise<Run> {
     // Drained: every accepted batch stored (and no more).
     let status = await ingestStatus(dev.url, hour);
     while (status.batches < first.accepted.size) {
-      if (performance.now() - sentAt > 300_000) throw new Error(`not drained after 5 minutes: ${status.batches} of ${first.accepted.size} batches stored`);
+      if (performance.now() - sentAt > 300_000) {
+        throw new Error(
+          `not drained after 5 minutes: ${status.batches} of ${first.accepted.size} batches stored; status ${JSON.stringify(status)}; wrangler's last lines:\n${dev.logs().split('\n').slice(-80).join('\n')}`,
+        );
+      }
       await new Promise((r) => setTimeout(r, 200));
       status = await ingestStatus(dev.url, hour);
     }
@@ -186,7 +192,8 @@ async function oneRun(run: number): Promise<Run> {
     const exported = await fetch(`${dev.url}/v1/admin/export?kind=aggregates&model_version=${version}&from=${hour}`, { headers: auth(SECRETS.READ_TOKEN) });
     let itemsExported = 0;
     const ids = new Set<string>();
-    for (const line of (await exported.text()).split('\n')) {
+    const exportedText = await exported.text();
+    for (const line of exportedText.split('\n')) {
       if (line === '') continue;
       itemsExported++;
       ids.add((JSON.parse(line) as { batch_id: string }).batch_id);
@@ -234,6 +241,7 @@ async function oneRun(run: number): Promise<Run> {
       cron_again_ms: median(cronAgain.map((j) => j.ms)),
       cron_n: cronFirst.n,
       lanes: status.lanes.length,
+      bytes_per_item: new TextEncoder().encode(exportedText).byteLength / itemsExported,
     };
     if (r.items_exported !== r.items_accepted || r.items_stored_status !== r.items_accepted || r.batches_stored !== r.batches_accepted) {
       throw new Error(`stored ≠ accepted: ${JSON.stringify(r)}`);
@@ -274,6 +282,7 @@ ${table(
       ...runs.map((r) => fmt(r.r2_writes_per_batch, 4)),
     ],
     ['  segments + states + votes + deletes', '', ...runs.map((r) => `${r.r2_writes.segments} + ${r.r2_writes.states} + ${r.r2_writes.votes} + ${r.r2_writes.deletes}`)],
+    ['stored NDJSON bytes per item', fmt(m((r) => r.bytes_per_item)), ...runs.map((r) => fmt(r.bytes_per_item))],
     [
       'R2 reads per accepted batch (lane states, dedupe window)',
       fmt(

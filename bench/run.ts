@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['model', 'backend', 'predict', 'extension', 'behavioral', 'scrub'];
+const BENCHES = ['model', 'backend', 'ingest', 'predict', 'extension', 'behavioral', 'scrub'];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : BENCHES;
 let failed = 0;
 for (const name of wanted) {

@@ -14,6 +14,9 @@ export type { Env } from './env.js';
 
 const app = createApp();
 
+/** When this isolate's queue consumer last persisted its metric increments. */
+let lastConsumerFlush = 0;
+
 export default {
   fetch: app.fetch,
   async queue(batch, env, ctx) {
@@ -29,7 +32,14 @@ export default {
         );
       }
     } finally {
-      ctx.waitUntil(metrics.flushSoon(env.TELEMETRY, loadConfig(env).metricsFlushMs));
+      // Not flushSoon: its timer may belong to another request, and a delivery that waits on a
+      // promise of another request's context can wait forever (it stalled whole lanes in wrangler
+      // dev). An own write, at most once per METRICS_FLUSH_MS per isolate.
+      const now = Date.now();
+      if (now - lastConsumerFlush >= loadConfig(env).metricsFlushMs) {
+        lastConsumerFlush = now;
+        ctx.waitUntil(metrics.flush(env.TELEMETRY));
+      }
     }
   },
   async scheduled(controller, env, ctx) {

@@ -1,7 +1,8 @@
 /**
  * Uploads the telemetry queue in batches (on an alarm, or when asked). Rows leave the queue only
- * once the backend has acknowledged their batch (202 new, or 200 duplicate of a batch it already
- * stored), so nothing is lost while the backend is away and nothing is stored twice when it returns.
+ * once the backend has acknowledged their batch (202: queued; the backend stores each batch_id
+ * once, so a batch resent after a lost answer is not stored twice; earlier backends answered 200
+ * for such a copy), so nothing is lost while the backend is away.
  *
  * Every pass first settles the device's side: rows queued under a consent that has since been
  * withdrawn are deleted, ended hourly aggregates are queued (or deleted when they stayed under ten
