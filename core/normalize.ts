@@ -398,8 +398,25 @@ const CASE_APOSTROPHE = 4;
 /** What the last successful {@link asciiWordEnd} saw: CASE_UPPER, CASE_LOWER and CASE_APOSTROPHE bits. */
 let scannedCase = 0;
 
-const isAsciiLetter = (c: number): boolean => (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
-const isAsciiWordChar = (c: number): boolean => isAsciiLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
+// ASCII character classes for the scan: one table read per character instead of range tests.
+// UPPER and LOWER equal CASE_UPPER and CASE_LOWER, so a letter's class is its case bit.
+const UPPER = CASE_UPPER;
+const LOWER = CASE_LOWER;
+const LETTER = UPPER | LOWER;
+/** Digits and "_": word characters that are not letters. */
+const DIGIT = 8;
+const WORD_CHAR = LETTER | DIGIT;
+/** The ASCII punctuation WORD_FAST's lookahead rejects after a word: . @ : / + ' - */
+const JOINER = 16;
+const ASCII_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if (c >= 0x41 && c <= 0x5a) ASCII_CLASS[c] = UPPER;
+  else if (c >= 0x61 && c <= 0x7a) ASCII_CLASS[c] = LOWER;
+  else if ((c >= 0x30 && c <= 0x39) || c === 0x5f) ASCII_CLASS[c] = DIGIT;
+  else if (".@:/+'-".includes(String.fromCharCode(c))) ASCII_CLASS[c] = JOINER;
+}
+/** The class of code unit `c` (NaN past the end of a string: 0), 0 for non-ASCII. */
+const asciiClass = (c: number): number => (c < 0x80 ? ASCII_CLASS[c]! : 0);
 
 /**
  * Where TOKEN_RE's WORD_FAST group ends when it matches at `at` in all-ASCII context, or -1 when
@@ -413,28 +430,27 @@ const isAsciiWordChar = (c: number): boolean => isAsciiLetter(c) || (c >= 0x30 &
  */
 function asciiWordEnd(text: string, at: number): number {
   const c = text.charCodeAt(at);
-  if (!isAsciiLetter(c) || (c | 0x20) === 0x78 || (c === 0x54 && text.charCodeAt(at + 1) === 0x5f)) return -1;
+  if (!(asciiClass(c) & LETTER) || (c | 0x20) === 0x78 || (c === 0x54 && text.charCodeAt(at + 1) === 0x5f)) return -1;
   let cases = 0;
   let i = at;
-  let d = c;
+  let cls = asciiClass(c);
   // [\p{L}\p{M}\p{N}_]* over ASCII.
   do {
-    if (d >= 0x41 && d <= 0x5a) cases |= CASE_UPPER;
-    else if (d >= 0x61 && d <= 0x7a) cases |= CASE_LOWER;
-    d = text.charCodeAt(++i);
-  } while (isAsciiWordChar(d));
+    cases |= cls;
+    cls = asciiClass(text.charCodeAt(++i));
+  } while (cls & WORD_CHAR);
   // (?:'[\p{L}\p{M}]+)* over ASCII.
-  while (d === 0x27 && isAsciiLetter(text.charCodeAt(i + 1))) {
+  while (text.charCodeAt(i) === 0x27 && asciiClass(text.charCodeAt(i + 1)) & LETTER) {
     cases |= CASE_APOSTROPHE;
-    d = text.charCodeAt(++i);
+    i++;
     do {
-      cases |= d <= 0x5a ? CASE_UPPER : CASE_LOWER;
-      d = text.charCodeAt(++i);
-    } while (isAsciiLetter(d));
+      cases |= asciiClass(text.charCodeAt(i));
+      cls = asciiClass(text.charCodeAt(++i));
+    } while (cls & LETTER);
   }
-  // The lookahead (?![\p{L}\p{M}\p{N}_.@:/+'\u2019\u02bc-]); NaN past the end passes.
-  if (d >= 0x80 || isAsciiWordChar(d) || d === 0x2e || d === 0x40 || d === 0x3a || d === 0x2f || d === 0x2b || d === 0x27 || d === 0x2d) return -1;
-  scannedCase = cases;
+  // The lookahead (?![\p{L}\p{M}\p{N}_.@:/+'\u2019\u02bc-]); the end of the text passes.
+  if (i < text.length && (text.charCodeAt(i) >= 0x80 || asciiClass(text.charCodeAt(i)) & (WORD_CHAR | JOINER))) return -1;
+  scannedCase = cases & (CASE_UPPER | CASE_LOWER | CASE_APOSTROPHE);
   return i;
 }
 
