@@ -22,9 +22,31 @@ export interface Backend {
   restart(): Promise<void>;
   /** Publishes and promotes `dir`, signed with the run's pinned release key unless `key` says otherwise (null: unsigned). */
   publish(dir: string, channel?: string, key?: ReleaseKeyFile | null): Promise<void>;
-  /** Stored telemetry lines (admin export). */
+  /** Stored telemetry lines (admin export), once the queue consumers stored what was queued. */
   exported(kind: 'aggregates' | 'samples' | 'feedback', modelVersion: string): Promise<Array<Record<string, unknown>>>;
   close(): Promise<void>;
+}
+
+/**
+ * Waits until the queue consumers stored (or dropped as copies) every batch the Worker queued:
+ * `ytsent_batches_total` queued = accepted + duplicate + conflict, over all kinds. A consumer
+ * stores a batch within max_batch_timeout (5 s, wrangler.toml) of it being queued.
+ */
+async function drained(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await (await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${SECRETS.READ_TOKEN}` } })).text();
+    const total = (outcome: string) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('ytsent_batches_total{') && l.includes(`outcome="${outcome}"`))
+        .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    const queued = total('queued');
+    const done = total('accepted') + total('duplicate') + total('conflict');
+    if (done >= queued) return;
+    if (Date.now() > deadline) throw new Error(`queues not drained after ${timeoutMs} ms: ${done} of ${queued} queued batches stored`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 export async function startBackend(): Promise<Backend> {
@@ -60,6 +82,7 @@ export async function startBackend(): Promise<Backend> {
       });
     },
     async exported(kind, modelVersion) {
+      await drained(dev.url);
       const res = await fetch(`${dev.url}/v1/admin/export?kind=${kind}&model_version=${modelVersion}`, { headers: { Authorization: `Bearer ${SECRETS.READ_TOKEN}` } });
       if (!res.ok) throw new Error(`export: HTTP ${res.status} ${await res.text()}`);
       return (await res.text())
