@@ -23,7 +23,7 @@
 import { emptySummary, foldAggregates } from '../drift/aggregate.js';
 import type { Env } from '../env.js';
 import { loadConfig } from '../env.js';
-import { HOUR_MS, hourKey, hourStart, keys, type HourKey } from '../lib/keys.js';
+import { HOUR_MS, hourKey, hourStart, keys, mapLimit, type HourKey } from '../lib/keys.js';
 import { metrics } from '../lib/metrics.js';
 import { foldFeedback, foldSamples } from '../monitoring/quality.js';
 import { IngestMessageSchema, type IngestMessage } from './ingest.js';
@@ -236,29 +236,24 @@ async function readOwnState(bucket: R2Bucket, hour: HourKey, lane: number): Prom
 const earlierCache = new Map<string, { etag: string; batches: Record<string, string> }>();
 
 async function earlierBatches(bucket: R2Bucket, lane: number, hour: HourKey, hours: number, result: ConsumeResult): Promise<Array<Record<string, string>>> {
-  const out: Array<Record<string, string>> = [];
   const start = hourStart(hour);
-  const wanted = new Set<string>();
-  for (let i = 1; i < hours; i++) wanted.add(keys.ingestState(hourKey(start - i * HOUR_MS), lane));
-  for (const key of wanted) {
+  const wanted = Array.from({ length: hours - 1 }, (_, i) => keys.ingestState(hourKey(start - (i + 1) * HOUR_MS), lane));
+  const found = await mapLimit(wanted, 8, async (key): Promise<Record<string, string> | null> => {
     const cached = earlierCache.get(key);
     const object = await bucket.get(key, cached ? { onlyIf: { etagDoesNotMatch: cached.etag } } : {});
     result.reads++;
     if (object === null) {
       earlierCache.delete(key);
-      continue;
+      return null;
     }
-    if (cached && !('body' in object)) {
-      out.push(cached.batches);
-      continue;
-    }
+    if (cached && !('body' in object)) return cached.batches;
     const state = LaneStateSchema.parse(await (object as R2ObjectBody).json());
     earlierCache.set(key, { etag: object.etag, batches: state.batches });
-    out.push(state.batches);
-  }
+    return state.batches;
+  });
   // Keep the cache to the windows in use (lanes × hours entries at most per hour being written).
   if (earlierCache.size > 4 * 256 * 168) earlierCache.clear();
-  return out;
+  return found.filter((b): b is Record<string, string> => b !== null);
 }
 
 /**
