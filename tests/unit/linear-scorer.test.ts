@@ -12,7 +12,8 @@ import onnxProto from 'onnx-proto';
 import * as ortNode from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { LinearScorer } from '../../core/linear-scorer.js';
-import { NUM_CLASSES } from '../../core/linear.js';
+import { dequantizePacked, forwardInto, forwardPacked3Into, NUM_CLASSES } from '../../core/linear.js';
+import { rng } from '../../core/random.js';
 import type { NgramOnnxManifest } from '../../core/manifest.js';
 import { decodeNgramOnnx, OnnxFormatError } from '../../core/onnx-weights.js';
 import { checkGolden, NgramScorer, type OrtModule } from '../../core/scorer.js';
@@ -107,5 +108,32 @@ describe('decodeNgramOnnx on the graph model-export writes', () => {
     const decoded = decodeNgramOnnx(bytes, { buckets, classes: 3 });
     expect([...decoded.weights]).toEqual([...dequantize(quantized)]);
     expect([...decoded.bias]).toEqual([...bias]);
+  });
+});
+
+describe('forwardPacked3Into', () => {
+  it('gives forwardInto over the dequantized weights, to the bit, on random packed models and rows', () => {
+    const rand = rng(31);
+    for (let trial = 0; trial < 5; trial++) {
+      const rows = 5000;
+      const packed = Uint32Array.from({ length: rows }, () => Math.floor(rand() * 2 ** 24));
+      const model = { packed, scales: Float32Array.from({ length: 3 }, () => 1e-3 + rand() * 0.05), bias: Float32Array.from({ length: 3 }, () => rand() - 0.5) };
+      const plain = dequantizePacked(model);
+      for (let r = 0; r < 200; r++) {
+        const n = Math.floor(rand() * 60);
+        const ids = Int32Array.from({ length: n }, () => Math.floor(rand() * rows));
+        const values = Float32Array.from({ length: n }, () => rand() * 2);
+        const a = new Float64Array(3);
+        const b = new Float64Array(3);
+        forwardPacked3Into(model, ids, values, a, 0, n);
+        forwardInto(plain.weights, plain.bias, ids, values, b, 0, n);
+        for (let k = 0; k < 3; k++) if (!Object.is(a[k], b[k])) expect([trial, r, k, a[k]]).toEqual([trial, r, k, b[k]]);
+      }
+    }
+  });
+
+  it('refuses a model that does not have three classes', () => {
+    const model = { packed: new Uint32Array(4), scales: new Float32Array(2), bias: new Float32Array(2) };
+    expect(() => forwardPacked3Into(model, [0], [1], new Float64Array(2), 0, 1)).toThrow(/3-class/);
   });
 });
