@@ -4,7 +4,7 @@
  * One scale per output column (DequantizeLinear with axis=1 semantics) keeps each class's weights
  * on their own range; zero points are 0, so an unused bucket stays exactly 0.
  */
-import { dequantizeInt8 } from '../core/linear.js';
+import { dequantizeInt8, type LinearModel } from '../core/linear.js';
 
 export interface QuantizedWeights {
   /** Row-major [rows, cols] int8 values. */
@@ -33,4 +33,12 @@ export function quantizeInt8(weights: Float32Array, cols: number): QuantizedWeig
 /** q · scale, as float32: what DequantizeLinear computes in the runtime (core/linear.ts). */
 export function dequantize(q: QuantizedWeights): Float32Array {
   return dequantizeInt8(q.values, q.scales);
+}
+
+/**
+ * The model as it ships: weights quantized to int8 and back (the bias stays float, as in the
+ * graph). Selection and gates score this, so a floor is checked on what installs run.
+ */
+export function asShipped(model: LinearModel, classes: number): LinearModel {
+  return { weights: dequantize(quantizeInt8(model.weights, classes)), bias: model.bias };
 }

@@ -10,6 +10,8 @@ import { metricValue, type SplitScores } from '../validation.js';
 import { loadLangId } from './langid.js';
 import { evalSplitsOf, readSplits } from './preprocess.js';
 import { loadModel, loadValidation, scoreModel } from './train.js';
+import { asShipped } from '../../model-export/quantize.js';
+import { NUM_CLASSES } from '../softmax.js';
 
 export const METRICS_FILE = 'metrics.json';
 
@@ -44,7 +46,8 @@ export function evaluateGates(metrics: Record<string, SplitScores>, gates: Param
 export async function evaluateStage(dir: string, preprocessDir: string, featurizeDir: string, trainDir: string, langidDir: string, gates: Params['gates']): Promise<Record<string, unknown>> {
   const model = loadModel(trainDir);
   const names = evalSplitsOf(readSplits(preprocessDir));
-  const metrics = scoreModel(model, loadValidation(preprocessDir, featurizeDir, names));
+  // The gates judge the model as it ships: int8 weights (model-export/quantize.ts).
+  const metrics = scoreModel(asShipped(model, NUM_CLASSES), loadValidation(preprocessDir, featurizeDir, names));
   const langid = loadLangId(langidDir);
   const gateResults = evaluateGates(metrics, gates, langid.report.accuracy);
   writeFileSync(join(dir, METRICS_FILE), JSON.stringify({ metrics, gates: gateResults }, null, 2));

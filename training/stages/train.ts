@@ -15,6 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FeaturizerConfig, SparseFeatures } from '../../core/featurize.js';
 import type { HyperParams, Params } from '../params.js';
+import { asShipped } from '../../model-export/quantize.js';
 import { progressBar } from '../progress.js';
 import { planTrials } from '../search.js';
 import { argmaxRows, NUM_CLASSES, predictLogits, predictProbs, train, type LinearModel } from '../softmax.js';
@@ -170,7 +171,9 @@ export async function trainStage(
       soft,
       onEpoch: () => bar.update(1),
     });
-    const scores = scoreModel(model, validation);
+    // Scored as it would ship (int8): quantization moves a split's metric by up to a few
+    // thousandths, enough to cross a floor the float model clears.
+    const scores = scoreModel(asShipped(model, NUM_CLASSES), validation);
     results.push({ trial: i, params: hp, scores, objective: objectiveValue(scores, search.objective), seconds: (performance.now() - started) / 1000 });
     models.push(model);
   }
@@ -183,7 +186,7 @@ export async function trainStage(
   for (const { i } of ranked.slice(1)) {
     if (members.length >= search.soup_top_k) break;
     const candidate = averageModels([...members, i].map((m) => models[m]!));
-    const candidateScores = scoreModel(candidate, validation);
+    const candidateScores = scoreModel(asShipped(candidate, NUM_CLASSES), validation);
     if (objectiveValue(candidateScores, search.objective).value >= objectiveValue(soupScores, search.objective).value) {
       members.push(i);
       soup = candidate;
