@@ -194,6 +194,31 @@ describe('exactly once', () => {
   });
 });
 
+describe('correction votes', () => {
+  it("keeps a voter's vote from a later hour when an earlier hour's batch is stored after it", async () => {
+    const t0 = hourFloor(Date.now()) - 5 * HOUR_MS;
+    const hex = (c: string, n: number) => c.repeat(n);
+    const vote = { h: hex('a', 64), voter: hex('b', 64), net: hex('c', 16) };
+    const message = (hours: number, corrected: string) => {
+      const batchId = crypto.randomUUID();
+      const hourMs = t0 + hours * HOUR_MS;
+      const line = { batch_id: batchId, model_version: V, consent: 'text', received_at: new Date(hourMs).toISOString(), text: 'order test', predicted: 'positive', corrected, ts: hourMs };
+      return {
+        queue: `ytsent-ingest-${laneOf(batchId, 2)}`,
+        body: { schema: 1, kind: 'feedback', batch_id: batchId, model_version: V, hour: currentHourKey(hourMs), sha256: hex('d', 64), items: 1, ndjson: `${JSON.stringify(line)}\n`, votes: [vote] },
+      };
+    };
+    // The later hour's batch is stored first, the earlier one after it.
+    await deliverIngest({ extra: [message(1, 'neutral')] });
+    await deliverIngest({ extra: [message(0, 'negative')] });
+    const stored = await testEnv.TELEMETRY.head(`votes/${vote.h}/${vote.voter}.json`);
+    expect(stored?.customMetadata).toMatchObject({ corrected: 'neutral', hour: currentHourKey(t0 + HOUR_MS) });
+    // A later one replaces it.
+    await deliverIngest({ extra: [message(2, 'positive')] });
+    expect((await testEnv.TELEMETRY.head(`votes/${vote.h}/${vote.voter}.json`))?.customMetadata).toMatchObject({ corrected: 'positive' });
+  });
+});
+
 describe('poison messages and the dead-letter queue', () => {
   it('retries a message that is not an ingest message on its own; the rest of the delivery is stored', async () => {
     const [good] = samplesOnLane(0, 1);

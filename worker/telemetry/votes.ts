@@ -76,20 +76,26 @@ export async function prepareVotes(pepper: string, voter: { clientId: string; ne
 }
 
 /**
- * Stores one vote per distinct text (latest per voter and text wins; rewriting the same vote is
- * harmless, so a redelivered batch may write it again). Returns the number written.
+ * Stores one vote per voter and text, received in `hour`; returns the number written. A voter's
+ * vote from a later hour is never replaced by one from an earlier hour: batches of one client can
+ * reach their lanes in any order, so arrival order says nothing, and the hour is the finest time
+ * kept. Within one hour a voter still counts once, with the label stored last. Rewriting the same
+ * vote is harmless, so a redelivered batch may write it again.
  */
 export async function writeVotes(bucket: R2Bucket, votes: ReadonlyArray<{ vote: Vote; prepared: PreparedVote }>, hour: string): Promise<number> {
   // One client voting twice on one text in a batch: its last vote is the one that stays.
   const byKey = new Map<string, { vote: Vote; prepared: PreparedVote }>();
   for (const v of votes) byKey.set(keys.vote(v.prepared.h, v.prepared.voter), v);
-  await mapLimit([...byKey], 8, async ([key, { vote, prepared }]) => {
+  const written = await mapLimit([...byKey], 8, async ([key, { vote, prepared }]) => {
+    const existing = await bucket.head(key);
+    if (existing && (existing.customMetadata?.hour ?? '') > hour) return 0;
     await bucket.put(key, JSON.stringify({ text: vote.text }), {
       httpMetadata: { contentType: 'application/json' },
       customMetadata: { corrected: vote.corrected, predicted: vote.predicted, model_version: vote.model_version, net: prepared.net, hour },
     });
+    return 1;
   });
-  return byKey.size;
+  return written.reduce((a: number, b) => a + b, 0);
 }
 
 export interface Tally {
