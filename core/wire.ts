@@ -267,11 +267,16 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
-/** 202 body of POST /v1/aggregates, /v1/samples and /v1/feedback. */
+/** 202 body of POST /v1/aggregates, /v1/samples and /v1/feedback: the batch is queued. */
 export interface IngestResponse {
   batch_id: string;
+  /** Items in the batch. */
   accepted: number;
-  /** true when this batch_id was already stored: nothing was written again. */
+  /**
+   * Always false since ingest is queued: copies are dropped after the queue, by the batch's lane
+   * (docs/API.md "Queued ingest"). Kept for clients of the earlier API, which answered 200 with
+   * true for a batch already stored.
+   */
   duplicate: boolean;
 }
 
