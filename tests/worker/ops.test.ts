@@ -3,7 +3,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderDashboard } from '../../worker/dashboard/render.js';
-import { compactMetrics, metrics, readCounters } from '../../worker/lib/metrics.js';
+import { compactMetrics, metrics, MetricsBuffer, readCounters } from '../../worker/lib/metrics.js';
 import { awayFromHourEnd, call, callJson, listKeys, makeBundle, nextHourPlus5, postJson, publish, reader, driftedPopulation, runCron, samplesBatch, sendItems, testEnv } from './helpers.js';
 
 /** Parses the exposition into series → value, checking the format line by line. */
@@ -127,6 +127,24 @@ describe('/metrics', () => {
     expect(m.get('ytsent_cron_runs_total')).toBeGreaterThanOrEqual(1);
     expect(m.get(`ytsent_drift_alerts_total{model_version="${V}"}`)).toBe(1);
     expect(m.get('ytsent_drift_webhook_total{outcome="ok"}')).toBe(1);
+  });
+});
+
+describe('MetricsBuffer.flushSoon', () => {
+  it('hands the timer only to the request that started it; one write holds what every request counted', async () => {
+    const buffer = new MetricsBuffer();
+    const before = await listKeys(testEnv.TELEMETRY, 'metrics/deltas/');
+    buffer.inc('flush_soon_test_total', { by: 'first' });
+    const first = buffer.flushSoon(testEnv.TELEMETRY, 50);
+    buffer.inc('flush_soon_test_total', { by: 'second' });
+    const second = buffer.flushSoon(testEnv.TELEMETRY, 50);
+    // The second request gets a settled promise: nothing of another request to wait on.
+    const state = await Promise.race([second.then(() => 'settled'), new Promise((r) => setTimeout(() => r('pending'), 0))]);
+    expect(state).toBe('settled');
+    await first;
+    const added = (await listKeys(testEnv.TELEMETRY, 'metrics/deltas/')).filter((k) => !before.includes(k));
+    expect(added).toHaveLength(1);
+    expect(await (await testEnv.TELEMETRY.get(added[0]!))!.json()).toEqual({ 'flush_soon_test_total{by="first"}': 1, 'flush_soon_test_total{by="second"}': 1 });
   });
 });
 

@@ -79,10 +79,14 @@ export class MetricsBuffer {
 
   /**
    * Persist pending increments after `delayMs` (coalescing: one flush in flight per isolate).
-   * Returns the promise to hand to `waitUntil`.
+   * Returns the promise to hand to `waitUntil`: the timer for the request that starts it, an
+   * already settled promise for the others. A request must never wait on a timer another request
+   * started (the Workers runtime ties I/O and timers to the request that made them; waiting on
+   * another's held a queue delivery forever in wrangler dev); the starter's waitUntil keeps it
+   * alive, and it writes what every request counted until it fires.
    */
   flushSoon(bucket: R2Bucket, delayMs: number): Promise<void> {
-    if (this.timer) return this.timer;
+    if (this.timer) return Promise.resolve();
     if (!this.dirty) return Promise.resolve();
     const timer = (async () => {
       if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
