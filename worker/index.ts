@@ -32,9 +32,9 @@ export default {
         );
       }
     } finally {
-      // Not flushSoon: its timer may belong to another request, and a delivery that waits on a
-      // promise of another request's context can wait forever (it stalled whole lanes in wrangler
-      // dev). An own write, at most once per METRICS_FLUSH_MS per isolate.
+      // An own write, at most once per METRICS_FLUSH_MS per isolate, rather than a timer: a delivery
+      // that waits on a promise of another request's context can wait forever (it stalled whole
+      // lanes in wrangler dev), and one that holds its own timer holds its lane that long.
       const now = Date.now();
       if (now - lastConsumerFlush >= loadConfig(env).metricsFlushMs) {
         lastConsumerFlush = now;
