@@ -70,6 +70,14 @@ interface Operation {
 }
 
 const version = { name: 'model_version', description: 'A published model version (default: the version on the default channel).', schema: { type: 'string' } };
+/** The answers of the three telemetry routes (docs/API.md "Queued ingest"). */
+const INGEST_RESPONSES: Operation['responses'] = {
+  202: ['queued: stored once by the ingest consumer (a resent batch is dropped there)', 'IngestResponse'],
+  400: 'invalid batch',
+  413: 'too large',
+  415: 'not JSON',
+  503: 'the queue refused the batch: retry later (Retry-After)',
+};
 const hours = (name: string, max: number, description: string): Param => ({ name, description, schema: { type: 'integer', minimum: 1, maximum: max } });
 
 /**
@@ -200,35 +208,17 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'POST /v1/aggregates': {
     summary: 'On-device hourly aggregates (consent "stats").',
     body: { schema: 'AggregatesBatch' },
-    responses: {
-      202: ['queued: stored once by the ingest consumer (a resent batch is dropped there)', 'IngestResponse'],
-      400: 'invalid batch',
-      413: 'too large',
-      415: 'not JSON',
-      503: 'the queue refused the batch: retry later (Retry-After)',
-    },
+    responses: INGEST_RESPONSES,
   },
   'POST /v1/samples': {
     summary: 'Scrubbed per-comment samples (consent "text").',
     body: { schema: 'SamplesBatch' },
-    responses: {
-      202: ['queued: stored once by the ingest consumer (a resent batch is dropped there)', 'IngestResponse'],
-      400: 'invalid batch',
-      413: 'too large',
-      415: 'not JSON',
-      503: 'the queue refused the batch: retry later (Retry-After)',
-    },
+    responses: INGEST_RESPONSES,
   },
   'POST /v1/feedback': {
     summary: 'Label corrections (consent "text").',
     body: { schema: 'FeedbackBatch' },
-    responses: {
-      202: ['queued: stored once by the ingest consumer (a resent batch is dropped there)', 'IngestResponse'],
-      400: 'invalid batch',
-      413: 'too large',
-      415: 'not JSON',
-      503: 'the queue refused the batch: retry later (Retry-After)',
-    },
+    responses: INGEST_RESPONSES,
   },
 
   'GET /v1/drift': {
