@@ -35,7 +35,15 @@ export interface Backend {
 async function drained(url: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const text = await (await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${SECRETS.READ_TOKEN}` } })).text();
+    let text: string;
+    try {
+      // Bounded: under load wrangler dev has held a request unanswered until the next one arrived;
+      // a poll that hangs is abandoned and the next one asks again.
+      text = await (await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${SECRETS.READ_TOKEN}` }, signal: AbortSignal.timeout(5000) })).text();
+    } catch (e) {
+      if ((e as Error).name !== 'TimeoutError' || Date.now() > deadline) throw e;
+      continue;
+    }
     const total = (outcome: string) =>
       text
         .split('\n')

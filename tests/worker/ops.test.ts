@@ -148,6 +148,25 @@ describe('MetricsBuffer.flushSoon', () => {
   });
 });
 
+describe('MetricsBuffer.flushNow', () => {
+  it("waits a bounded time for another request's write that never finishes, then writes its own", async () => {
+    const buffer = new MetricsBuffer();
+    // A bucket whose first write never settles: another request's flush, stuck.
+    let puts = 0;
+    const stuck = new Proxy(testEnv.TELEMETRY, {
+      get: (target, prop) => (prop === 'put' ? (...args: Parameters<R2Bucket['put']>) => (++puts === 1 ? new Promise(() => {}) : target.put(...args)) : Reflect.get(target, prop, target)),
+    }) as R2Bucket;
+    buffer.inc('flush_now_test_total', { by: 'stuck' });
+    void buffer.flush(stuck);
+    buffer.inc('flush_now_test_total', { by: 'now' });
+    const before = await listKeys(testEnv.TELEMETRY, 'metrics/deltas/');
+    await buffer.flushNow(stuck, 20);
+    const added = (await listKeys(testEnv.TELEMETRY, 'metrics/deltas/')).filter((k) => !before.includes(k));
+    expect(added).toHaveLength(1);
+    expect(await (await testEnv.TELEMETRY.get(added[0]!))!.json()).toEqual({ 'flush_now_test_total{by="now"}': 1 });
+  });
+});
+
 describe('/dashboard', () => {
   it('renders a self-contained page with the three charts and no scripts or remote resources', async () => {
     const res = await call('/dashboard', { headers: reader() });

@@ -80,7 +80,7 @@ describe('concurrent ingest', () => {
     expect(byBatch.size).toBe(BATCHES);
     for (const b of batches) for (const a of byBatch.get(b.batch_id)!) expect(a).toMatchObject({ accepted: b.items.length, duplicate: false });
     const accepted = batches.reduce((n, b) => n + b.items.length, 0);
-    await untilStored(dev.url, BATCHES);
+    await untilStored(dev, BATCHES);
 
     // Everything stored, read back through the admin export.
     const res = await fetch(`${dev.url}/v1/admin/export?kind=samples&model_version=${version}`, { headers: { Authorization: `Bearer ${SECRETS.READ_TOKEN}` } });

@@ -105,26 +105,46 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
   }
 }
 
-/** Batches the ingest lanes stored in the hour of `now` and the one before (GET /v1/admin/ingest). */
-export async function storedBatches(url: string, readToken = SECRETS.READ_TOKEN, now = Date.now()): Promise<number> {
+/**
+ * Batches the ingest lanes stored in the hour of `now` and the one before (GET /v1/admin/ingest).
+ * Each request is given `requestTimeoutMs`: under load, wrangler dev has held one of these requests
+ * unanswered until the next request arrived (114 s in one run, while its queue delivery had
+ * finished), so a poll that hangs is abandoned and the next poll asks again.
+ */
+export async function storedBatches(url: string, readToken = SECRETS.READ_TOKEN, now = Date.now(), requestTimeoutMs = 5000): Promise<number> {
   let total = 0;
   for (const t of [now - HOUR_MS, now]) {
     const hour = new Date(t).toISOString().slice(0, 13);
-    const res = await fetch(`${url}/v1/admin/ingest?hour=${hour}`, { headers: { Authorization: `Bearer ${readToken}` } });
+    const res = await fetch(`${url}/v1/admin/ingest?hour=${hour}`, { headers: { Authorization: `Bearer ${readToken}` }, signal: AbortSignal.timeout(requestTimeoutMs) });
     if (res.status !== 200) throw new Error(`GET /v1/admin/ingest answered ${res.status}: ${await res.text()}`);
     total += ((await res.json()) as { batches: number }).batches;
   }
   return total;
 }
 
-/** Waits until the lanes have stored at least `n` batches in the current and the previous hour. */
-export function untilStored(url: string, n: number, readToken = SECRETS.READ_TOKEN, timeoutMs?: number): Promise<number> {
-  return eventually(
-    `${n} stored batches`,
-    async () => {
-      const got = await storedBatches(url, readToken);
-      return got >= n ? got : undefined;
-    },
-    timeoutMs,
-  );
+/**
+ * Waits until the lanes have stored at least `n` batches in the current and the previous hour. On a
+ * timeout the error carries the last lines wrangler dev logged (the consumers log every delivery).
+ */
+export async function untilStored(dev: { url: string; logs(): string }, n: number, readToken = SECRETS.READ_TOKEN, timeoutMs?: number): Promise<number> {
+  let got = 0;
+  try {
+    return await eventually(
+      `${n} stored batches`,
+      async () => {
+        try {
+          got = await storedBatches(dev.url, readToken);
+        } catch (e) {
+          // A poll that hung (see storedBatches): ask again.
+          if ((e as Error).name === 'TimeoutError') return undefined;
+          throw e;
+        }
+        return got >= n ? got : undefined;
+      },
+      timeoutMs,
+    );
+  } catch (e) {
+    const tail = dev.logs().split('\n').slice(-60).join('\n');
+    throw new Error(`${(e as Error).message} (${got} stored); wrangler dev's last log lines:\n${tail}`);
+  }
 }

@@ -152,7 +152,7 @@ describe('wrangler dev end to end', () => {
     }
     expect(accepted).toBe(aggregates.length);
     // Queued: the hourly job reads what the lanes stored.
-    await untilStored(dev.url, batches.length);
+    await untilStored(dev, batches.length);
 
     const fired = await fetch(`${dev.url}/__scheduled?cron=${encodeURIComponent('5 * * * *')}`);
     expect(fired.status).toBe(200);

@@ -93,7 +93,7 @@ async function post(path: string, body: unknown, who: { clientId: string; ip: st
 
 /** Batches queued so far (every 202): the job and the exports wait until the lanes stored them all. */
 let queued = 0;
-const allStored = () => untilStored(dev.url, queued, SECRETS.READ_TOKEN);
+const allStored = () => untilStored(dev, queued, SECRETS.READ_TOKEN);
 
 const envelope = (who: { clientId: string }, version: string, consent: 'stats' | 'text', items: unknown[]) => ({
   batch_id: crypto.randomUUID(),

@@ -106,11 +106,17 @@ export class MetricsBuffer {
   }
 
   /**
-   * Persists everything this isolate counted so far: waits for writes already running, then writes
-   * what is pending (a scheduled flush that fires later finds nothing left to write).
+   * Persists everything this isolate counted so far: waits (at most `waitMs`) for writes already
+   * running, then writes what is pending (a scheduled flush that fires later finds nothing left to write).
    */
-  async flushNow(bucket: R2Bucket): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
+  async flushNow(bucket: R2Bucket, waitMs = 2000): Promise<void> {
+    // Those writes belong to other requests' contexts: wait for them a bounded time only, never on
+    // them alone (a request waiting on another's promise is what stalled queue deliveries).
+    if (this.inFlight.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+      clearTimeout(timer);
+    }
     await this.flush(bucket);
   }
 
