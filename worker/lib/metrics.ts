@@ -115,7 +115,7 @@ export class MetricsBuffer {
     if (this.inFlight.size > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = setTimeout(r, waitMs)))]);
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
     }
     await this.flush(bucket);
   }
