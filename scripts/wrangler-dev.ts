@@ -159,8 +159,10 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
     persistTo,
     '--local',
     '--show-interactive-dev-session=false',
+    // "log", one level above "info": the Worker's own console.log lines (each queue delivery's
+    // counts, the hourly job's summary) reach `logs()` and onLog, not only wrangler's request lines.
     '--log-level',
-    'info',
+    'log',
   ];
   if (options.testScheduled ?? true) args.push('--test-scheduled');
   for (const [k, v] of Object.entries(options.vars ?? {})) args.push('--var', `${k}:${v}`);

@@ -124,7 +124,7 @@ export async function storedBatches(url: string, readToken = SECRETS.READ_TOKEN,
 
 /**
  * Waits until the lanes have stored at least `n` batches in the current and the previous hour. On a
- * timeout the error carries the last lines wrangler dev logged (one "QUEUE <lane> n/n" line per delivery).
+ * timeout the error carries the last lines wrangler dev logged (wrangler's "QUEUE <lane> n/n" line and the consumer's counts per delivery).
  */
 export async function untilStored(dev: { url: string; logs(): string }, n: number, readToken = SECRETS.READ_TOKEN, timeoutMs?: number): Promise<number> {
   let got = 0;
