@@ -23,6 +23,7 @@ import { consentAllows } from '../../core/wire.js';
 import { bumpCounters, getMeta, setMeta } from '../lib/db.js';
 import { META_KEYS, type UploadState } from '../lib/storage-keys.js';
 import { getSettings } from '../lib/settings.js';
+import { didNotAnswer, isTimeout } from '../lib/timeouts.js';
 import { MAX_BATCH_ATTEMPTS, TelemetryQueue, consentOf, toBatch } from '../lib/telemetry-queue.js';
 import { clientId } from './client-id.js';
 import { queue } from './scoring.js';
@@ -92,11 +93,16 @@ async function bump(deltas: Record<string, number>): Promise<void> {
   if (Object.keys(moved).length > 0) await bumpCounters(moved);
 }
 
+/** Longest one batch's request may take, answer included (lib/timeouts.ts); then the pass backs off. */
+export const UPLOAD_REQUEST_TIMEOUT_MS = 30_000;
+
 export interface UploadOptions {
   /** Ignore the backoff after a failed pass (the "send now" path). */
   force?: boolean;
   /** The clock (tests inject one). */
   now?: () => number;
+  /** Time allowed per request (tests shorten it). */
+  timeoutMs?: number;
 }
 
 /** One upload pass; concurrent calls (alarm + button) share it. */
@@ -107,7 +113,7 @@ export function uploadQueue(opts: UploadOptions = {}): Promise<UploadResult> {
   return running;
 }
 
-async function doUpload({ force = false, now = () => Date.now() }: UploadOptions): Promise<UploadResult> {
+async function doUpload({ force = false, now = () => Date.now(), timeoutMs = UPLOAD_REQUEST_TIMEOUT_MS }: UploadOptions): Promise<UploadResult> {
   const result: UploadResult = {
     sent_batches: 0,
     sent_items: 0,
@@ -156,10 +162,13 @@ async function doUpload({ force = false, now = () => Date.now() }: UploadOptions
     const batch = toBatch(next.rows, next.batch_id, id, version);
     const url = `${settings.backend_url.replace(/\/+$/, '')}/v1/${kind}`;
     let response: Response;
+    // One signal for the request and the reading of its answer.
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
-      response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
+      response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch), signal });
     } catch (err) {
-      return failed(state, result, `backend unreachable: ${(err as Error).message}`, now());
+      // The batch stays queued under its id: if the backend did store it, the resend is a copy it drops.
+      return failed(state, result, isTimeout(err) ? didNotAnswer(timeoutMs) : `backend unreachable: ${(err as Error).message}`, now());
     }
     if (response.ok) {
       await response.arrayBuffer().catch(() => undefined);

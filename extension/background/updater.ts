@@ -23,6 +23,7 @@ import type { VerifyResponse } from '../lib/messages.js';
 import { activate, activeModel, reject } from '../lib/model-store.js';
 import { PINNED_KEYS } from '../lib/release-keys.js';
 import { getSettings } from '../lib/settings.js';
+import { didNotAnswer, isTimeout } from '../lib/timeouts.js';
 import { sha256Hex } from '../lib/sha256.js';
 import { installId } from './install-id.js';
 import { toOffscreen } from './offscreen-client.js';
@@ -37,13 +38,31 @@ export const MAX_MODEL_FILE_BYTES = 256 * 1024 * 1024;
 /** Nor a model whose files add up to more. */
 export const MAX_MODEL_BYTES = 512 * 1024 * 1024;
 
+/**
+ * Longest a check may spend on the network, downloads included (a 2 MiB model at 30 kB/s takes
+ * about 70 s); see lib/timeouts.ts for why there is a limit.
+ */
+export const UPDATE_CHECK_TIMEOUT_MS = 180_000;
+
 export type { UpdateResult } from '../lib/storage-keys.js';
 
 let running: Promise<UpdateResult> | null = null;
 
-export function checkForUpdate(): Promise<UpdateResult> {
-  running ??= doCheck()
-    .catch(async (err: Error) => record({ status: 'error', active: (await activeModel()).version, detail: err.message, checked_at: Date.now() }))
+export interface CheckOptions {
+  /** Network time allowed for the whole check (tests shorten it). */
+  timeoutMs?: number;
+}
+
+export function checkForUpdate({ timeoutMs = UPDATE_CHECK_TIMEOUT_MS }: CheckOptions = {}): Promise<UpdateResult> {
+  running ??= doCheck(AbortSignal.timeout(timeoutMs))
+    .catch(async (err: Error) =>
+      record({
+        status: 'error',
+        active: (await activeModel()).version,
+        detail: isTimeout(err) ? didNotAnswer(timeoutMs) : err.message,
+        checked_at: Date.now(),
+      }),
+    )
     .finally(() => {
       running = null;
     });
@@ -55,7 +74,8 @@ async function record(result: UpdateResult): Promise<UpdateResult> {
   return result;
 }
 
-async function doCheck(): Promise<UpdateResult> {
+/** `signal` ends every request of the check, bodies included, when the check's time is up. */
+async function doCheck(signal: AbortSignal): Promise<UpdateResult> {
   const settings = await getSettings();
   const base = settings.backend_url.replace(/\/+$/, '');
   const active = await activeModel();
@@ -69,10 +89,11 @@ async function doCheck(): Promise<UpdateResult> {
   const res = await fetch(`${channelUrl}/rollout`, {
     headers: remembered?.install_id === id ? { 'If-None-Match': remembered.etag } : {},
     cache: 'no-store',
+    signal,
   });
   if (res.status === 304) return record({ status: 'up-to-date', active: active.version, checked_at: now });
   // A backend from before canary rollouts has no rollout route: read the channel's manifest as before.
-  if (res.status === 404 && !(await isUnknownChannel(res))) return legacyCheck(base, channelUrl, settings.channel, active.version, now);
+  if (res.status === 404 && !(await isUnknownChannel(res))) return legacyCheck(base, channelUrl, settings.channel, active.version, now, signal);
   if (!res.ok) throw new Error(`channel ${settings.channel}: HTTP ${res.status}`);
   let parsed: ReturnType<typeof RolloutDocSchema.safeParse>;
   try {
@@ -93,14 +114,14 @@ async function doCheck(): Promise<UpdateResult> {
     await rememberEtag();
     return record({ status: 'up-to-date', active: active.version, arm: pick.arm, checked_at: now });
   }
-  const manifestRes = await fetch(`${base}/v1/models/${encodeURIComponent(pick.version)}/manifest.json`, { cache: 'no-store' });
+  const manifestRes = await fetch(`${base}/v1/models/${encodeURIComponent(pick.version)}/manifest.json`, { cache: 'no-store', signal });
   if (!manifestRes.ok) throw new Error(`manifest of ${pick.version}: HTTP ${manifestRes.status}`);
   const manifestBytes = await readCapped(manifestRes, MANIFEST_MAX_BYTES, 'the manifest');
   // Not a trust check (the signature below is): a registry answering with another manifest than
   // the one its own channel names is broken or in the middle of something, so try again later.
   if ((await sha256Hex(manifestBytes)) !== pick.served.manifest_sha256) throw new Error(`the manifest served for ${pick.version} is not the one channel ${settings.channel} names`);
   if (claimedVersion(manifestBytes) !== pick.version) throw new Error(`the manifest served for ${pick.version} names another version`);
-  const result = await installManifest(base, manifestBytes, active.version, now, rememberEtag);
+  const result = await installManifest(base, manifestBytes, active.version, now, rememberEtag, signal);
   return record({ ...result, arm: pick.arm });
 }
 
@@ -115,19 +136,26 @@ async function isUnknownChannel(res: Response): Promise<boolean> {
 }
 
 /** Backends without rollouts: the channel route serves the current version's manifest itself. */
-async function legacyCheck(base: string, channelUrl: string, channel: string, activeVersion: string, now: number): Promise<UpdateResult> {
+async function legacyCheck(base: string, channelUrl: string, channel: string, activeVersion: string, now: number, signal: AbortSignal): Promise<UpdateResult> {
   const etagKey = META_KEYS.etag(base, channel);
   const etag = await getMeta(etagKey);
-  const res = await fetch(channelUrl, { headers: etag ? { 'If-None-Match': etag } : {}, cache: 'no-store' });
+  const res = await fetch(channelUrl, { headers: etag ? { 'If-None-Match': etag } : {}, cache: 'no-store', signal });
   // The ETag is stored only for a manifest whose signature verified.
   if (res.status === 304) return record({ status: 'up-to-date', active: activeVersion, checked_at: now });
   if (!res.ok) throw new Error(`channel ${channel}: HTTP ${res.status}`);
   const manifestBytes = await readCapped(res, MANIFEST_MAX_BYTES, 'the channel manifest');
   return record(
-    await installManifest(base, manifestBytes, activeVersion, now, async () => {
-      const newEtag = res.headers.get('ETag');
-      if (newEtag) await setMeta(etagKey, newEtag);
-    }),
+    await installManifest(
+      base,
+      manifestBytes,
+      activeVersion,
+      now,
+      async () => {
+        const newEtag = res.headers.get('ETag');
+        if (newEtag) await setMeta(etagKey, newEtag);
+      },
+      signal,
+    ),
   );
 }
 
@@ -136,10 +164,10 @@ async function legacyCheck(base: string, channelUrl: string, channel: string, ac
  * names; `accepted` runs when the version is current afterwards (up to date, or updated), so the
  * caller can remember what it fetched. Returns the result without recording it.
  */
-async function installManifest(base: string, manifestBytes: Uint8Array, activeVersion: string, now: number, accepted: () => Promise<void>): Promise<UpdateResult> {
+async function installManifest(base: string, manifestBytes: Uint8Array, activeVersion: string, now: number, accepted: () => Promise<void>, signal: AbortSignal): Promise<UpdateResult> {
   // Signature first. The version is read only to find the signature; a wrong one fails the check.
   const claimed = claimedVersion(manifestBytes);
-  const sigRes = await fetch(`${base}/v1/models/${encodeURIComponent(claimed)}/manifest.sig`, { cache: 'no-store' });
+  const sigRes = await fetch(`${base}/v1/models/${encodeURIComponent(claimed)}/manifest.sig`, { cache: 'no-store', signal });
   if (sigRes.status === 404) return refuse(claimed, activeVersion, 'the manifest is not signed', now);
   if (!sigRes.ok) throw new Error(`signature of ${claimed}: HTTP ${sigRes.status}`);
   const verdict = await verifyManifestSignature(manifestBytes, await readCapped(sigRes, SIGNATURE_MAX_BYTES, 'the signature'), PINNED_KEYS);
@@ -175,7 +203,7 @@ async function installManifest(base: string, manifestBytes: Uint8Array, activeVe
   }
   const files: Record<string, ArrayBuffer> = {};
   for (const f of manifest.files) {
-    const fileRes = await fetch(`${base}/v1/models/${encodeURIComponent(manifest.version)}/files/${f.path.split('/').map(encodeURIComponent).join('/')}`);
+    const fileRes = await fetch(`${base}/v1/models/${encodeURIComponent(manifest.version)}/files/${f.path.split('/').map(encodeURIComponent).join('/')}`, { signal });
     if (!fileRes.ok) throw new Error(`download ${f.path}: HTTP ${fileRes.status}`);
     let bytes: Uint8Array;
     try {

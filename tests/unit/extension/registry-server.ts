@@ -17,8 +17,9 @@ export interface ServedModel {
   /**
    * Serve this file as `bytes` zeros written in 64 KB chunks as fast as the client reads them,
    * with or without a Content-Length header; `written` counts what went out before it hung up.
+   * With `stallAfter`, it stops sending after that many bytes and keeps the connection open.
    */
-  stream?: { path: string; bytes: number; contentLength: boolean; written: number };
+  stream?: { path: string; bytes: number; contentLength: boolean; written: number; stallAfter?: number };
 }
 
 export interface Registry {
@@ -32,16 +33,19 @@ export interface Registry {
   /** Requests received, e.g. "GET /v1/channels/stable 304". */
   log: string[];
   down: boolean;
+  /** Accept every request and never answer it (a backend that hangs). */
+  hang: boolean;
   close(): Promise<void>;
 }
 
 export async function startRegistry(): Promise<Registry> {
-  const registry: Registry = { url: '', channel: null, candidate: null, legacy: false, log: [], down: false, close: async () => {} };
+  const registry: Registry = { url: '', channel: null, candidate: null, legacy: false, log: [], down: false, hang: false, close: async () => {} };
   const server: Server = createServer((req, res) => {
     const reply = (status: number, body?: Uint8Array | string, headers: Record<string, string> = {}) => {
       registry.log.push(`${req.method} ${req.url} ${status}`);
       res.writeHead(status, headers).end(body);
     };
+    if (registry.hang) return void registry.log.push(`${req.method} ${req.url} (no answer)`);
     if (registry.down) return reply(503, '{"error":{"code":"down","message":"maintenance"}}');
     const ch = registry.channel;
     if (req.url === '/v1/channels/stable') {
@@ -88,8 +92,9 @@ async function streamZeros(res: ServerResponse, stream: NonNullable<ServedModel[
   const chunk = new Uint8Array(64 * 1024);
   let hungUp = false;
   res.on('close', () => (hungUp = true));
-  while (!hungUp && stream.written < stream.bytes) {
-    const n = Math.min(chunk.byteLength, stream.bytes - stream.written);
+  const stopAt = Math.min(stream.bytes, stream.stallAfter ?? Infinity);
+  while (!hungUp && stream.written < stopAt) {
+    const n = Math.min(chunk.byteLength, stopAt - stream.written);
     stream.written += n;
     // Backpressure: wait until the client has read what is buffered (or has gone).
     if (!res.write(chunk.subarray(0, n))) {
@@ -102,7 +107,8 @@ async function streamZeros(res: ServerResponse, stream: NonNullable<ServedModel[
       });
     }
   }
-  if (!hungUp) res.end();
+  // Stalled: the connection stays open until the client hangs up or the server closes.
+  if (!hungUp && stream.written === stream.bytes) res.end();
 }
 
 /** GET /v1/channels/stable/rollout as the worker writes it (core/canary.ts RolloutDoc). */

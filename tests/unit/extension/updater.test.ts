@@ -230,6 +230,27 @@ describe('activation', () => {
     expect(r).toMatchObject({ status: 'error', active: '1.0.1' });
   });
 
+  it('gives up on a backend that never answers within the time allowed, and the next check is not held by it', async () => {
+    registry.hang = true;
+    const r = await checkForUpdate({ timeoutMs: 300 });
+    expect(r).toMatchObject({ status: 'error', active: '1.0.1', detail: 'the backend did not finish answering within 300 ms' });
+    expect(registry.log).toEqual(['GET /v1/channels/stable/rollout (no answer)']);
+    registry.hang = false;
+    registry.channel = await release('1.0.1', '"v101"');
+    expect(await checkForUpdate({ timeoutMs: 5000 })).toMatchObject({ status: 'up-to-date', active: '1.0.1' });
+  });
+
+  it('gives up on a download that stalls, keeps the model, and does not remember the version as rejected', async () => {
+    const v = await release('1.0.30', '"v1030"');
+    const stream = { path: 'model.onnx', bytes: v.manifest.files.find((f) => f.path === 'model.onnx')!.bytes, contentLength: true, written: 0, stallAfter: 64 * 1024 };
+    registry.channel = { ...v, stream };
+    const r = await checkForUpdate({ timeoutMs: 1500 });
+    expect(r).toMatchObject({ status: 'error', active: '1.0.1', detail: 'the backend did not finish answering within 1500 ms' });
+    expect(stream.written).toBe(64 * 1024);
+    expect(await db().models.get('1.0.30')).toBeUndefined();
+    expect((await activeModel()).version).toBe('1.0.1');
+  });
+
   it('keeps the previous version and rolls back to it', async () => {
     registry.channel = await release('1.0.5', '"v105"');
     expect((await checkForUpdate()).status).toBe('updated');

@@ -2,7 +2,8 @@
  * The telemetry uploader against a real HTTP server, with an injected clock: acknowledged batches
  * leave the queue; statistics leave only as hourly aggregates; each batch is checked against the
  * consent of the moment; an unreachable or rate-limiting backend causes a backoff and no loss; a
- * server error defers that batch only, so later batches still go; a 409 re-keys; error codes are
+ * server error defers that batch only, so later batches still go; a backend that never answers is
+ * given up on after the request time limit; a 409 re-keys; error codes are
  * read from the JSON body; batches are dropped when refused for good, after too many attempts, or
  * when too old.
  */
@@ -172,6 +173,30 @@ describe('telemetry uploader', () => {
     expect(await pass(false)).toMatchObject({ sent_items: 3, remaining: 0 });
     expect(received.map((b) => b.body.batch_id)).toEqual([pendingId]);
     expect((await uploadState()).failures).toBe(0);
+  });
+
+  it('gives up on a backend that never answers, backs off, and later sends the same batch once under the same id', async () => {
+    await enqueue(3);
+    let release!: () => void;
+    const held = new Promise<Answer>((r) => (release = () => r({ status: 202 })));
+    respond = () => held;
+    const failed = await uploadQueue({ force: true, now, timeoutMs: 200 });
+    expect(failed.error).toBe('the backend did not finish answering within 200 ms');
+    expect(failed.remaining).toBe(3);
+    const state = await uploadState();
+    expect(state).toMatchObject({ failures: 1, last_error: 'the backend did not finish answering within 200 ms' });
+    expect(state.next_at).toBeGreaterThan(clock);
+    const pendingId = (await db().queue.toArray())[0]!.batch_id;
+    // The backend answers again: the pass is not held by the request that hung.
+    respond = () => ({ status: 202 });
+    clock = state.next_at;
+    expect(await pass(false)).toMatchObject({ sent_items: 3, remaining: 0 });
+    expect(received.map((b) => b.body.batch_id)).toEqual([pendingId]);
+    // The hung request, answered late after the client hung up, carried the same id: a real backend drops it as a copy.
+    release();
+    await held;
+    await new Promise((r) => setImmediate(r));
+    expect(received.map((b) => b.body.batch_id)).toEqual([pendingId, pendingId]);
   });
 
   it('waits as long as a 429 asks, without counting it against the batch', async () => {
