@@ -106,18 +106,20 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 }
 
 /**
- * Batches the ingest lanes stored in the hour of `now` and the one before (GET /v1/admin/ingest).
- * Each request is given `requestTimeoutMs`: under load, wrangler dev has held one of these requests
- * unanswered until the next request arrived (114 s in one run, while its queue delivery had
- * finished), so a poll that hangs is abandoned and the next poll asks again.
+ * What GET /v1/admin/ingest says of the hour of `now` and the one before: batches stored, messages
+ * dead-lettered. Each request is given `requestTimeoutMs`: under load, wrangler dev has held one of
+ * these requests unanswered until the next request arrived (114 s in one run, while its queue
+ * delivery had finished), so a poll that hangs is abandoned and the next poll asks again.
  */
-export async function storedBatches(url: string, readToken = SECRETS.READ_TOKEN, now = Date.now(), requestTimeoutMs = 5000): Promise<number> {
-  let total = 0;
+async function ingestStatus(url: string, readToken: string, now: number, requestTimeoutMs: number): Promise<{ batches: number; dead_letters: number }> {
+  const total = { batches: 0, dead_letters: 0 };
   for (const t of [now - HOUR_MS, now]) {
     const hour = new Date(t).toISOString().slice(0, 13);
     const res = await fetch(`${url}/v1/admin/ingest?hour=${hour}`, { headers: { Authorization: `Bearer ${readToken}` }, signal: AbortSignal.timeout(requestTimeoutMs) });
     if (res.status !== 200) throw new Error(`GET /v1/admin/ingest answered ${res.status}: ${await res.text()}`);
-    total += ((await res.json()) as { batches: number }).batches;
+    const body = (await res.json()) as { batches: number; dead_letters: Array<{ messages: number }> };
+    total.batches += body.batches;
+    total.dead_letters += body.dead_letters.reduce((n, d) => n + d.messages, 0);
   }
   return total;
 }
@@ -127,24 +129,24 @@ export async function storedBatches(url: string, readToken = SECRETS.READ_TOKEN,
  * timeout the error carries the last lines wrangler dev logged (wrangler's "QUEUE <lane> n/n" line and the consumer's counts per delivery).
  */
 export async function untilStored(dev: { url: string; logs(): string }, n: number, readToken = SECRETS.READ_TOKEN, timeoutMs?: number): Promise<number> {
-  let got = 0;
+  let got = { batches: 0, dead_letters: 0 };
   try {
     return await eventually(
       `${n} stored batches`,
       async () => {
         try {
-          got = await storedBatches(dev.url, readToken);
+          got = await ingestStatus(dev.url, readToken, Date.now(), 5000);
         } catch (e) {
-          // A poll that hung (see storedBatches): ask again.
+          // A poll that hung (see ingestStatus): ask again.
           if ((e as Error).name === 'TimeoutError') return undefined;
           throw e;
         }
-        return got >= n ? got : undefined;
+        return got.batches >= n ? got.batches : undefined;
       },
       timeoutMs,
     );
   } catch (e) {
     const tail = dev.logs().split('\n').slice(-60).join('\n');
-    throw new Error(`${(e as Error).message} (${got} stored); wrangler dev's last log lines:\n${tail}`);
+    throw new Error(`${(e as Error).message} (${got.batches} stored, ${got.dead_letters} dead-lettered messages); wrangler dev's last log lines:\n${tail}`);
   }
 }
