@@ -31,6 +31,11 @@ export default {
             (r.races ? `, ${r.races} races` : ''),
         );
       }
+    } catch (e) {
+      // The queue retries the whole delivery (retry_delay, then the dead-letter queue); without this
+      // line the reason would show only as a failed delivery count.
+      console.error(`ingest: a delivery of ${batch.messages.length} messages on ${batch.queue} failed; the queue retries them`, e);
+      throw e;
     } finally {
       // An own write, at most once per METRICS_FLUSH_MS per isolate, rather than a timer: a delivery
       // that waits on a promise of another request's context can wait forever (it stalled whole
