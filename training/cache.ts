@@ -30,17 +30,20 @@ export function hashJson(value: unknown): string {
   return sha256Hex(stableStringify(value));
 }
 
-/** sha256 over the contents of source files and directories (recursively, .ts files), by path. */
-export function hashSources(paths: readonly string[]): string {
+/**
+ * sha256 over the contents of source files and directories (recursively), by path: code (.ts, not
+ * tests) and the data it imports (.json: the lexicons in core/data decide features as much as code).
+ */
+export function hashSources(paths: readonly string[], root: string = REPO_ROOT): string {
   const h = createHash('sha256');
   const visit = (abs: string): void => {
     if (statSync(abs).isDirectory()) {
       for (const entry of readdirSync(abs).sort()) visit(join(abs, entry));
-    } else if (abs.endsWith('.ts') && !abs.endsWith('.test.ts')) {
-      h.update(relative(REPO_ROOT, abs)).update('\0').update(readFileSync(abs)).update('\0');
+    } else if ((abs.endsWith('.ts') && !abs.endsWith('.test.ts')) || abs.endsWith('.json')) {
+      h.update(relative(root, abs)).update('\0').update(readFileSync(abs)).update('\0');
     }
   };
-  for (const p of paths) visit(join(REPO_ROOT, p));
+  for (const p of paths) visit(join(root, p));
   return h.digest('hex');
 }
 
