@@ -23,9 +23,10 @@ import { Mark, normalize, TokenKind, type NormalizedText, type NormalizerVersion
  *   intensifiers and negators emit no unigram of their own (bigrams keep them); romanized Hindi
  *   negators ("nahi") negate the words before them; an emoji-only flag.
  * - 4: version 3 on normalizer 3 (misspelled sentiment words repaired, more intensifiers).
+ * - 5: version 3 on normalizer 4 (romanized Hindi sentiment words and intensifiers).
  */
-export const FEATURIZER_VERSION = 4;
-export type FeaturizerVersion = 2 | 3 | 4;
+export const FEATURIZER_VERSION = 5;
+export type FeaturizerVersion = 2 | 3 | 4 | 5;
 
 export interface FeaturizerConfig {
   /** Algorithm version (see {@link FEATURIZER_VERSION}); absent means 2, model 1.0.0's. */
@@ -56,9 +57,9 @@ export const DEFAULT_FEATURIZER_CONFIG: FeaturizerConfig = {
   max_chars: 1000,
 };
 
-/** The normalizer each featurizer version reads (versions 3 and 4 share the hashing). */
+/** The normalizer each featurizer version reads (versions 3 to 5 share the hashing). */
 function normalizerFor(version: FeaturizerVersion): NormalizerVersion {
-  return version === 2 ? 1 : version === 3 ? 2 : 3;
+  return version === 2 ? 1 : version === 3 ? 2 : version === 4 ? 3 : 4;
 }
 
 /** A sparse vector: ids in [0, buckets) with their values (see collectInto() for when an id repeats). */

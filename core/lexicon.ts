@@ -49,6 +49,14 @@ const slangNormalizer3 = new Map<string, number>(Object.entries((lexicons as { s
 /** Comment idioms of several words ("fell off", "hits different") with their valence; normalizer 3 reads each as one token. */
 const phrasesNormalizer3 = new Map<string, number>(Object.entries((lexicons as { phrases_normalizer_3?: Record<string, number> }).phrases_normalizer_3 ?? {}));
 
+/** Romanized Hindi added with normalizer 4 (spellings, praise, insults); no typo-repair targets. */
+const slangNormalizer4 = new Map<string, number>(Object.entries((lexicons as { slang_normalizer_4?: Record<string, number> }).slang_normalizer_4 ?? {}));
+
+/** Words normalizer 4 adds to normalizer 3's table, with their valence. */
+export function slangAddedInNormalizer4(): IterableIterator<[string, number]> {
+  return slangNormalizer4.entries();
+}
+
 /** The idioms normalizer 3 joins into one token, words separated by single spaces. */
 export function phrasesAddedInNormalizer3(): IterableIterator<[string, number]> {
   return phrasesNormalizer3.entries();
@@ -109,7 +117,12 @@ export function rankedEmoji(): Array<[string, readonly [number, number, number]]
   return [...sharesByEmoji.entries()];
 }
 
-/** The hand-curated slang, Hinglish and idiom entries (idioms with spaces) with their valence, for training. */
+/**
+ * The hand-curated slang, Hinglish and idiom entries (idioms with spaces) with their valence, for
+ * training (one-word prior examples). Not normalizer 4's romanized Hindi: 184 more one-word polar
+ * examples tilted small models away from "neutral" on UMSAB (the MLOps fixture's retrained model lost
+ * 0.13 neutral F1 there); those words teach through their lexicon class in real comments instead.
+ */
 export function slangWords(): Array<[string, number]> {
   return [...Object.entries((lexicons.slang ?? {}) as Record<string, number>), ...slangNormalizer3, ...phrasesNormalizer3];
 }

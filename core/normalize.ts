@@ -6,7 +6,7 @@
  * tokens, emojis kept as tokens, elongations squashed, and a negation scope. Any change to the output
  * here changes feature ids: bump {@link NORMALIZER_VERSION} and the golden tests together.
  */
-import { englishSentimentWords, multilingualEntries, phrasesAddedInNormalizer3, slangAddedInNormalizer3, TYPO_EXCLUSIONS } from './lexicon.js';
+import { englishSentimentWords, multilingualEntries, phrasesAddedInNormalizer3, slangAddedInNormalizer3, slangAddedInNormalizer4, TYPO_EXCLUSIONS } from './lexicon.js';
 import { buildTypoTable } from './typos.js';
 import { WordTable } from './word-table.js';
 
@@ -21,9 +21,13 @@ import { WordTable } from './word-table.js';
  * - 3: version 2 plus repair of misspelled English sentiment words (core/typos.ts: "whoelsome" →
  *   "wholesome"), comment idioms joined into one token ("fell off" → "fell_off"), more slang and
  *   intensifiers ("criminally", "genuinely"), and intensifiers of any length.
+ * - 4: version 3 with romanized Hindi (Hinglish) read as the other languages are: 184 more
+ *   sentiment words in their common spellings ("achha", "acchi", "bakvas", "lajawab", "ghatia") and
+ *   its intensifiers ("bhot", "ekdum", "kafi", "sabse", "itna"). A word version 3 took for a typo of
+ *   an English word and the Hindi lexicon now knows is read as the Hindi word.
  */
-export const NORMALIZER_VERSION = 3;
-export type NormalizerVersion = 1 | 2 | 3;
+export const NORMALIZER_VERSION = 4;
+export type NormalizerVersion = 1 | 2 | 3 | 4;
 
 /**
  * Per-token marks (bit set) that let the featurizer represent how a sentiment word is used, so the
@@ -190,6 +194,8 @@ for (const [w, v] of slangAddedInNormalizer3()) WORD_INFO_V3.set(w, ((WORD_INFO_
 for (const w of 'criminally genuinely deeply massively hugely absurdly unbelievably remarkably exceptionally especially particularly'.split(' ')) {
   WORD_INFO_V3.set(w, (WORD_INFO_V3.get(w) ?? VALENCE_OFFSET << ROLE_BITS) | Role.Intensifier);
 }
+/** Intensifiers normalizer 4 adds: romanized Hindi ("bhot accha", "ekdum bakwas", "sabse badhiya"). */
+const HINGLISH_INTENSIFIERS_V4 = 'bhot bahot bhut bohat bohut ekdum ekdam kaafi kafi zyada jyada sabse itna itni itne'.split(' ');
 /** Idioms by first word, longest first: the word sequence and the one token it becomes ("fell_off"). */
 const PHRASES = new Map<string, Array<{ words: string[]; token: string }>>();
 for (const [phrase, v] of phrasesAddedInNormalizer3()) {
@@ -216,6 +222,20 @@ const TYPO_FIXES: string[] = [];
     if (k === undefined) fixIndex.set(word, (k = TYPO_FIXES.push(word) - 1));
     WORD_INFO_V3.set(variant, TYPO_FLAG | k);
   }
+}
+/**
+ * Normalizer 4: version 3's table (typo repairs included) plus romanized Hindi. A Hindi word that
+ * version 3 repaired as a typo ("gussaa") becomes a known word: it is never repaired into another.
+ */
+const WORD_INFO_V4 = new Map(WORD_INFO_V3);
+for (const [w, v] of slangAddedInNormalizer4()) {
+  const prior = WORD_INFO_V4.get(w);
+  const roles = prior === undefined || prior & TYPO_FLAG ? 0 : prior & ((1 << ROLE_BITS) - 1);
+  WORD_INFO_V4.set(w, roles | ((v + VALENCE_OFFSET) << ROLE_BITS));
+}
+for (const w of HINGLISH_INTENSIFIERS_V4) {
+  const prior = WORD_INFO_V4.get(w);
+  WORD_INFO_V4.set(w, (prior === undefined || prior & TYPO_FLAG ? VALENCE_OFFSET << ROLE_BITS : prior) | Role.Intensifier);
 }
 
 /** How many words after "used to" describe the past. */
@@ -261,7 +281,7 @@ function wordTable(info: ReadonlyMap<string, number> | null, phrases: boolean): 
   for (const w of NEGATORS) if (w.length <= 8) table.or(w, Word.OpensNegation);
   for (const w of SCOPE_BREAKERS) if (w.length <= 8) table.or(w, Word.ClosesNegation);
   for (const w of POST_NEGATORS) table.or(w, Word.PostNegator);
-  if (info === WORD_INFO_V3) {
+  if (info === WORD_INFO_V3 || info === WORD_INFO_V4) {
     // markClauses reads a repaired word's own entry, so every repair target must have one.
     for (const word of TYPO_FIXES) if (!(table.get(word) & Word.Known)) throw new Error(`typo repair target ${word} has no word entry`);
   }
@@ -271,7 +291,7 @@ if (TYPO_FIXES.length >= 1 << (31 - TYPO_SHIFT)) throw new Error('too many typo 
 /** Built on first use: a runtime serves one model, so it builds only its normalizer's table (startup time). */
 const wordTables: Array<WordTable | undefined> = [];
 function wordTableFor(version: NormalizerVersion): WordTable {
-  return (wordTables[version] ??= version === 1 ? wordTable(null, false) : version === 2 ? wordTable(WORD_INFO, false) : wordTable(WORD_INFO_V3, true));
+  return (wordTables[version] ??= version === 1 ? wordTable(null, false) : version === 2 ? wordTable(WORD_INFO, false) : wordTable(version === 3 ? WORD_INFO_V3 : WORD_INFO_V4, true));
 }
 
 const ELONGATION_RE = /(\p{L})\1{2,}/gu;
@@ -384,7 +404,7 @@ export function normalize(raw: string, version: NormalizerVersion = NORMALIZER_V
     else if (m[11] !== undefined) push(m[11], TokenKind.Emoji);
   }
 
-  if (version === 3) joinPhrases(tokens, kinds, infos, table);
+  if (version >= 3) joinPhrases(tokens, kinds, infos, table);
   const negated = negationScope(kinds, infos);
   if (version >= 2) hindiPostNegation(kinds, infos, negated);
   const valences = new Array<number>(tokens.length).fill(0);
@@ -535,7 +555,7 @@ function hindiPostNegation(kinds: TokenKind[], infos: number[], negated: boolean
 
 /**
  * Contrast, "used to", intensifier and negator marks (negation included) for normalizer versions 2
- * and 3; version 3 also repairs misspelled sentiment words in `tokens`.
+ * to 4; versions 3 and 4 also repair misspelled sentiment words in `tokens`.
  */
 function markClauses(tokens: string[], kinds: TokenKind[], infos: number[], table: WordTable, negated: boolean[], valences: number[], version: NormalizerVersion): number[] {
   const marks = new Array<number>(tokens.length);
@@ -556,7 +576,7 @@ function markClauses(tokens: string[], kinds: TokenKind[], infos: number[], tabl
     if (!(info & Word.Known)) continue;
     valences[i] = ((info & INFO_BITS) >> ROLE_BITS) - VALENCE_OFFSET;
     // Version 2 read roles of words up to 10 letters only ("ridiculously" was no intensifier).
-    const role = version === 3 || tokens[i]!.length <= 10 ? info & ((1 << ROLE_BITS) - 1) : 0;
+    const role = version >= 3 || tokens[i]!.length <= 10 ? info & ((1 << ROLE_BITS) - 1) : 0;
     roles[i] = role;
     if (role & Role.Negator) marks[i]! |= Mark.Negator;
     if (role & Role.Contrast) lastContrast = i;

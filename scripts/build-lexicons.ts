@@ -8,7 +8,10 @@
  *   two languages score differently gets the rounded mean.
  * - `slang`: core/data/youtube-slang.json as is (hand-curated comment slang; overrides AFINN);
  *   `slang_normalizer_3`: its words added with normalizer 3, which older normalizers do not read;
- *   `phrases_normalizer_3`: its idioms of several words, which normalizer 3 reads as one token.
+ *   `phrases_normalizer_3`: its idioms of several words, which normalizer 3 reads as one token;
+ *   `slang_normalizer_4`: its romanized Hindi added with normalizer 4. These are no typo-repair
+ *   targets (Hinglish spellings vary too much for single-keystroke repair, so the file lists the
+ *   common spellings instead) and do not enter `typo_exclusions`, which normalizer 3 reads as released.
  * - `emoji`: for each emoji of the Emoji Sentiment Ranking v1.0 (Kralj Novak et al., PLoS ONE 2015,
  *   CC BY-SA 4.0; the data folder's emoji/emoji_sentiment_ranking_v1.0.csv) seen at least 5 times,
  *   the shares of negative, neutral and positive tweets it occurred in.
@@ -100,6 +103,7 @@ const slangFile = JSON.parse(readFileSync(join(REPO_ROOT, 'core/data/youtube-sla
   hinglish: Record<string, number>;
   words_normalizer_3: Record<string, number>;
   phrases_normalizer_3: Record<string, number>;
+  hinglish_normalizer_4: Record<string, number>;
 };
 const slang = { ...slangFile.words, ...slangFile.hinglish };
 const slangNormalizer3 = slangFile.words_normalizer_3;
@@ -137,6 +141,7 @@ const out = {
   slang,
   slang_normalizer_3: slangNormalizer3,
   phrases_normalizer_3: slangFile.phrases_normalizer_3,
+  slang_normalizer_4: slangFile.hinglish_normalizer_4,
   emoji,
   emoji_keywords: emojiKeywords,
   typo_exclusions: [...typoExclusions].sort(),

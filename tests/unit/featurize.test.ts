@@ -15,7 +15,8 @@ const GOLDEN: Array<[string, number[]]> = [
 
 describe('featurizer', () => {
   it('names its version', () => {
-    expect(FEATURIZER_ID).toBe('ytsent-hashed-ngrams/v4+norm3');
+    expect(FEATURIZER_ID).toBe('ytsent-hashed-ngrams/v5+norm4');
+    expect(featurizerId({ version: 4 })).toBe('ytsent-hashed-ngrams/v4+norm3');
     expect(featurizerId({ version: 3 })).toBe('ytsent-hashed-ngrams/v3+norm2');
     expect(featurizerId({})).toBe('ytsent-hashed-ngrams/v2+norm1');
     expect(featurizerId({ version: 2 })).toBe('ytsent-hashed-ngrams/v2+norm1');
@@ -102,7 +103,7 @@ describe('featurizer version 3', () => {
 });
 
 describe('featurizer version 4', () => {
-  const V4 = DEFAULT_FEATURIZER_CONFIG;
+  const V4: FeaturizerConfig = { ...DEFAULT_FEATURIZER_CONFIG, version: 4 };
   const V3: FeaturizerConfig = { ...V4, version: 3 };
 
   it('gives a misspelled sentiment word the features of the word', () => {
@@ -119,6 +120,39 @@ describe('featurizer version 4', () => {
   it('equals version 3 on text without typos or the new intensifiers', () => {
     for (const t of ['not bad 😂', 'I used to love this channel but now it is lazy', 'accha nahi hai', 'Muy buena la canción']) {
       expect(featurize(t, V4)).toEqual(featurize(t, V3));
+    }
+  });
+});
+
+describe('featurizer version 5', () => {
+  const V5 = DEFAULT_FEATURIZER_CONFIG;
+  const V4: FeaturizerConfig = { ...V5, version: 4 };
+  const shared = (a: string, b: string, config: FeaturizerConfig): number => {
+    const other = new Set(featurize(b, config).ids);
+    return Array.from(featurize(a, config).ids).filter((id) => other.has(id)).length;
+  };
+
+  it('is the default', () => {
+    expect(V5.version).toBe(5);
+  });
+
+  it('reads the romanized Hindi added with it; version 4 does not', () => {
+    // "lajawab" and "ghatiya"-like spellings get the lexicon class of their valence ...
+    expect(featurize('lajawab performance', V5).ids.length).toBeGreaterThan(featurize('lajawab performance', V4).ids.length);
+    // ... the same class features as an English word of that valence has.
+    expect(shared('lajawab', 'brilliant', V5)).toBeGreaterThan(shared('lajawab', 'brilliant', V4));
+    expect(shared('bakvas', 'bakwas', V5)).toBeGreaterThan(shared('bakvas', 'bakwas', V4));
+  });
+
+  it('reads romanized Hindi intensifiers as intensifiers: no features of their own', () => {
+    expect(featurize('bhot', V5).ids).toEqual(featurize('so', V5).ids);
+    expect(featurize('bhot', V4).ids).not.toEqual(featurize('so', V4).ids);
+    expect(featurize('ekdum bakwas', V5)).not.toEqual(featurize('bakwas', V5));
+  });
+
+  it('equals version 4 on text without the new words', () => {
+    for (const t of ['not bad 😂', 'Such a whoelsome channel', 'accha nahi hai', 'bahut badhiya', 'Muy buena la canción', 'that beat is bussin']) {
+      expect(featurize(t, V5), t).toEqual(featurize(t, V4));
     }
   });
 });

@@ -34,7 +34,7 @@ const opts = (extra: Partial<PipelineOptions> = {}): PipelineOptions => ({
   modelsDir: join(tmp, 'models'),
   runsDir: join(tmp, 'runs'),
   now: () => new Date('2026-03-02T00:00:00.000Z'),
-  log: () => {},
+  log: process.env.MLOPS_DEBUG ? (l: string) => console.error(l) : () => {},
   ...extra,
 });
 const championDir = () => join(tmp, 'models', '0.0.0-smoke');

@@ -136,3 +136,35 @@ describe('normalize, version 3', () => {
     expect(v2.marks[v2.tokens.indexOf('good')]! & Mark.Intensified).toBe(0);
   });
 });
+
+describe('normalize, version 4', () => {
+  it('gives romanized Hindi sentiment words their valence in their common spellings', () => {
+    const n = normalize('ekdam bakvas, lajawab aur acchi', 4);
+    expect(n.valences[n.tokens.indexOf('bakvas')]).toBeLessThan(0);
+    expect(n.valences[n.tokens.indexOf('lajawab')]).toBeGreaterThan(0);
+    expect(n.valences[n.tokens.indexOf('acchi')]).toBeGreaterThan(0);
+    expect(normalize('ekdam bakvas, lajawab aur acchi', 3).valences.every((v) => v === 0)).toBe(true);
+  });
+
+  it('reads a Hindi word version 3 took for a typo as the Hindi word itself', () => {
+    // "ghatia" is one letter from "ghatiya": version 3 repaired it; version 4 knows it.
+    expect(tokens('ghatia video', 3)).toEqual(['ghatiya', 'video']);
+    expect(tokens('ghatia video', 4)).toEqual(['ghatia', 'video']);
+    expect(normalize('ghatia video', 4).valences[0]).toBe(normalize('ghatiya video', 4).valences[0]);
+  });
+
+  it('marks what a romanized Hindi intensifier scales, and "nahi" still negates the words before it', () => {
+    const n = normalize('ekdum mast video, bhot accha nahi laga', 4);
+    expect(n.marks[n.tokens.indexOf('mast')]! & Mark.Intensified).toBeTruthy();
+    expect(n.marks[n.tokens.indexOf('accha')]! & Mark.Intensified).toBeTruthy();
+    expect(n.marks[n.tokens.indexOf('accha')]! & Mark.Negated).toBeTruthy();
+    const v3 = normalize('ekdum mast video', 3);
+    expect(v3.marks[v3.tokens.indexOf('mast')]! & Mark.Intensified).toBe(0);
+  });
+
+  it('tokenizes everything else as version 3 does', () => {
+    for (const t of ['Such a whoelsome channel', 'bro fell off 😂', 'accha nahi hai', 'Muy buena la canción @someone']) {
+      expect(normalize(t, 4)).toEqual(normalize(t, 3));
+    }
+  });
+});

@@ -16,7 +16,7 @@
 import { rng } from '../../core/random.js';
 import type { Label } from '../../core/labels.js';
 
-export const CAPABILITIES = ['emoji', 'negation', 'contrast', 'time', 'intensifiers', 'youtube_idioms', 'neutral', 'mentions', 'timestamps', 'urls', 'typos', 'entity_swap'] as const;
+export const CAPABILITIES = ['emoji', 'negation', 'contrast', 'time', 'intensifiers', 'youtube_idioms', 'neutral', 'mentions', 'timestamps', 'urls', 'typos', 'entity_swap', 'hinglish'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 export const TEST_TYPES = ['mft', 'inv', 'dir'] as const;
@@ -554,6 +554,60 @@ mft('neutral', [
   ['Which city is this?', NEU],
   ["Who's the artist of the background music?", NEU],
   ['The livestream starts at 8pm UTC', NEU],
+]);
+
+// ---------------------------------------------------------------------------------------------
+// hinglish: romanized Hindi, how a large share of India's comments are written
+// ---------------------------------------------------------------------------------------------
+
+// Everyday praise, complaints and questions under videos, in the spellings people use; many carry
+// their sentiment in words no lexicon lists ("dil jeet liya", "paisa wasool", "time waste").
+mft('hinglish', [
+  ['Bhai kya video banaya hai, maza aa gaya', POS],
+  ['bahut badhiya explanation sir, thank you', POS],
+  ['Ekdum mast song hai yaar', POS],
+  ['Aapki videos se bahut kuch seekhne ko milta hai', POS],
+  ['sir aap great ho, dil jeet liya', POS],
+  ['kya baat hai, lajawab performance', POS],
+  ['Bohot acchi video thi bhai, keep it up', POS],
+  ['Gajab ka content hai, subscribe kar diya', POS],
+  ['ye gaana sun ke sukoon milta hai', POS],
+  ['Paisa wasool movie hai, zaroor dekho', POS],
+  ['bakwas video, time waste', NEG],
+  ['Bhai ye kya ghatiya editing hai', NEG],
+  ['Sabse bekaar episode tha ye', NEG],
+  ['itna boring video, aadha dekh ke band kar diya', NEG],
+  ['Clickbait hai bhai, title mein kuch aur video mein kuch aur', NEG],
+  ['Audio itni kharab hai ki kuch samajh nahi aaya', NEG],
+  ['bilkul faltu advice hai, koi mat follow karna', NEG],
+  ['Sharam aani chahiye aise jhooth phailate ho', NEG],
+  ['Ye kaunsa camera use karte ho bhai?', NOT_NEG],
+  ['Part 2 kab aayega?', NEU],
+  ['Ye song ka naam kya hai?', NEU],
+  ['Main Pune se dekh raha hoon', NEU],
+  ['Kal ka match kitne baje start hoga?', NEU],
+  ['Iska link description mein daal do', NEU],
+]);
+
+// Spellings vary more than in any other supported language; the label must not.
+inv('hinglish', [
+  ['bahut accha video', 'bohot acha video', 'bhot achha video'],
+  ['ekdum bakwas hai', 'ekdam bakvas hai', 'ekdum bakwaas hai'],
+  ['bahut pyaara gaana', 'bohot pyara gana', 'bahut pyaara gana'],
+  ['zabardast performance', 'jabardast performance', 'zabardust performance'],
+  ['bahut ghatiya video', 'bohot ghatia video', 'bht ghatiya video'],
+]);
+
+// "nahi" negates the word before it: negating praise must not raise P(positive).
+dir('hinglish', { label: POS, must_not_go: 'up' }, [
+  ['video accha hai', 'video accha nahi hai'],
+  ['ye gaana pasand aaya', 'ye gaana pasand nahi aaya'],
+  ['editing badhiya thi', 'editing badhiya nahi thi'],
+]);
+// Intensifying a complaint must not move it toward positive.
+dir('hinglish', { label: POS, must_not_go: 'up' }, [
+  ['boring video', 'bahut boring video'],
+  ['bekaar ending', 'ekdum bekaar ending'],
 ]);
 
 // ---------------------------------------------------------------------------------------------
