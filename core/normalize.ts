@@ -225,7 +225,7 @@ const TYPO_FIXES: string[] = [];
 }
 /**
  * Normalizer 4: version 3's table (typo repairs included) plus romanized Hindi. A Hindi word that
- * version 3 repaired as a typo ("gussaa") becomes a known word: it is never repaired into another.
+ * version 3 repaired as a typo ("ghatia" → "ghatiya") becomes a known word: it is never repaired into another.
  */
 const WORD_INFO_V4 = new Map(WORD_INFO_V3);
 for (const [w, v] of slangAddedInNormalizer4()) {
