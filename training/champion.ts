@@ -38,6 +38,7 @@ import { sha256Hex } from '../node-runtime/sha256.js';
 import { runSuite, type PredictionLike, type SuiteResult } from './behavioral/runner.js';
 import type { Params } from './params.js';
 import { rng } from './softmax.js';
+import { macroOfConfusion, percentile } from './validation.js';
 import { FEEDBACK_SPLIT, SELECT_SPLITS, type Splits } from './stages/preprocess.js';
 
 export type ChampionParams = Params['champion'];
@@ -159,37 +160,11 @@ export async function bundleContender(dir: string): Promise<Contender> {
 /** The predicted class of row `i` of row-major probabilities (core's argmax: ties to the lower label). */
 const argmax = (p: Float32Array, i: number): number => argmaxAt(p, i * LABELS.length, LABELS.length);
 
-/** macro-F1 of a 3×3 confusion matrix stored row-major (gold × predicted). */
-function macroF1(conf: Float64Array, at = 0): number {
-  let sum = 0;
-  for (let k = 0; k < 3; k++) {
-    const tp = conf[at + k * 3 + k]!;
-    let support = 0;
-    let predicted = 0;
-    for (let j = 0; j < 3; j++) {
-      support += conf[at + k * 3 + j]!;
-      predicted += conf[at + j * 3 + k]!;
-    }
-    const p = predicted ? tp / predicted : 0;
-    const r = support ? tp / support : 0;
-    sum += p + r ? (2 * p * r) / (p + r) : 0;
-  }
-  return sum / 3;
-}
-
 /** A resampling unit: one split, or one language of a split with languages. */
 interface Unit {
   gold: Uint8Array;
   a: Uint8Array; // champion predictions
   b: Uint8Array; // challenger predictions
-}
-
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = q * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
 /**
@@ -225,8 +200,8 @@ export function pairedBootstrap(
         confA[at + g + u.a[j]!]!++;
         confB[at + g + u.b[j]!]!++;
       }
-      f1A[ui] = macroF1(confA, at);
-      f1B[ui] = macroF1(confB, at);
+      f1A[ui] = macroOfConfusion(confA, 'macro_f1', at);
+      f1B[ui] = macroOfConfusion(confB, 'macro_f1', at);
     });
     let sum = 0;
     slices.forEach((s, si) => {

@@ -130,6 +130,11 @@ export const ParamsSchema = z.object({
      * still computed, logged as WAIVED and kept in the run record; it only stops blocking registration.
      */
     waived: z.record(z.string(), z.string().min(10, 'give the reason')).default({}),
+    /**
+     * A waiver holds only while the floor is inside the metric's bootstrap interval at this
+     * confidence: a miss within sampling noise can be waived, a real regression cannot.
+     */
+    waiver_interval: z.object({ confidence: z.number().gt(0).lt(1), samples: z.number().int().min(100) }).default({ confidence: 0.95, samples: 1000 }),
     parity_max_abs_diff: z.number().positive(),
     parity_argmax_agreement: z.number().max(1),
     model_max_bytes: z.number().int().positive(),

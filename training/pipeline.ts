@@ -135,8 +135,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     },
     (dir) => trainStage(dir, pre.dir, feat.dir, params.featurizer, params),
   );
-  const evl = await step('evaluate', [...shared, 'training/stages/evaluate.ts', 'training/validation.ts', 'core/metrics.ts'], { upstream: [trn.key, lid.key], gates: params.gates }, (dir) =>
-    evaluateStage(dir, pre.dir, feat.dir, trn.dir, lid.dir, params.gates),
+  const evl = await step(
+    'evaluate',
+    [...shared, 'training/stages/evaluate.ts', 'training/validation.ts', 'core/metrics.ts'],
+    { upstream: [trn.key, lid.key], gates: params.gates, seed: params.seed },
+    (dir) => evaluateStage(dir, pre.dir, feat.dir, trn.dir, lid.dir, params.gates, params.seed),
   );
   const exp = await step(
     'export',
@@ -184,7 +187,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   );
   const passed = gatesAllow(gates);
   const blessed = gateReport === null || gateReport.verdict === 'blessed' || opts.registerRefused === true;
-  for (const g of gates) log(`  gate ${g.passed ? 'pass' : g.waived ? 'WAIVED' : 'FAIL'} ${g.gate}: ${g.value} vs ${g.threshold}${g.waived ? ` (${g.waived})` : ''}`);
+  for (const g of gates) {
+    const interval = g.interval ? ` [${g.interval.map((x) => x.toFixed(3)).join(', ')}]` : '';
+    const why = g.waived ? ` (${g.waived})` : g.waiver_refused ? ` (waiver refused: ${g.waiver_refused})` : '';
+    log(`  gate ${g.passed ? 'pass' : g.waived ? 'WAIVED' : 'FAIL'} ${g.gate}: ${g.value}${interval} vs ${g.threshold}${why}`);
+  }
 
   const record: RunRecord = {
     run_id: runId,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Blessing } from '../core/manifest.js';
 import type { StageRecord } from './cache.js';
 import type { Params } from './params.js';
+import type { GateResult } from './stages/evaluate.js';
 
 export interface RunRecord {
   run_id: string;
@@ -22,7 +23,7 @@ export interface RunRecord {
   /** Quantized-model metrics by split (macro_recall, macro_f1, accuracy, n). */
   metrics: Record<string, { macro_recall: number; macro_f1: number; accuracy: number; n: number }>;
   best_trial: unknown;
-  gates: Array<{ gate: string; threshold: number; value: number; passed: boolean; waived?: string }>;
+  gates: GateResult[];
   artifacts: Record<string, string>;
   registered: { version: string; dir: string; status: 'new' | 'unchanged' } | null;
   /** `champion_refused`: the champion/challenger gate did not bless the model (not registered). */

@@ -106,15 +106,33 @@ describe.skipIf(NO_DATA !== '')(`training pipeline (smoke configuration)${NO_DAT
     expect(existsSync(join(tmp, 'a', 'models', '0.0.1-gated'))).toBe(false);
   });
 
-  it('registers despite a failing gate only when params waive it with a reason, and records the waiver', async () => {
+  it('registers despite a failing gate only when params waive it with a reason and the miss is within sampling noise', async () => {
+    // Just above the smoke model's value: inside the bootstrap interval of a few hundred rows.
+    const floor = Number((first.record.gates.find((g) => g.gate === 'goemotions_dev.macro_f1')!.value + 0.005).toFixed(4));
     const params = smokeVariant('waived', {
-      gates: { metrics: { 'goemotions_dev.macro_f1': 0.99 }, waived: { 'goemotions_dev.macro_f1': 'accepted for this test release' } },
+      gates: { metrics: { 'goemotions_dev.macro_f1': floor }, waived: { 'goemotions_dev.macro_f1': 'accepted for this test release' } },
       model: { version: '0.0.2-waived' },
     });
     const run = await runPipeline(opts('a', { paramsFile: params }));
     expect(run.record.status).toBe('registered');
-    expect(run.record.gates.find((g) => g.gate === 'goemotions_dev.macro_f1')).toMatchObject({ passed: false, waived: 'accepted for this test release' });
+    const gate = run.record.gates.find((g) => g.gate === 'goemotions_dev.macro_f1')!;
+    expect(gate).toMatchObject({ passed: false, waived: 'accepted for this test release' });
+    expect(gate.interval![0]).toBeLessThan(gate.value);
+    expect(gate.interval![1]).toBeGreaterThan(floor);
     expect(existsSync(join(tmp, 'a', 'models', '0.0.2-waived', 'manifest.json'))).toBe(true);
+  });
+
+  it('refuses a waiver for a miss beyond sampling noise and does not register', async () => {
+    const params = smokeVariant('waived-far', {
+      gates: { metrics: { 'goemotions_dev.macro_f1': 0.99 }, waived: { 'goemotions_dev.macro_f1': 'accepted for this test release' } },
+      model: { version: '0.0.3-refused' },
+    });
+    const run = await runPipeline(opts('a', { paramsFile: params }));
+    expect(run.record.status).toBe('gates_failed');
+    const gate = run.record.gates.find((g) => g.gate === 'goemotions_dev.macro_f1')!;
+    expect(gate.waived).toBeUndefined();
+    expect(gate.waiver_refused).toMatch(/misses 0\.99 by more than sampling noise/);
+    expect(existsSync(join(tmp, 'a', 'models', '0.0.3-refused'))).toBe(false);
   });
 
   it('refuses to overwrite a registered version with a different model', async () => {

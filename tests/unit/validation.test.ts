@@ -1,7 +1,8 @@
 /** Selection objective, per-language scores and calibration (training/validation.ts) on known answers. */
 import { describe, expect, it } from 'vitest';
 import { rng } from '../../training/softmax.js';
-import { expectedCalibrationError, fitTemperature, lowConfidenceThreshold, objectiveValue, scoreSplit, softmaxRows } from '../../training/validation.js';
+import { applyWaivers, evaluateGates, type GateResult } from '../../training/stages/evaluate.js';
+import { bootstrapInterval, expectedCalibrationError, fitTemperature, lowConfidenceThreshold, macroOfConfusion, objectiveValue, scoreSplit, softmaxRows } from '../../training/validation.js';
 
 describe('scores and objective', () => {
   it('averages per-language macro-F1 when rows carry a language', () => {
@@ -34,6 +35,92 @@ describe('scores and objective', () => {
     expect(belowDe.shortfall).toBeCloseTo(0.016);
     expect(belowDe.value).toBeCloseTo(0.6 - 3 * 0.016);
     expect(() => objectiveValue(umsab(0.6, 0.4), { ...objective, language_floors: { pt: 0.5 } })).toThrow(/pt/);
+  });
+});
+
+/** n rows, a third of each class, predicted right with probability `accuracy` (seeded). */
+function noisyPredictions(n: number, accuracy: number, seed: number): { gold: Uint8Array; predicted: Uint8Array } {
+  const random = rng(seed);
+  const gold = Uint8Array.from({ length: n }, (_, i) => i % 3);
+  const predicted = gold.map((g) => (random() < accuracy ? g : (g + 1 + Math.floor(random() * 2)) % 3));
+  return { gold, predicted };
+}
+
+describe('bootstrap intervals and waivers', () => {
+  it('computes macro-F1 and macro-recall from a confusion matrix', () => {
+    // gold negative: 2 right, 1 as neutral; neutral: 3 right; positive: 1 right, 2 as neutral
+    const conf = Float64Array.from([2, 1, 0, 0, 3, 0, 0, 2, 1]);
+    expect(macroOfConfusion(conf, 'macro_recall')).toBeCloseTo((2 / 3 + 1 + 1 / 3) / 3);
+    const f1 = (p: number, r: number) => (2 * p * r) / (p + r);
+    expect(macroOfConfusion(conf, 'macro_f1')).toBeCloseTo((f1(1, 2 / 3) + f1(0.5, 1) + f1(1, 1 / 3)) / 3);
+  });
+
+  it('contains the metric, is reproducible by seed and narrows as the sample grows', () => {
+    const small = noisyPredictions(324, 0.4, 1);
+    const large = noisyPredictions(3240, 0.4, 1);
+    const value = scoreSplit(small.gold, small.predicted).macro_f1;
+    const [lo, hi] = bootstrapInterval([small], 'macro_f1', 500, 0.95, 9);
+    expect(lo).toBeLessThan(value);
+    expect(hi).toBeGreaterThan(value);
+    // about ±0.05 for 324 rows at 95%
+    expect(hi - lo).toBeGreaterThan(0.06);
+    expect(hi - lo).toBeLessThan(0.15);
+    expect(bootstrapInterval([small], 'macro_f1', 500, 0.95, 9)).toEqual([lo, hi]);
+    const [llo, lhi] = bootstrapInterval([large], 'macro_f1', 500, 0.95, 9);
+    expect(lhi - llo).toBeLessThan((hi - lo) / 2);
+    // a perfect predictor has no spread
+    expect(bootstrapInterval([{ gold: small.gold, predicted: small.gold }], 'macro_recall', 100, 0.95, 9)).toEqual([1, 1]);
+  });
+
+  it('averages units the way UMSAB averages its languages', () => {
+    const good = noisyPredictions(300, 0.9, 2);
+    const bad = noisyPredictions(300, 0.34, 3);
+    const [lo, hi] = bootstrapInterval([good, bad], 'macro_f1', 300, 0.95, 4);
+    const mean = (scoreSplit(good.gold, good.predicted).macro_f1 + scoreSplit(bad.gold, bad.predicted).macro_f1) / 2;
+    expect(lo).toBeLessThan(mean);
+    expect(hi).toBeGreaterThan(mean);
+    expect(lo).toBeGreaterThan(0.5);
+  });
+
+  it('gives each validation gate its interval, UMSAB languages their own', () => {
+    const de = noisyPredictions(324, 0.6, 5);
+    const hi = noisyPredictions(324, 0.37, 6);
+    const yt = noisyPredictions(900, 0.7, 7);
+    const umsab = { gold: Uint8Array.from([...de.gold, ...hi.gold]), predicted: Uint8Array.from([...de.predicted, ...hi.predicted]), langs: [...Array(324).fill('de'), ...Array(324).fill('hi')] };
+    const gates = evaluateGates(
+      { youtube_val: yt, umsab_val: umsab },
+      {
+        metrics: { 'youtube_val.macro_f1': 0.7, 'umsab_val.macro_f1': 0.5 },
+        umsab_language_floors: { de: 0.596, hi: 0.371 },
+        langid_accuracy: 0.9,
+        waived: {},
+        waiver_interval: { confidence: 0.95, samples: 300 },
+        parity_max_abs_diff: 0.001,
+        parity_argmax_agreement: 0.999,
+        model_max_bytes: 1,
+      },
+      0.95,
+      11,
+    );
+    const byName = Object.fromEntries(gates.map((g) => [g.gate, g]));
+    const hiScore = scoreSplit(hi.gold, hi.predicted).macro_f1;
+    expect(byName['umsab_val.hi.macro_f1']!.value).toBeCloseTo(hiScore);
+    expect(byName['umsab_val.hi.macro_f1']!.interval).toEqual(bootstrapInterval([hi], 'macro_f1', 300, 0.95, 11));
+    expect(byName['youtube_val.macro_f1']!.interval![0]).toBeLessThan(byName['youtube_val.macro_f1']!.value);
+    expect(byName['umsab_val.macro_f1']!.interval).toEqual(bootstrapInterval([de, hi], 'macro_f1', 300, 0.95, 11));
+    expect(byName.langid_accuracy).toEqual({ gate: 'langid_accuracy', threshold: 0.9, value: 0.95, passed: true });
+  });
+
+  it('applies a waiver only to a miss inside the interval, and says why it refused one', () => {
+    const gate = (value: number, interval?: [number, number]): GateResult => ({ gate: 'umsab_val.hi.macro_f1', threshold: 0.371, value, interval, passed: value >= 0.371 });
+    const waived = { 'umsab_val.hi.macro_f1': 'within noise on 324 tweets' };
+    expect(applyWaivers([gate(0.367, [0.318, 0.418])], waived)[0]).toMatchObject({ passed: false, waived: 'within noise on 324 tweets' });
+    const refused = applyWaivers([gate(0.3, [0.255, 0.348])], waived)[0]!;
+    expect(refused.waived).toBeUndefined();
+    expect(refused.waiver_refused).toBe('0.300 (interval [0.255, 0.348]) misses 0.371 by more than sampling noise');
+    // a passing gate needs no waiver; a gate without an interval (parity, size) is waived as stated
+    expect(applyWaivers([gate(0.4, [0.35, 0.45])], waived)[0]!.waived).toBeUndefined();
+    expect(applyWaivers([gate(0.1)], waived)[0]!.waived).toBe('within noise on 324 tweets');
   });
 });
 
