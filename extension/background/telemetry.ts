@@ -6,7 +6,8 @@
  *
  * Every pass first settles the device's side: rows queued under a consent that has since been
  * withdrawn are deleted, ended hourly aggregates are queued (or deleted when they stayed under ten
- * comments for 24 hours), batches older than MAX_BATCH_AGE_MS are dropped. Then each batch is
+ * comments for 24 hours), batches older than MAX_BATCH_AGE_MS or first sent more than
+ * RESEND_WINDOW_MS ago are dropped. Then each batch is
  * checked against the consent of that moment, right before it is sent.
  *
  * What the backend's answer means is read from its JSON error body (`{error: {code, message}}`):
@@ -17,7 +18,8 @@
  * - `unknown_model_version` and every other 4xx: the batch can never be accepted; it is dropped.
  * - 5xx: this batch waits (exponential backoff of its own) and the pass goes on with the others,
  *   so one stuck batch never blocks later uploads.
- * A batch is dropped after MAX_BATCH_ATTEMPTS failed sends (5xx or 409).
+ * A batch is dropped after MAX_BATCH_ATTEMPTS failed sends (5xx or 409), and RESEND_WINDOW_MS (20 h)
+ * after its first send: the backend drops a resend as a copy only within its dedupe window (24 h).
  */
 import { consentAllows } from '../../core/wire.js';
 import { bumpCounters, getMeta, setMeta } from '../lib/db.js';
@@ -193,7 +195,7 @@ async function doUpload({ force = false, now = () => Date.now(), timeoutMs = UPL
       continue;
     }
     if (outcome === 'rekey') {
-      await queue.rekey(next.rows);
+      await queue.rekey(next.rows, now());
       result.rekeyed_batches++;
       continue;
     }

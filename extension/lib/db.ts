@@ -51,6 +51,8 @@ export interface QueueRow {
   created_at: number;
   /** Assigned when the row is first put in a batch; a retry re-sends the same batch id. */
   batch_id?: string;
+  /** When its batch (under this id) was first sent; batches first sent by an earlier build lack it. */
+  first_sent_at?: number;
   /** Failed sends of its batch (server errors, batch id conflicts); the batch is dropped at the limit. */
   attempts?: number;
   /** Its batch is not retried before this time (ms since the epoch). */

@@ -17,6 +17,8 @@
  * backend says it already holds with other content (409) is re-keyed; a batch that keeps failing is
  * dropped after {@link MAX_BATCH_ATTEMPTS} tries or {@link MAX_BATCH_AGE_MS}; a batch waiting for
  * its retry never holds back the others. Trimming to {@link MAX_QUEUE_ROWS} removes whole batches.
+ * A batch is never resent more than {@link RESEND_WINDOW_MS} after its first send: past the backend's
+ * dedupe window a resend of a batch it did store would be stored again.
  */
 import { addScoringCall, addScoringError, addToAggregate, aggregateState, emptyAggregate, type AggregateComment, type OpenAggregate } from '../../core/aggregates.js';
 import { labelIndex, type Label } from '../../core/labels.js';
@@ -49,6 +51,13 @@ export const MAX_BATCH_ATTEMPTS = 8;
  * backend's 7-day window (an aggregate's range starts up to a day before it is queued).
  */
 export const MAX_BATCH_AGE_MS = 5 * 24 * HOUR_MS;
+/**
+ * A batch first sent longer ago than this is dropped, not resent. The backend recognizes a resend
+ * as a copy only within INGEST_DEDUPE_HOURS (24 by default) of the first copy; a send whose answer
+ * was lost may have been stored, and resending it after that window would store it twice. Four
+ * hours of margin for the device's clock.
+ */
+export const RESEND_WINDOW_MS = 20 * HOUR_MS;
 /** Keeps a batch comfortably under the backend's 64 KB body limit. */
 const BATCH_BODY_BUDGET = LIMITS.body_bytes - 4096;
 
@@ -304,8 +313,8 @@ export class TelemetryQueue {
       .toArray();
     const rows = takeGroup(candidates);
     const batch_id = crypto.randomUUID();
-    await this.database.queue.bulkUpdate(rows.map((r) => ({ key: r.id!, changes: { batch_id } })));
-    return { rows: rows.map((r) => ({ ...r, batch_id })), batch_id };
+    await this.database.queue.bulkUpdate(rows.map((r) => ({ key: r.id!, changes: { batch_id, first_sent_at: now } })));
+    return { rows: rows.map((r) => ({ ...r, batch_id, first_sent_at: now })), batch_id };
   }
 
   async remove(rows: readonly QueueRow[]): Promise<void> {
@@ -321,10 +330,11 @@ export class TelemetryQueue {
    * The backend holds another batch under this id (409): the rows get a fresh id (counted as an
    * attempt) and can be sent again at once. Returns the new id.
    */
-  async rekey(rows: readonly QueueRow[]): Promise<string> {
+  async rekey(rows: readonly QueueRow[], now = Date.now()): Promise<string> {
     const batch_id = crypto.randomUUID();
     const attempts = TelemetryQueue.attemptsOf(rows) + 1;
-    await this.database.queue.bulkUpdate(rows.map((r) => ({ key: r.id!, changes: { batch_id, attempts, retry_at: 0 } })));
+    // A new id is a new batch to the backend: its dedupe window starts with its first send.
+    await this.database.queue.bulkUpdate(rows.map((r) => ({ key: r.id!, changes: { batch_id, attempts, retry_at: 0, first_sent_at: now } })));
     return batch_id;
   }
 
@@ -334,13 +344,19 @@ export class TelemetryQueue {
     await this.database.queue.bulkUpdate(rows.map((r) => ({ key: r.id!, changes: { attempts, retry_at: retryAt } })));
   }
 
-  /** Deletes batches (whole) and unbatched rows queued before `now - MAX_BATCH_AGE_MS`. Returns the rows deleted. */
+  /**
+   * Deletes batches (whole) and unbatched rows queued before `now - MAX_BATCH_AGE_MS`, and batches
+   * first sent before `now - RESEND_WINDOW_MS`. Returns the rows deleted.
+   */
   async dropExpired(now = Date.now()): Promise<number> {
     return this.database.transaction('rw', this.database.queue, async () => {
-      const old = await this.database.queue
-        .where('created_at')
-        .below(now - MAX_BATCH_AGE_MS)
-        .toArray();
+      const old = [
+        ...(await this.database.queue
+          .where('created_at')
+          .below(now - MAX_BATCH_AGE_MS)
+          .toArray()),
+        ...(await this.database.queue.filter((r) => r.first_sent_at !== undefined && r.first_sent_at < now - RESEND_WINDOW_MS).toArray()),
+      ];
       const ids = new Set(old.map((r) => r.id!));
       for (const batchId of new Set(old.map((r) => r.batch_id).filter((b): b is string => !!b))) {
         for (const id of await this.database.queue.where('batch_id').equals(batchId).primaryKeys()) ids.add(id);

@@ -10,7 +10,7 @@ import { installChromeFake } from './chrome-fake.js';
 installChromeFake();
 const { YtsentDb } = await import('../../../extension/lib/db.js');
 const { SettingsSchema } = await import('../../../extension/lib/settings.js');
-const { MAX_BATCH_AGE_MS, MAX_QUEUE_ROWS, TelemetryQueue, planBatches, toBatch, truncateUtf8 } = await import('../../../extension/lib/telemetry-queue.js');
+const { MAX_BATCH_AGE_MS, MAX_QUEUE_ROWS, RESEND_WINDOW_MS, TelemetryQueue, planBatches, toBatch, truncateUtf8 } = await import('../../../extension/lib/telemetry-queue.js');
 
 let db: InstanceType<typeof YtsentDb>;
 let queue: InstanceType<typeof TelemetryQueue>;
@@ -296,12 +296,30 @@ describe('retries, conflicts, expiry and trimming', () => {
 
   it('drops batches (whole) and rows older than the maximum age', async () => {
     await queue.enqueueSamples(TEXT, '1.0.0', comments(3), T0);
-    const old = (await queue.nextBatch(T0))!;
+    // First sent an hour before the age limit, well inside the resend window.
+    const old = (await queue.nextBatch(T0 + MAX_BATCH_AGE_MS - 3_600_000))!;
     await queue.enqueueSamples(TEXT, '1.0.0', comments(2, 'f'), T0 + MAX_BATCH_AGE_MS / 2);
     expect(await queue.dropExpired(T0 + MAX_BATCH_AGE_MS)).toBe(0);
     expect(await queue.dropExpired(T0 + MAX_BATCH_AGE_MS + 1)).toBe(3);
     expect((await db.queue.toArray()).every((r) => r.batch_id !== old.batch_id)).toBe(true);
     expect(await queue.size()).toBe(2);
+  });
+
+  it('drops a batch first sent longer ago than the resend window, counting from its newest id', async () => {
+    await queue.enqueueSamples(TEXT, '1.0.0', comments(2, 'a'), T0);
+    const sent = (await queue.nextBatch(T0))!;
+    expect(sent.rows.every((r) => r.first_sent_at === T0)).toBe(true);
+    // Queued at the same time but never sent: the resend window does not apply to it.
+    await queue.enqueueSamples(TEXT, '1.0.0', comments(1, 'b'), T0);
+    expect(await queue.dropExpired(T0 + RESEND_WINDOW_MS)).toBe(0);
+    expect(await queue.dropExpired(T0 + RESEND_WINDOW_MS + 1)).toBe(2);
+    expect((await queue.all()).map((r) => (r.item as { text: string }).text)).toEqual([expect.stringContaining('b number 0')]);
+    // A re-keyed batch (409) is new to the backend: its window starts at the re-key.
+    const other = (await queue.nextBatch(T0 + 1000))!;
+    const later = T0 + RESEND_WINDOW_MS;
+    await queue.rekey(other.rows, later);
+    expect(await queue.dropExpired(later + RESEND_WINDOW_MS)).toBe(0);
+    expect(await queue.dropExpired(later + RESEND_WINDOW_MS + 1)).toBe(1);
   });
 
   it('keeps at most MAX_QUEUE_ROWS by removing the oldest batches whole, never part of one', async () => {

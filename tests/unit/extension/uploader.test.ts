@@ -5,7 +5,7 @@
  * server error defers that batch only, so later batches still go; a backend that never answers is
  * given up on after the request time limit; a 409 re-keys; error codes are
  * read from the JSON body; batches are dropped when refused for good, after too many attempts, or
- * when too old.
+ * when too old, or once a resend could no longer be recognized as a copy.
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { installChromeFake } from './chrome-fake.js';
 installChromeFake();
 const { db } = await import('../../../extension/lib/db.js');
 const { updateSettings, getSettings } = await import('../../../extension/lib/settings.js');
-const { MAX_BATCH_AGE_MS, MAX_BATCH_ATTEMPTS } = await import('../../../extension/lib/telemetry-queue.js');
+const { MAX_BATCH_AGE_MS, MAX_BATCH_ATTEMPTS, RESEND_WINDOW_MS } = await import('../../../extension/lib/telemetry-queue.js');
 const { queue } = await import('../../../extension/background/scoring.js');
 const { backoffMs, outcomeOf, readError, uploadQueue, uploadState } = await import('../../../extension/background/telemetry.js');
 
@@ -254,6 +254,23 @@ describe('telemetry uploader', () => {
     respond = () => ({ status: 503, body: error('down') });
     expect(await pass()).toMatchObject({ dropped_items: 2, sent_batches: 0, remaining: 0 });
     expect(received.filter((b) => b.path === '/v1/samples')).toEqual([]);
+  });
+
+  it("resends a batch whose answer was lost only inside the backend's dedupe window, then drops it unsent", async () => {
+    // Hours of an outage in which every answer is lost (the backend may have stored the batch).
+    await enqueue(2);
+    respond = () => ({ status: 502, body: '<html>bad gateway</html>' });
+    expect(await pass()).toMatchObject({ deferred_batches: 1, remaining: 2 });
+    const firstId = received[0]!.body.batch_id;
+    // Still inside the window: the same batch under the same id, a copy the backend would drop.
+    clock = T0 + RESEND_WINDOW_MS - 1;
+    expect(await pass()).toMatchObject({ deferred_batches: 1, remaining: 2 });
+    expect(received.map((b) => b.body.batch_id)).toEqual([firstId, firstId]);
+    // Past it the backend could store the resend a second time: the batch goes, unsent.
+    respond = () => ({ status: 202 });
+    clock = T0 + RESEND_WINDOW_MS + 1;
+    expect(await pass()).toMatchObject({ dropped_items: 2, sent_items: 0, remaining: 0 });
+    expect(received).toHaveLength(2);
   });
 
   it('sends nothing and deletes everything when telemetry is off', async () => {
