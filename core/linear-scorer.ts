@@ -12,7 +12,7 @@ import { NUM_CLASSES, dequantizePacked, forwardPacked3Into, softmaxInPlace, type
 import type { LangIdModel, LanguageGuess } from './langid.js';
 import { lowConfidenceThreshold, type NgramOnnxManifest } from './manifest.js';
 import { decodeNgramOnnxPacked } from './onnx-weights.js';
-import { checkedLanguageTable, guessLanguage, toPredictions, type Prediction, type ScoredBatch } from './scorer.js';
+import { applyLanguageTemperatures, checkedLanguageTable, guessLanguage, toPredictions, type Prediction, type ScoredBatch } from './scorer.js';
 
 export class LinearScorer {
   private readonly builder: RaggedBatchBuilder;
@@ -50,8 +50,14 @@ export class LinearScorer {
     return this.dequantized;
   }
 
-  /** Probabilities (row-major [texts, 3], LABELS order) and each text's language, in one featurization pass. */
+  /** Probabilities (row-major [texts, 3], LABELS order), each calibrated for its text's language, and the languages. */
   score(texts: readonly string[]): ScoredBatch {
+    const { probs, langs } = this.scoreUncalibrated(texts);
+    return { probs: applyLanguageTemperatures(probs, langs, this.manifest.confidence?.language_temperatures), langs };
+  }
+
+  /** The graph's probabilities (before language calibration) and each text's language, in one featurization pass. */
+  private scoreUncalibrated(texts: readonly string[]): ScoredBatch {
     const K = NUM_CLASSES;
     const probs = new Float32Array(texts.length * K);
     const langs: LanguageGuess[] = [];
@@ -70,21 +76,31 @@ export class LinearScorer {
     return { probs, langs };
   }
 
-  /** Row-major [texts, 3] probabilities. */
+  /** Row-major [texts, 3] probabilities as the graph computes them (what golden examples and parity checks pin). */
   probs(texts: readonly string[]): Float32Array {
-    return this.score(texts).probs;
+    return this.scoreUncalibrated(texts).probs;
   }
 
-  predict(texts: readonly string[]): Prediction[] {
-    const { probs, langs } = this.score(texts);
-    return toPredictions(probs, langs, lowConfidenceThreshold(this.manifest));
+  /**
+   * Predictions. A caller that knows a text's language passes it in `langHints` (a BCP 47 tag):
+   * identification is skipped for that text, and `supported` and the language's calibration follow
+   * the hint instead of the guess.
+   */
+  predict(texts: readonly string[], langHints?: ReadonlyArray<string | undefined>): Prediction[] {
+    const { probs, langs } = this.scoreUncalibrated(texts);
+    const final = langHints ? langs.map((guess, i) => (langHints[i] === undefined ? guess : { lang: langHints[i], supported: this.supports(langHints[i]) })) : langs;
+    const temperatures = this.manifest.confidence?.language_temperatures;
+    applyLanguageTemperatures(probs, langHints ? final.map((g) => ({ ...g, lang: primarySubtag(g.lang) })) : final, temperatures);
+    return toPredictions(probs, final, lowConfidenceThreshold(this.manifest));
   }
 
   /** Whether the manifest's supported languages include `lang` (its primary subtag); true for a bundle without language identification. */
   supports(lang: string): boolean {
     const supported = this.manifest.languages?.supported;
     if (!supported) return true;
-    const primary = lang.toLowerCase().split('-')[0]!;
-    return supported.includes(primary);
+    return supported.includes(primarySubtag(lang));
   }
 }
+
+/** "hi-Latn" → "hi". */
+const primarySubtag = (lang: string): string => lang.toLowerCase().split('-')[0]!;

@@ -99,6 +99,12 @@ export const ConfidenceSchema = z.object({
   /** Expected calibration error (15 equal-width bins) on the pooled validation sets, before and after. */
   ece_before: z.number().min(0).max(1),
   ece_after: z.number().min(0).max(1),
+  /**
+   * A further temperature per identified language, fitted on that language's validation set and
+   * applied to its texts' probabilities at scoring (core/scorer.ts applyLanguageTemperatures).
+   * English is the pooled calibration's own population and has none.
+   */
+  language_temperatures: z.record(z.string().min(2).max(8), z.number().min(0.125).max(8)).optional(),
 });
 
 /** Supported languages, their validation metrics, and the Latin-script language classifier. */

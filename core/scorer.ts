@@ -39,6 +39,27 @@ export interface ScoredBatch {
 /** What every text gets from a bundle without language identification. */
 export const UNIDENTIFIED: LanguageGuess = Object.freeze({ lang: 'und', supported: true });
 
+/**
+ * Each text's language calibration (manifest `confidence.language_temperatures`), in place: the
+ * probabilities of a text identified as a language with temperature t become softmax(logits / t),
+ * computed from the probabilities as p^(1/t), renormalized. The ranking, and so the label, stays;
+ * only the confidence moves (romanized Hindi, where the model is right about a third of the time,
+ * is shown as uncertain instead of 60% sure). Languages without a temperature are left as they are.
+ */
+export function applyLanguageTemperatures<P extends Float32Array | Float64Array>(probs: P, langs: readonly LanguageGuess[], temperatures: Readonly<Record<string, number>> | undefined): P {
+  if (!temperatures) return probs;
+  const K = LABELS.length;
+  langs.forEach((guess, i) => {
+    const t = temperatures[guess.lang];
+    if (t === undefined || t === 1) return;
+    const at = i * K;
+    let sum = 0;
+    for (let k = 0; k < K; k++) sum += probs[at + k] = Math.pow(probs[at + k]!, 1 / t);
+    for (let k = 0; k < K; k++) probs[at + k]! /= sum;
+  });
+  return probs;
+}
+
 /** The language guess for one text: the script first, then the Latin-script classifier on its features. */
 export function guessLanguage(
   text: string,
@@ -101,7 +122,10 @@ export class NgramScorer {
     return this.run(raggedBatch(rows));
   }
 
-  /** Row-major [texts, 3] probabilities. */
+  /**
+   * Row-major [texts, 3] probabilities as the graph computes them (what golden examples and parity
+   * checks pin), before any language calibration: {@link score} applies that.
+   */
   async probs(texts: readonly string[]): Promise<Float32Array> {
     for (const t of texts) this.builder.add(t);
     return this.run(this.builder.take());
@@ -119,7 +143,7 @@ export class NgramScorer {
     return out.probs!.data as Float32Array;
   }
 
-  /** Probabilities and languages in one featurization pass. */
+  /** Probabilities, each calibrated for its text's language, and the languages, in one featurization pass. */
   async score(texts: readonly string[]): Promise<ScoredBatch> {
     const langs: LanguageGuess[] = [];
     const last = (): ReturnType<RaggedBatchBuilder['lastRow']> => this.builder.lastRow();
@@ -128,7 +152,8 @@ export class NgramScorer {
       const cut = t.length > this.manifest.featurizer.config.max_chars ? t.slice(0, this.manifest.featurizer.config.max_chars) : t;
       langs.push(guessLanguage(cut, this.langid, last, this.langScratch));
     }
-    return { probs: await this.run(this.builder.take()), langs };
+    const probs = await this.run(this.builder.take());
+    return { probs: applyLanguageTemperatures(probs, langs, this.manifest.confidence?.language_temperatures), langs };
   }
 
   async predict(texts: readonly string[]): Promise<Prediction[]> {

@@ -89,6 +89,8 @@ export const ParamsSchema = z.object({
     /** The low-confidence threshold is the largest grid value below which validation accuracy is at most this. */
     low_confidence_max_accuracy: z.number().gt(0).lt(1),
     low_confidence_grid: z.tuple([z.number(), z.number()]),
+    /** Fit a further temperature per language of the validation rows that carry one (UMSAB's seven). */
+    per_language: z.boolean().default(true),
   }),
   search: z
     .object({

@@ -151,7 +151,7 @@ export function softmaxRows(logits: ArrayLike<number>, temperature: number, bias
 }
 
 /** Weighted mean negative log-likelihood of the gold labels. */
-function nll(logits: ArrayLike<number>, gold: Uint8Array, weights: Float64Array, temperature: number, bias?: ArrayLike<number>): number {
+export function nll(logits: ArrayLike<number>, gold: Uint8Array, weights: Float64Array, temperature: number, bias?: ArrayLike<number>): number {
   const p = softmaxRows(logits, temperature, bias);
   let total = 0;
   let wsum = 0;

@@ -16,7 +16,7 @@ import { dequantizePacked, forwardInto, forwardPacked3Into, NUM_CLASSES } from '
 import { rng } from '../../core/random.js';
 import type { NgramOnnxManifest } from '../../core/manifest.js';
 import { decodeNgramOnnx, OnnxFormatError } from '../../core/onnx-weights.js';
-import { checkGolden, NgramScorer, type OrtModule } from '../../core/scorer.js';
+import { applyLanguageTemperatures, checkGolden, NgramScorer, type OrtModule } from '../../core/scorer.js';
 import { buildOnnxModel } from '../../model-export/onnx-graph.js';
 import { dequantize, quantizeInt8 } from '../../model-export/quantize.js';
 import { loadBundle, MODELS_DIR } from '../../node-runtime/bundle.js';
@@ -86,11 +86,61 @@ describe.each(VERSIONS)('LinearScorer on committed bundle %s', (version) => {
     texts.forEach((t, i) => expect(linear.predict([t])[0]).toEqual(together[i]));
   });
 
+  it('calibrates each text for its language in score() and predict(), never in probs(), and keeps every label', () => {
+    const linear = LinearScorer.create(manifest, onnxBytes, langidBytes);
+    const texts = [...TEXTS.slice(0, 300), 'bhai kya video banaya hai, maza aa gaya', 'yaar ye bilkul bakwas hai', 'Das Video ist leider ziemlich langweilig'];
+    const raw = linear.probs(texts);
+    const { probs, langs } = linear.score(texts);
+    const temperatures = manifest.confidence?.language_temperatures ?? {};
+    let calibrated = 0;
+    langs.forEach((guess, i) => {
+      const p = Array.from(raw.subarray(i * 3, i * 3 + 3));
+      const q = Array.from(probs.subarray(i * 3, i * 3 + 3));
+      const t = temperatures[guess.lang];
+      // softmax(z / t) from softmax(z): p^(1/t), renormalized
+      const expected = t === undefined ? p : p.map((x) => x ** (1 / t) / p.reduce((a, y) => a + y ** (1 / t), 0));
+      q.forEach((x, k) => expect(x).toBeCloseTo(expected[k]!, 6));
+      expect(q.indexOf(Math.max(...q))).toBe(p.indexOf(Math.max(...p)));
+      if (t !== undefined && t !== 1) calibrated++;
+    });
+    if (temperatures.hi !== undefined) {
+      // The romanized-Hindi texts are identified as such and come out less sure than the graph says.
+      const hindi = langs.flatMap((g, i) => (g.lang === 'hi' ? [i] : []));
+      expect(hindi.length).toBeGreaterThanOrEqual(2);
+      expect(calibrated).toBeGreaterThanOrEqual(hindi.length);
+      if (temperatures.hi > 1) for (const i of hindi) expect(Math.max(...probs.subarray(i * 3, i * 3 + 3))).toBeLessThan(Math.max(...raw.subarray(i * 3, i * 3 + 3)));
+    } else expect(calibrated).toBe(0);
+  });
+
   it('refuses a model file whose graph does not match the manifest', () => {
     expect(() => decodeNgramOnnx(onnxBytes, { buckets: manifest.featurizer.config.buckets * 2, classes: 3 })).toThrow(/W_packed has shape/);
     expect(() => decodeNgramOnnx(onnxBytes.subarray(0, onnxBytes.byteLength - 100), { buckets: manifest.featurizer.config.buckets, classes: 3 })).toThrow(OnnxFormatError);
     expect(() => decodeNgramOnnx(new TextEncoder().encode('not a model'), { buckets: 8, classes: 3 })).toThrow(OnnxFormatError);
     if (manifest.languages) expect(() => LinearScorer.create(manifest, onnxBytes)).toThrow(/lacks its language classifier/);
+  });
+});
+
+describe('applyLanguageTemperatures', () => {
+  const softmax = (z: number[]) => z.map((x) => Math.exp(x) / z.reduce((a, y) => a + Math.exp(y), 0));
+  it('turns softmax(z) into softmax(z / t) for the texts of a language with a temperature, and leaves the rest', () => {
+    const z = [
+      [2, 0.5, -1],
+      [-0.3, 0.1, 1.7],
+      [1, 1, 0],
+    ];
+    const probs = Float32Array.from(z.flatMap(softmax));
+    const langs = [
+      { lang: 'hi', supported: true },
+      { lang: 'en', supported: true },
+      { lang: 'de', supported: true },
+    ];
+    applyLanguageTemperatures(probs, langs, { hi: 2.5, de: 0.5 });
+    const want = [softmax(z[0]!.map((x) => x / 2.5)), softmax(z[1]!), softmax(z[2]!.map((x) => x / 0.5))].flat();
+    [...probs].forEach((p, i) => expect(p).toBeCloseTo(want[i]!, 6));
+    // ties stay ties, and the label never moves
+    expect(probs[6]).toBeCloseTo(probs[7]!, 6);
+    const untouched = Float32Array.from(z.flatMap(softmax));
+    expect(applyLanguageTemperatures(untouched, langs, undefined)).toEqual(Float32Array.from(z.flatMap(softmax)));
   });
 });
 

@@ -33,6 +33,15 @@ describe('model manifest schema', () => {
     expect(() => parseManifest({ ...m, files: [...m.files, ...m.files] })).toThrow(/duplicate file/);
   });
 
+  it('takes per-language temperatures within the range calibration fits, and refuses others', () => {
+    const m = committed() as { confidence: Record<string, unknown> };
+    const withTemps = (language_temperatures: unknown) => ({ ...m, confidence: { ...m.confidence, language_temperatures } });
+    expect(parseManifest(withTemps({ hi: 2.4, de: 0.9 })).confidence?.language_temperatures).toEqual({ hi: 2.4, de: 0.9 });
+    expect(() => parseManifest(withTemps({ hi: 0 }))).toThrow(/confidence.language_temperatures.hi/);
+    expect(() => parseManifest(withTemps({ hi: 20 }))).toThrow(/confidence.language_temperatures.hi/);
+    expect(() => parseManifest(withTemps({ x: 2 }))).toThrow(/confidence.language_temperatures/);
+  });
+
   it('orders semantic versions', () => {
     expect(['1.10.0', '1.2.0', '1.2.0-rc.1', '0.9.9'].sort(compareSemver)).toEqual(['0.9.9', '1.2.0-rc.1', '1.2.0', '1.10.0']);
     expect(() => compareSemver('1.0', '1.0.0')).toThrow(/not a semantic version/);

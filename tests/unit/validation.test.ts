@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { rng } from '../../training/softmax.js';
 import { applyWaivers, evaluateGates, type GateResult } from '../../training/stages/evaluate.js';
+import { calibrate, type ValidationSet } from '../../training/stages/train.js';
 import { bootstrapInterval, expectedCalibrationError, fitTemperature, lowConfidenceThreshold, macroOfConfusion, objectiveValue, scoreSplit, softmaxRows } from '../../training/validation.js';
 
 describe('scores and objective', () => {
@@ -145,6 +146,42 @@ describe('calibration', () => {
     const before = expectedCalibrationError(softmaxRows(logits, 1), gold, weights, 15);
     const after = expectedCalibrationError(softmaxRows(logits, t), gold, weights, 15);
     expect(after).toBeLessThan(before / 2);
+  });
+
+  it('fits a further temperature per language: flat where the model is sure and often wrong, sharp where it is right', () => {
+    // One feature per class; the model says that class with about 70% confidence.
+    const model = { weights: Float32Array.from([1, -0.5, -0.5, -0.5, 1, -0.5, -0.5, -0.5, 1]), bias: new Float32Array(3) };
+    const random = rng(5);
+    const row = (k: number) => ({ ids: Int32Array.from([k]), values: Float32Array.from([1]) });
+    const set = (name: string, n: number, right: number, lang?: string): ValidationSet => {
+      const predicted = Array.from({ length: n }, (_, i) => i % 3);
+      const labels = Uint8Array.from(predicted, (k) => (random() < right ? k : (k + 1 + Math.floor(random() * 2)) % 3));
+      return { name: name as ValidationSet['name'], data: { rows: predicted.map(row), labels }, langs: lang ? Array(n).fill(lang) : undefined };
+    };
+    const umsab = [set('x', 600, 0.95, 'de'), set('x', 600, 0.34, 'hi'), set('x', 30, 0.7, 'it')];
+    const sets = [
+      set('youtube_val', 1200, 0.7),
+      {
+        name: 'umsab_val' as ValidationSet['name'],
+        data: { rows: umsab.flatMap((s) => s.data.rows), labels: Uint8Array.from(umsab.flatMap((s) => [...s.data.labels])) },
+        langs: umsab.flatMap((s) => s.langs!),
+      },
+    ];
+    const cfg = { ece_bins: 15, low_confidence_max_accuracy: 0.5, low_confidence_grid: [0.38, 0.6] as [number, number], per_language: true };
+    const { calibration } = calibrate(model, sets, cfg);
+    const { de, hi } = calibration.by_lang!;
+    expect(Object.keys(calibration.by_lang!)).toEqual(['de', 'hi', 'it']);
+    // 30 tweets cannot show that a temperature of their own explains them better: it stays 1.
+    expect(calibration.by_lang!.it).toMatchObject({ n: 30, temperature: 1 });
+    expect(calibration.by_lang!.it!.likelihood_ratio).toBeLessThan(3.84);
+    expect(hi!.likelihood_ratio).toBeGreaterThan(3.84);
+    expect(hi!.n).toBe(600);
+    expect(hi!.temperature).toBeGreaterThan(4);
+    expect(de!.temperature).toBeLessThan(1);
+    expect(hi!.ece_after).toBeLessThan(hi!.ece_before / 3);
+    expect(de!.ece_after).toBeLessThan(de!.ece_before);
+    // Off: no per-language temperatures, and the pooled calibration alone.
+    expect(calibrate(model, sets, { ...cfg, per_language: false }).calibration.by_lang).toBeUndefined();
   });
 
   it('puts the low-confidence threshold where predictions stop being right more often than wrong', () => {

@@ -14,7 +14,7 @@ import { featurize } from '../../core/featurize.js';
 import { LinearScorer } from '../../core/linear-scorer.js';
 import { parseManifest, type NgramOnnxManifest } from '../../core/manifest.js';
 import type { Prediction } from '../../core/scorer.js';
-import { checkGolden } from '../../core/scorer.js';
+import { applyLanguageTemperatures, checkGolden } from '../../core/scorer.js';
 import { normalizeForCache } from '../../core/text-key.js';
 import { compareHistogramSamples, completeHistograms, latencyQuantiles, observeLatency } from '../../worker/lib/latency.js';
 import { MetricsBuffer, seriesKey } from '../../worker/lib/metrics.js';
@@ -175,8 +175,14 @@ describe('POST /v1/predict', () => {
     const golden = manifest.golden.filter((g) => normalizeForCache(g.text) === g.text && g.text !== '');
     expect(golden.length).toBeGreaterThan(20);
     const { body } = await predictJson<{ items: Result[] }>({ items: golden.map((g) => ({ comment: g.text })) }, key);
+    // The route reports each text calibrated for its language (golden examples pin the graph's output).
+    const expected = applyLanguageTemperatures(
+      Float32Array.from(golden.flatMap((g) => g.probs)),
+      body.items.map((got) => ({ lang: got.lang, supported: got.supported })),
+      manifest.confidence?.language_temperatures,
+    );
     body.items.forEach((got, i) => {
-      for (let k = 0; k < 3; k++) expect(Math.abs(got.probs[k]! - golden[i]!.probs[k]!), golden[i]!.text).toBeLessThanOrEqual(manifest.golden_tolerance);
+      for (let k = 0; k < 3; k++) expect(Math.abs(got.probs[k]! - expected[i * 3 + k]!), golden[i]!.text).toBeLessThanOrEqual(manifest.golden_tolerance);
     });
   });
 
@@ -196,7 +202,13 @@ describe('POST /v1/predict', () => {
     const manifest = parseManifest(newest.manifest) as NgramOnnxManifest;
     const { body } = await predictJson<{ items: Result[] }>(
       {
-        items: [{ comment: 'Лучший канал, очень нравится' }, { comment: 'this is great', lang: 'ru' }, { comment: 'this is great', lang: 'de' }, { comment: 'this is great' }],
+        items: [
+          { comment: 'Лучший канал, очень нравится' },
+          { comment: 'this is great', lang: 'ru' },
+          { comment: 'this is great', lang: 'de' },
+          { comment: 'this is great' },
+          { comment: 'this is great', lang: 'hi-Latn' },
+        ],
       },
       key,
     );
@@ -204,8 +216,13 @@ describe('POST /v1/predict', () => {
     expect(body.items[0]!.supported).toBe(!manifest.languages);
     expect(body.items[1]).toMatchObject({ lang: 'ru', supported: !manifest.languages });
     expect(body.items[2]).toMatchObject({ lang: 'de', supported: true });
-    // The hint changes only lang and supported, never the probabilities.
+    // A hint for a language without its own temperature changes only lang and supported.
     expect(body.items[1]!.probs).toEqual(body.items[3]!.probs);
+    // One with a temperature (romanized Hindi, by its primary subtag) gets that language's calibration.
+    const expected = applyLanguageTemperatures(Float32Array.from(body.items[3]!.probs), [{ lang: 'hi', supported: true }], manifest.confidence?.language_temperatures);
+    body.items[4]!.probs.forEach((p, k) => expect(p).toBeCloseTo(expected[k]!, 6));
+    if (manifest.confidence?.language_temperatures?.hi) expect(body.items[4]!.score).toBeLessThan(body.items[3]!.score);
+    expect(body.items[4]!.label).toBe(body.items[3]!.label);
   });
 
   it('flags predictions under the manifest’s low-confidence threshold', async () => {

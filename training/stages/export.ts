@@ -5,17 +5,18 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { featurizerId, type FeaturizerConfig } from '../../core/featurize.js';
+import { featurize, featurizerId, type FeaturizerConfig } from '../../core/featurize.js';
 import { LABELS } from '../../core/labels.js';
-import { decodeLangId, encodeLangId, SUPPORTED_LANGUAGES } from '../../core/langid.js';
+import { decodeLangId, encodeLangId, SUPPORTED_LANGUAGES, type LangIdModel } from '../../core/langid.js';
 import type { NgramOnnxManifest } from '../../core/manifest.js';
+import { applyLanguageTemperatures, guessLanguage } from '../../core/scorer.js';
 import { writeBundle } from '../../model-export/bundle.js';
 import { buildOnnxModel, IO_SPEC, OPSET } from '../../model-export/onnx-graph.js';
 import { checkParity, referenceProbs } from '../../model-export/parity.js';
 import { dequantize, quantizeInt8 } from '../../model-export/quantize.js';
 import { goldenExamples, GOLDEN_SEED_TEXTS, referenceDistributions } from '../../model-export/reference.js';
 import type { Params } from '../params.js';
-import { argmaxRows, NUM_CLASSES, predictProbs, rng, shuffleInPlace } from '../softmax.js';
+import { argmaxRows, NUM_CLASSES, predictProbs, rng, shuffleInPlace, type LinearModel } from '../softmax.js';
 import { scoreSplit, type Scores } from '../validation.js';
 import { evaluateLangId, loadLangId, validationLanguages } from './langid.js';
 import { evalSplitsOf, readSplits } from './preprocess.js';
@@ -90,6 +91,10 @@ export async function exportStage(dir: string, ctx: ExportContext): Promise<Reco
   const shippedLangId = decodeLangId(encoded.bytes, langidMeta);
   const langidReport = evaluateLangId(shippedLangId, validationLanguages(ctx.preprocessDir, ctx.featurizeDir));
 
+  // Only the languages whose own temperature passed its test (the others keep the pooled one).
+  const fittedLanguages = Object.entries(model.calibration.by_lang ?? {}).filter(([, c]) => c.temperature !== 1);
+  const languageTemperatures = fittedLanguages.length > 0 ? Object.fromEntries(fittedLanguages.map(([lang, c]) => [lang, c.temperature])) : undefined;
+
   const splits = readSplits(ctx.preprocessDir);
   const random = rng(params.seed ^ 0xe4);
   const parityTexts = shuffleInPlace(
@@ -104,7 +109,8 @@ export async function exportStage(dir: string, ctx: ExportContext): Promise<Reco
     ),
   ].slice(0, Math.max(params.export.golden_examples, GOLDEN_SEED_TEXTS.length));
   const youtubeTexts = [...splits.train.filter((r) => r.source === 'youtube'), ...splits.youtube_val].map((r) => r.text);
-  const reference = referenceDistributions('youtube comments (training + validation split)', youtubeTexts, referenceProbs(deq, youtubeTexts, featurizer));
+  // The confidences the scorers will report for these comments: each under its language's temperature.
+  const reference = referenceDistributions('youtube comments (training + validation split)', youtubeTexts, calibratedProbs(deq, youtubeTexts, featurizer, shippedLangId, languageTemperatures));
 
   const manifestBase: Omit<NgramOnnxManifest, 'files'> = {
     name: params.model.name,
@@ -121,6 +127,7 @@ export async function exportStage(dir: string, ctx: ExportContext): Promise<Reco
       low_threshold: model.calibration.low_threshold,
       ece_before: model.calibration.ece_before,
       ece_after: model.calibration.ece_after,
+      ...(languageTemperatures ? { language_temperatures: languageTemperatures } : {}),
     },
     languages: {
       supported: [...SUPPORTED_LANGUAGES],
@@ -136,4 +143,16 @@ export async function exportStage(dir: string, ctx: ExportContext): Promise<Reco
   const parity = await checkParity(manifest, new Uint8Array(readFileSync(join(dir, 'model.onnx'))), deq, parityTexts);
   writeFileSync(join(dir, PARITY_FILE), JSON.stringify(parity, null, 2));
   return { model_bytes: onnxBytes.byteLength, langid_bytes: encoded.bytes.byteLength, metrics, langid: langidReport, confidence: manifestBase.confidence, parity };
+}
+
+/** Probabilities as the scorers report them: the model's, then each text's language temperature (core/scorer.ts). */
+function calibratedProbs(model: LinearModel, texts: readonly string[], config: FeaturizerConfig, langid: LangIdModel, temperatures: Record<string, number> | undefined): Float64Array {
+  if (!temperatures) return referenceProbs(model, texts, config);
+  const rows = texts.map((t) => featurize(t, config));
+  const scratch = new Float64Array(langid.labels.length);
+  const langs = texts.map((t, i) => {
+    const row = { ids: rows[i]!.ids, values: rows[i]!.values, from: 0, to: rows[i]!.ids.length };
+    return guessLanguage(t.length > config.max_chars ? t.slice(0, config.max_chars) : t, langid, () => row, scratch);
+  });
+  return applyLanguageTemperatures(predictProbs(model, rows), langs, temperatures);
 }

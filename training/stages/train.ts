@@ -20,7 +20,7 @@ import { progressBar } from '../progress.js';
 import { planTrials } from '../search.js';
 import { argmaxRows, NUM_CLASSES, predictLogits, predictProbs, train, type LinearModel } from '../softmax.js';
 import type { FeaturizedSplit } from '../sparse-io.js';
-import { expectedCalibrationError, fitTemperature, lowConfidenceThreshold, objectiveValue, scoreSplit, softmaxRows, type SplitScores } from '../validation.js';
+import { expectedCalibrationError, fitTemperature, lowConfidenceThreshold, nll, objectiveValue, scoreSplit, softmaxRows, type SplitScores } from '../validation.js';
 import { loadFeatures } from './featurize.js';
 import { readSplits, SELECT_SPLITS, SOURCES, type AnyEvalSplit, type SourceName, type TrainRow } from './preprocess.js';
 
@@ -40,6 +40,11 @@ export interface CalibrationResult {
   ece_before: number;
   ece_after: number;
   low_threshold: number;
+  /**
+   * Per language of the validation rows that carry one (UMSAB): a further temperature fitted on that
+   * language alone, and its ECE after the pooled temperature (before) and after its own (after).
+   */
+  by_lang?: Record<string, { n: number; temperature: number; ece_before: number; ece_after: number; likelihood_ratio: number }>;
 }
 
 export interface ValidationSet {
@@ -96,8 +101,9 @@ export function sampleWeights(
 }
 
 /** Each validation split weighs the same in calibration, whatever its size. */
-function pooled(sets: readonly ValidationSet[]): { rows: SparseFeatures[]; gold: Uint8Array; weights: Float64Array } {
+function pooled(sets: readonly ValidationSet[]): { rows: SparseFeatures[]; gold: Uint8Array; weights: Float64Array; langs: Array<string | undefined> } {
   const rows = sets.flatMap((s) => s.data.rows);
+  const langs = sets.flatMap((s) => s.langs ?? s.data.rows.map(() => undefined));
   const gold = new Uint8Array(rows.length);
   const weights = new Float64Array(rows.length);
   let at = 0;
@@ -106,17 +112,56 @@ function pooled(sets: readonly ValidationSet[]): { rows: SparseFeatures[]; gold:
     weights.fill(1 / s.data.rows.length, at, at + s.data.rows.length);
     at += s.data.rows.length;
   }
-  return { rows, gold, weights };
+  return { rows, gold, weights, langs };
+}
+
+/** χ² with one degree of freedom at 95%: a language's own temperature must explain its labels this much better. */
+const LIKELIHOOD_RATIO_MIN = 3.84;
+
+/**
+ * A temperature per language of the pooled rows (those that carry one), fitted on the logits already
+ * divided by the pooled temperature: where the model is much less often right than it is sure
+ * (romanized Hindi: 60% sure, 37% right), its texts' probabilities flatten; the labels stay.
+ * A language keeps temperature 1 unless its own fits its validation labels significantly better
+ * (likelihood-ratio test, one parameter): a few hundred tweets otherwise move it by ±15% on noise.
+ */
+function languageTemperatures(scaledLogits: Float64Array, gold: Uint8Array, langs: ReadonlyArray<string | undefined>, bins: number): NonNullable<CalibrationResult['by_lang']> {
+  const out: NonNullable<CalibrationResult['by_lang']> = {};
+  for (const lang of [...new Set(langs.filter((l): l is string => l !== undefined))].sort()) {
+    const idx = langs.flatMap((l, i) => (l === lang ? [i] : []));
+    const logits = new Float64Array(idx.length * NUM_CLASSES);
+    idx.forEach((r, j) => logits.set(scaledLogits.subarray(r * NUM_CLASSES, (r + 1) * NUM_CLASSES), j * NUM_CLASSES));
+    const g = Uint8Array.from(idx, (r) => gold[r]!);
+    const w = new Float64Array(idx.length).fill(1);
+    const fitted = fitTemperature(logits, g, w);
+    const likelihoodRatio = 2 * idx.length * (nll(logits, g, w, 1) - nll(logits, g, w, fitted));
+    const temperature = likelihoodRatio >= LIKELIHOOD_RATIO_MIN ? fitted : 1;
+    out[lang] = {
+      n: idx.length,
+      temperature,
+      likelihood_ratio: likelihoodRatio,
+      ece_before: expectedCalibrationError(softmaxRows(logits, 1), g, w, bins),
+      ece_after: expectedCalibrationError(softmaxRows(logits, temperature), g, w, bins),
+    };
+  }
+  return out;
 }
 
 export function calibrate(model: LinearModel, sets: readonly ValidationSet[], cfg: Params['calibration']): { model: LinearModel; calibration: CalibrationResult } {
-  const { rows, gold, weights } = pooled(sets);
+  const { rows, gold, weights, langs } = pooled(sets);
   const logits = predictLogits(model, rows);
   // Temperature only: a per-class bias fitted the same way moves the class priors toward the pooled
   // validation mix, which cost 3 points of TweetEval macro-recall and 4 of UMSAB macro-F1 when tried.
   const temperature = fitTemperature(logits, gold, weights);
   const before = softmaxRows(logits, 1);
-  const after = softmaxRows(logits, temperature);
+  const scaledLogits = Float64Array.from(logits, (x) => x / temperature);
+  const byLang = cfg.per_language ? languageTemperatures(scaledLogits, gold, langs, cfg.ece_bins) : undefined;
+  // What the scorers show: each row under its language's temperature too (as scoring applies it).
+  const after = new Float64Array(scaledLogits.length);
+  for (let i = 0; i < gold.length; i++) {
+    const t = byLang?.[langs[i] ?? '']?.temperature ?? 1;
+    after.set(softmaxRows(scaledLogits.subarray(i * NUM_CLASSES, (i + 1) * NUM_CLASSES), t), i * NUM_CLASSES);
+  }
   const scaled: LinearModel = {
     weights: Float32Array.from(model.weights, (w) => w / temperature),
     bias: Float32Array.from(model.bias, (b) => b / temperature),
@@ -128,6 +173,7 @@ export function calibrate(model: LinearModel, sets: readonly ValidationSet[], cf
       ece_before: expectedCalibrationError(before, gold, weights, cfg.ece_bins),
       ece_after: expectedCalibrationError(after, gold, weights, cfg.ece_bins),
       low_threshold: lowConfidenceThreshold(after, gold, weights, cfg.low_confidence_grid, cfg.low_confidence_max_accuracy),
+      ...(byLang ? { by_lang: byLang } : {}),
     },
   };
 }

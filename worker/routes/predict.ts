@@ -68,11 +68,14 @@ export function predictItems(model: LoadedModel, items: readonly PredictItem[], 
     else todo.push({ index, text, key });
   });
   if (todo.length > 0) {
-    const fresh = model.scorer.predict(todo.map((t) => t.text));
+    // A client that knows the language skips identification; `supported` and the language's
+    // calibration still come from the model.
+    const fresh = model.scorer.predict(
+      todo.map((t) => t.text),
+      todo.map((t) => items[t.index]!.lang),
+    );
     todo.forEach(({ index, key }, j) => {
-      const hint = items[index]!.lang;
-      // A client that knows the language skips identification; `supported` still comes from the model.
-      const p = hint === undefined ? fresh[j]! : { ...fresh[j]!, lang: hint, supported: model.scorer.supports(hint) };
+      const p = fresh[j]!;
       cache.set(key, p);
       predictions[index] = p;
     });
