@@ -20,6 +20,7 @@ import { createNodeScorer, MODELS_DIR } from '../node-runtime/bundle.js';
 import { readChecksums, readDataset, type DatasetName, type Row } from '../training/datasets.js';
 import { loadParams } from '../training/params.js';
 import { DEFAULT_PARAMS } from '../training/paths.js';
+import { expectedCalibrationError } from '../training/validation.js';
 import { resolveDataDir } from '../training/pipeline.js';
 import { splitSentube, splitYoutube, type EvalSplit } from '../training/stages/preprocess.js';
 import { CAPABILITIES } from '../training/behavioral/cases.js';
@@ -91,11 +92,24 @@ interface BundleResult {
   labels: Record<EvalSplit, Labels>;
   langid: LangIdReport | null;
   calibration: NgramOnnxManifest['confidence'] | null;
+  /** As the scorer reports it (per-language calibration included), by the row's language: English splits pooled as en. */
+  confidence_by_lang: Record<string, ConfidenceReport>;
   speed: Speed;
   featurize_only_comments_per_s: number;
   load_ms_median: number;
   load_ms_all: number[];
   size: { model_onnx_bytes: number; model_onnx_gzip_bytes: number; manifest_bytes: number; bundle_bytes: number; files: string[] };
+}
+
+interface ConfidenceReport {
+  n: number;
+  /** Mean top probability. */
+  mean_confidence: number;
+  accuracy: number;
+  /** Expected calibration error, 15 equal-width bins. */
+  ece: number;
+  /** Share shown as low confidence (top probability under the manifest's threshold). */
+  low_confidence: number;
 }
 
 interface Speed {
@@ -271,6 +285,37 @@ function langIdReport(manifest: NgramOnnxManifest, splits: Record<EvalSplit, Row
   };
 }
 
+/** How sure the scorer is against how often it is right, per language of the rows (the gold language, not the guess). */
+function confidenceByLang(splits: Record<EvalSplit, Row[]>, predictions: Record<EvalSplit, Prediction[]>): Record<string, ConfidenceReport> {
+  const groups = new Map<string, Array<{ row: Row; p: Prediction }>>();
+  for (const split of SPLITS) {
+    if (split === 'tweeteval_test') continue;
+    splits[split].forEach((row, i) => {
+      const lang = rowLang(split, row);
+      groups.set(lang, [...(groups.get(lang) ?? []), { row, p: predictions[split][i]! }]);
+    });
+  }
+  return Object.fromEntries(
+    [...groups]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([lang, items]) => {
+        const gold = Uint8Array.from(items, ({ row }) => labelIndex(row.label));
+        const probs = Float64Array.from(items.flatMap(({ p }) => p.probs));
+        const n = items.length;
+        return [
+          lang,
+          {
+            n,
+            mean_confidence: items.reduce((a, { p }) => a + p.score, 0) / n,
+            accuracy: items.filter(({ row, p }) => p.label === row.label).length / n,
+            ece: expectedCalibrationError(probs, gold, new Float64Array(n).fill(1), 15),
+            low_confidence: items.filter(({ p }) => p.low_confidence).length / n,
+          },
+        ];
+      }),
+  );
+}
+
 /** Load time: read, sha256-verify and open an onnxruntime-node session; median of RUNS loads. */
 async function loadTimes(dir: string): Promise<number[]> {
   const times: number[] = [];
@@ -324,6 +369,7 @@ async function benchBundle(info: BundleInfo, splits: Record<EvalSplit, Row[]>): 
       labels: Object.fromEntries(SPLITS.map((s) => [s, predictions[s].map((p) => p.label)])) as Record<EvalSplit, Labels>,
       langid: langIdReport(manifest, splits, predictions),
       calibration: manifest.confidence ?? null,
+      confidence_by_lang: confidenceByLang(splits, predictions),
       speed,
       featurize_only_comments_per_s: featurizeOnly,
       load_ms_median: median(loads),
@@ -523,6 +569,13 @@ function langIdSection(report: Report): string[] {
     ['ECE before calibration', ...na((b) => b.calibration?.ece_before)],
     ['ECE after calibration', ...na((b) => b.calibration?.ece_after)],
     ['low-confidence threshold', ...na((b) => b.calibration?.low_threshold)],
+    ...[...new Set(bundles.flatMap((b) => Object.keys(b.confidence_by_lang)))].map((lang) => [
+      `${lang}: mean confidence / accuracy / ECE / shown uncertain`,
+      ...bundles.map((b) => {
+        const c = b.confidence_by_lang[lang];
+        return c ? `${f3(c.mean_confidence)} / ${f3(c.accuracy)} / ${f3(c.ece)} / ${pct(c.low_confidence)}` : 'n/a';
+      }),
+    ]),
   ];
   return [
     '## Language identification and calibration',
@@ -533,6 +586,8 @@ function langIdSection(report: Report): string[] {
     'UMSAB: its code), "und" counting as right for a text with no letters. "unsupported": share of English',
     'validation texts that came out `supported: false` (no verdict shown). Calibration: `manifest.confidence`',
     '(ECE on the pooled validation sets, 15 bins). n/a: the bundle has no language identification or calibration.',
+    'Per language: the validation texts of that language (English: the four English splits pooled), scored as',
+    'shipped (`predict()`, per-language temperatures included), grouped by their true language.',
   ];
 }
 
