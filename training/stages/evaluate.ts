@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectiveMetric, Params } from '../params.js';
-import { bootstrapInterval, metricValue, scoreSplit } from '../validation.js';
+import { bootstrapInterval, metricValue, scoreSplit, type SplitScores } from '../validation.js';
 import { loadLangId } from './langid.js';
 import { evalSplitsOf, readSplits } from './preprocess.js';
 import { loadModel, loadValidation } from './train.js';
@@ -59,12 +59,16 @@ export interface SplitPredictions {
   langs?: ReadonlyArray<string | undefined>;
 }
 
+/** Each split's scores (UMSAB per language too). */
+function scorePredictions(predictions: Record<string, SplitPredictions>): Record<string, SplitScores> {
+  return Object.fromEntries(Object.entries(predictions).map(([name, p]) => [name, scoreSplit(p.gold, p.predicted, p.langs)]));
+}
+
 /**
  * The gates on validation metrics, each with its bootstrap interval (resampling each UMSAB language
  * on its own, as the metric averages them), then language identification.
  */
-export function evaluateGates(predictions: Record<string, SplitPredictions>, gates: Params['gates'], langidAccuracy: number, seed: number): GateResult[] {
-  const metrics = Object.fromEntries(Object.entries(predictions).map(([name, p]) => [name, scoreSplit(p.gold, p.predicted, p.langs)]));
+export function evaluateGates(predictions: Record<string, SplitPredictions>, gates: Params['gates'], langidAccuracy: number, seed: number, metrics = scorePredictions(predictions)): GateResult[] {
   const byLang = metrics.umsab_val?.by_lang ?? {};
   const { samples, confidence } = gates.waiver_interval;
   const unitsOf = (split: string, only?: string) => {
@@ -111,9 +115,9 @@ export async function evaluateStage(
   const predictions: Record<string, SplitPredictions> = Object.fromEntries(
     loadValidation(preprocessDir, featurizeDir, names).map((s) => [s.name, { gold: s.data.labels, predicted: argmaxRows(predictProbs(model, s.data.rows)), langs: s.langs }]),
   );
-  const metrics = Object.fromEntries(Object.entries(predictions).map(([name, p]) => [name, scoreSplit(p.gold, p.predicted, p.langs)]));
+  const metrics = scorePredictions(predictions);
   const langid = loadLangId(langidDir);
-  const gateResults = evaluateGates(predictions, gates, langid.report.accuracy, seed);
+  const gateResults = evaluateGates(predictions, gates, langid.report.accuracy, seed, metrics);
   writeFileSync(join(dir, METRICS_FILE), JSON.stringify({ metrics, gates: gateResults }, null, 2));
   const brief = Object.fromEntries(names.map((s) => [s, { macro_recall: metrics[s]!.macro_recall, macro_f1: metrics[s]!.macro_f1, accuracy: metrics[s]!.accuracy }]));
   return { metrics: brief, umsab_by_lang: metrics.umsab_val?.by_lang, gates: gateResults };
