@@ -33,6 +33,15 @@ export function consentAllows(current: Consent | null, rowConsent: Consent): boo
 
 export const HOUR_MS = 3_600_000;
 
+/**
+ * Resending a telemetry batch whose answer was lost, agreed by both sides. The extension resends a
+ * batch at most `window_hours` after its first send; the backend drops a copy of a batch it stored
+ * within INGEST_DEDUPE_HOURS of the first, which therefore may not be shorter than
+ * `min_dedupe_hours`: the resend window plus four hours for a device clock that is off. A shorter
+ * dedupe window would store a late resend twice.
+ */
+export const RESEND = { window_hours: 20, min_dedupe_hours: 24 } as const;
+
 /** Start of the UTC hour holding `ms`: the only precision any telemetry time has on the wire. */
 export function hourFloor(ms: number): number {
   return Math.floor(ms / HOUR_MS) * HOUR_MS;

@@ -7,6 +7,7 @@
  * only (it names secrets and their lengths, which are nobody else's business).
  */
 import { DEFAULT_THRESHOLDS } from '../core/drift.js';
+import { RESEND } from '../core/wire.js';
 import { ConfigError } from './lib/errors.js';
 import { loadMonitoringConfig, type MonitoringConfig } from './monitoring/config.js';
 
@@ -138,7 +139,8 @@ export function loadConfig(env: Env): Config {
     correctionMinClients: intVar(env, 'CORRECTION_MIN_CLIENTS', 3, 1, 1000),
     monitoring: loadMonitoringConfig(env, intVar),
     ingestLanes: intVar(env, 'INGEST_LANES', 1, 1, 256),
-    ingestDedupeHours: intVar(env, 'INGEST_DEDUPE_HOURS', 24, 1, 168),
+    // Shorter than the extension's resend window (plus clock margin) would store a late resend twice.
+    ingestDedupeHours: intVar(env, 'INGEST_DEDUPE_HOURS', 24, RESEND.min_dedupe_hours, 168),
   };
   for (let lane = 0; lane < config.ingestLanes; lane++) {
     // A lane without its producer binding would refuse every batch routed to it.

@@ -29,6 +29,7 @@ import {
   KIND_CONSENT,
   KIND_MAX_ITEMS,
   LIMITS,
+  RESEND,
   consentAllows,
   hourFloor,
   type AggregateItem,
@@ -53,11 +54,11 @@ export const MAX_BATCH_ATTEMPTS = 8;
 export const MAX_BATCH_AGE_MS = 5 * 24 * HOUR_MS;
 /**
  * A batch first sent longer ago than this is dropped, not resent. The backend recognizes a resend
- * as a copy only within INGEST_DEDUPE_HOURS (24 by default) of the first copy; a send whose answer
- * was lost may have been stored, and resending it after that window would store it twice. Four
- * hours of margin for the device's clock.
+ * as a copy only within INGEST_DEDUPE_HOURS (at least RESEND.min_dedupe_hours, 24) of the first
+ * copy; a send whose answer was lost may have been stored, and resending it after that window
+ * would store it twice (core/wire.ts, RESEND).
  */
-export const RESEND_WINDOW_MS = 20 * HOUR_MS;
+export const RESEND_WINDOW_MS = RESEND.window_hours * HOUR_MS;
 /** Keeps a batch comfortably under the backend's 64 KB body limit. */
 const BATCH_BODY_BUDGET = LIMITS.body_bytes - 4096;
 

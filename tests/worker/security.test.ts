@@ -117,6 +117,8 @@ describe('configuration errors', () => {
     ['the pepper unset', { CLIENT_ID_PEPPER: '' }, /secret CLIENT_ID_PEPPER is not set/],
     ['a webhook without its secret', { DRIFT_WEBHOOK_SECRET: '' }, /secret DRIFT_WEBHOOK_SECRET is not set/],
     ['a bad var', { DRIFT_WINDOW_HOURS: 'a week' }, /DRIFT_WINDOW_HOURS must be an integer/],
+    // The extension resends a batch up to 20 h after its first send; a shorter dedupe window would store it twice.
+    ['a dedupe window shorter than the resend window', { INGEST_DEDUPE_HOURS: '12' }, /INGEST_DEDUPE_HOURS must be in \[24, 168\], got 12/],
   ];
 
   it('answer every route with 500 misconfigured, telling the client nothing and the log everything', async () => {
