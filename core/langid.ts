@@ -143,7 +143,9 @@ function classify(cp: number): Script | -1 {
   if (cp >= 0x0370 && cp <= 0x03ff) return Script.Greek;
   if (cp >= 0x0400 && cp <= 0x052f) return Script.Cyrillic;
   if (cp >= 0x0590 && cp <= 0x05ff) return Script.Hebrew;
-  if ((cp >= 0x0600 && cp <= 0x06ff) || (cp >= 0x0750 && cp <= 0x077f) || (cp >= 0xfb50 && cp <= 0xfeff)) return Script.Arabic;
+  // Presentation forms A and B, not the blocks between them: U+FE0F (the variation selector of
+  // "❤️") and U+FEFF (a byte-order mark) made emoji-only comments Arabic.
+  if ((cp >= 0x0600 && cp <= 0x06ff) || (cp >= 0x0750 && cp <= 0x077f) || (cp >= 0xfb50 && cp <= 0xfdff) || (cp >= 0xfe70 && cp <= 0xfefc)) return Script.Arabic;
   if (cp >= 0x0900 && cp <= 0x097f) return Script.Devanagari;
   if (cp >= 0x0e00 && cp <= 0x0e7f) return Script.Thai;
   if ((cp >= 0x3040 && cp <= 0x30ff) || (cp >= 0x31f0 && cp <= 0x31ff) || (cp >= 0xff66 && cp <= 0xff9f)) return Script.Kana;

@@ -30,6 +30,13 @@ describe('script step', () => {
   it('calls letterless text "und" and supported (emoji carry sentiment in any language)', () => {
     expect(scriptGuess('😂😂😂')).toEqual({ lang: 'und', supported: true });
     expect(scriptGuess('12:34 !!! 👍🏽')).toEqual({ lang: 'und', supported: true });
+    // Emoji with a variation selector (U+FE0F) and a byte-order mark are no letters either: they
+    // sit between Arabic's two presentation-form blocks, and once counted as Arabic.
+    expect(scriptGuess('❤️')).toEqual({ lang: 'und', supported: true });
+    expect(scriptGuess('\ufeff❤️❤️❤️ ☺️')).toEqual({ lang: 'und', supported: true });
+    expect(scriptGuess('❤️❤️❤️❤️ so good')).toBeNull();
+    // The presentation forms themselves are still Arabic ("ﻣﺮﺣﺒﺎ": forms B; "ﷺ": forms A).
+    expect(scriptGuess('\ufee3\ufeae\ufea3\ufe92\ufe8e ﷺ')).toEqual({ lang: 'ar', supported: true });
   });
 
   it('leaves Latin-script and code-mixed text to the classifier', () => {
