@@ -24,9 +24,11 @@ import { Mark, normalize, TokenKind, type NormalizedText, type NormalizerVersion
  *   negators ("nahi") negate the words before them; an emoji-only flag.
  * - 4: version 3 on normalizer 3 (misspelled sentiment words repaired, more intensifiers).
  * - 5: version 3 on normalizer 4 (romanized Hindi sentiment words and intensifiers).
+ * - 6: version 3 on normalizer 5 (more comment idioms), with emoji valence classes from their use
+ *   in comments where it differs from the Emoji Sentiment Ranking's tweets (🔥, 💯, 💀, 🤡; core/lexicon.ts).
  */
-export const FEATURIZER_VERSION = 5;
-export type FeaturizerVersion = 2 | 3 | 4 | 5;
+export const FEATURIZER_VERSION = 6;
+export type FeaturizerVersion = 2 | 3 | 4 | 5 | 6;
 
 export interface FeaturizerConfig {
   /** Algorithm version (see {@link FEATURIZER_VERSION}); absent means 2, model 1.0.0's. */
@@ -57,9 +59,9 @@ export const DEFAULT_FEATURIZER_CONFIG: FeaturizerConfig = {
   max_chars: 1000,
 };
 
-/** The normalizer each featurizer version reads (versions 3 to 5 share the hashing). */
+/** The normalizer each featurizer version reads (versions 3 to 6 share the hashing). */
 function normalizerFor(version: FeaturizerVersion): NormalizerVersion {
-  return version === 2 ? 1 : version === 3 ? 2 : version === 4 ? 3 : 4;
+  return version === 2 ? 1 : version === 3 ? 2 : version === 4 ? 3 : version === 5 ? 4 : 5;
 }
 
 /** A sparse vector: ids in [0, buckets) with their values (see collectInto() for when an id repeats). */
@@ -162,11 +164,11 @@ export class RaggedBatchBuilder {
 function hashFeatures(text: string, config: FeaturizerConfig): number {
   const version = config.version ?? 2;
   const norm = normalize(text.length > config.max_chars ? text.slice(0, config.max_chars) : text, normalizerFor(version));
-  return version === 2 ? hashNormalized(norm, config) : hashNormalizedV3(norm, config);
+  return version === 2 ? hashNormalized(norm, config) : hashNormalizedV3(norm, config, version >= 6);
 }
 
-/** Version 3: see {@link FEATURIZER_VERSION}. */
-function hashNormalizedV3(norm: NormalizedText, config: FeaturizerConfig): number {
+/** Version 3 (and 4 to 6, which differ in their normalizer; 6 also in its emoji classes): see {@link FEATURIZER_VERSION}. */
+function hashNormalizedV3(norm: NormalizedText, config: FeaturizerConfig, emojiCommentUse: boolean): number {
   const mask = config.buckets - 1;
   const seed = config.seed | 0;
   const { tokens, kinds, marks } = norm;
@@ -202,7 +204,7 @@ function hashNormalizedV3(norm: NormalizedText, config: FeaturizerConfig): numbe
     let v = 0;
     if (config.lexicon && (mark & Mark.Intensifier) === 0) {
       if (kind === TokenKind.Word) v = norm.valences[i]!;
-      else if (kind === TokenKind.Emoji) v = emojiValence(tok);
+      else if (kind === TokenKind.Emoji) v = emojiValence(tok, emojiCommentUse);
     }
     const negatedSentiment = v !== 0 && (mark & Mark.Negated) !== 0;
 

@@ -42,6 +42,12 @@ for (const [glyph, shares] of Object.entries(lexicons.emoji as Record<string, nu
   if (cls !== 0) emoji.set(glyph, cls);
 }
 for (const [glyph, v] of Object.entries((lexicons.emoji_keywords ?? {}) as Record<string, number>)) if (!emoji.has(glyph)) emoji.set(glyph, v);
+/**
+ * Featurizer 6 reads these classes in place of the two above: emoji whose use in comments today
+ * differs from the ranking's 2015 tweets or from their keywords (🔥 is praise under a video; 💀 is
+ * laughing). 0 means no class. Older featurizers keep the table they were released with.
+ */
+const emojiCommentUse = new Map<string, number>(Object.entries((lexicons as { emoji_featurizer_6?: Record<string, number> }).emoji_featurizer_6 ?? {}));
 
 /** Slang added with normalizer 3: older normalizers leave these words out so released models keep their features. */
 const slangNormalizer3 = new Map<string, number>(Object.entries((lexicons as { slang_normalizer_3?: Record<string, number> }).slang_normalizer_3 ?? {}));
@@ -51,6 +57,14 @@ const phrasesNormalizer3 = new Map<string, number>(Object.entries((lexicons as {
 
 /** Romanized Hindi added with normalizer 4 (spellings, praise, insults); no typo-repair targets. */
 const slangNormalizer4 = new Map<string, number>(Object.entries((lexicons as { slang_normalizer_4?: Record<string, number> }).slang_normalizer_4 ?? {}));
+
+/** Idioms normalizer 5 adds to normalizer 3's ("haters gonna hate"), with their valence. */
+const phrasesNormalizer5 = new Map<string, number>(Object.entries((lexicons as { phrases_normalizer_5?: Record<string, number> }).phrases_normalizer_5 ?? {}));
+
+/** The idioms normalizer 5 adds to {@link phrasesAddedInNormalizer3}, words separated by single spaces. */
+export function phrasesAddedInNormalizer5(): IterableIterator<[string, number]> {
+  return phrasesNormalizer5.entries();
+}
 
 /** Words normalizer 4 adds to normalizer 3's table, with their valence. */
 export function slangAddedInNormalizer4(): IterableIterator<[string, number]> {
@@ -96,8 +110,14 @@ export function multilingualValence(word: string): number {
 /**
  * Valence class in [-3, 3] of an emoji token from the Emoji Sentiment Ranking, or 0 when unknown or
  * balanced. A ZWJ sequence without an entry of its own takes the class of its first known part.
+ * With `commentUse` (featurizer 6), the comment-use classes come first (🔥 → 3; 🤷‍♂️ → 🤷's 0).
  */
-export function emojiValence(token: string): number {
+export function emojiValence(token: string, commentUse = false): number {
+  if (commentUse) {
+    // A sequence ("🤷‍♂️") has the comment use of its base ("🤷") before any table entry of its own.
+    const own = emojiCommentUse.get(token) ?? (token.includes('\u200d') ? emojiCommentUse.get(token.slice(0, token.indexOf('\u200d'))) : undefined);
+    if (own !== undefined) return own;
+  }
   const v = emoji.get(token);
   if (v !== undefined || !token.includes('\u200d')) return v ?? 0;
   for (const part of token.split('\u200d')) {
@@ -105,6 +125,11 @@ export function emojiValence(token: string): number {
     if (p !== undefined) return p;
   }
   return 0;
+}
+
+/** The comment-use classes featurizer 6 reads in place of the ranking's or the keywords' (see {@link emojiValence}). */
+export function emojiCommentUseEntries(): Array<[string, number]> {
+  return [...emojiCommentUse.entries()];
 }
 
 /** The ranking's [negative, neutral, positive] shares for an emoji, or undefined. */
@@ -124,7 +149,7 @@ export function rankedEmoji(): Array<[string, readonly [number, number, number]]
  * 0.13 neutral F1 there); those words teach through their lexicon class in real comments instead.
  */
 export function slangWords(): Array<[string, number]> {
-  return [...Object.entries((lexicons.slang ?? {}) as Record<string, number>), ...slangNormalizer3, ...phrasesNormalizer3];
+  return [...Object.entries((lexicons.slang ?? {}) as Record<string, number>), ...slangNormalizer3, ...phrasesNormalizer3, ...phrasesNormalizer5];
 }
 
 /** Emoji the ranking lacks, with their keyword-derived valence class, for training. */

@@ -6,7 +6,7 @@
  * tokens, emojis kept as tokens, elongations squashed, and a negation scope. Any change to the output
  * here changes feature ids: bump {@link NORMALIZER_VERSION} and the golden tests together.
  */
-import { englishSentimentWords, multilingualEntries, phrasesAddedInNormalizer3, slangAddedInNormalizer3, slangAddedInNormalizer4, TYPO_EXCLUSIONS } from './lexicon.js';
+import { englishSentimentWords, multilingualEntries, phrasesAddedInNormalizer3, phrasesAddedInNormalizer5, slangAddedInNormalizer3, slangAddedInNormalizer4, TYPO_EXCLUSIONS } from './lexicon.js';
 import { buildTypoTable } from './typos.js';
 import { WordTable } from './word-table.js';
 
@@ -25,9 +25,11 @@ import { WordTable } from './word-table.js';
  *   sentiment words in their common spellings ("achha", "acchi", "bakvas", "lajawab", "ghatia") and
  *   its intensifiers ("bhot", "ekdum", "kafi", "sabse", "itna"). A word version 3 took for a typo of
  *   an English word and the Hindi lexicon now knows is read as the Hindi word.
+ * - 5: version 4 with one more comment idiom joined into one token: "haters gonna hate", whose
+ *   words alone read as hate.
  */
-export const NORMALIZER_VERSION = 4;
-export type NormalizerVersion = 1 | 2 | 3 | 4;
+export const NORMALIZER_VERSION = 5;
+export type NormalizerVersion = 1 | 2 | 3 | 4 | 5;
 
 /**
  * Per-token marks (bit set) that let the featurizer represent how a sentiment word is used, so the
@@ -197,14 +199,20 @@ for (const w of 'criminally genuinely deeply massively hugely absurdly unbelieva
 /** Intensifiers normalizer 4 adds: romanized Hindi ("bhot accha", "ekdum bakwas", "sabse badhiya"). */
 const HINGLISH_INTENSIFIERS_V4 = 'bhot bahot bhut bohat bohut ekdum ekdam kaafi kafi zyada jyada sabse itna itni itne'.split(' ');
 /** Idioms by first word, longest first: the word sequence and the one token it becomes ("fell_off"). */
-const PHRASES = new Map<string, Array<{ words: string[]; token: string }>>();
-for (const [phrase, v] of phrasesAddedInNormalizer3()) {
-  const words = phrase.split(' ');
-  const token = words.join('_');
-  (PHRASES.get(words[0]!) ?? PHRASES.set(words[0]!, []).get(words[0]!)!).push({ words, token });
-  WORD_INFO_V3.set(token, ((WORD_INFO_V3.get(token) ?? 0) & ((1 << ROLE_BITS) - 1)) | ((v + VALENCE_OFFSET) << ROLE_BITS));
+type PhraseTable = Map<string, Array<{ words: string[]; token: string }>>;
+/** Adds idioms to `phrases` and their tokens, with their valence, to `info`. */
+function addPhrases(phrases: PhraseTable, info: Map<string, number>, entries: Iterable<[string, number]>): void {
+  for (const [phrase, v] of entries) {
+    const words = phrase.split(' ');
+    const token = words.join('_');
+    (phrases.get(words[0]!) ?? phrases.set(words[0]!, []).get(words[0]!)!).push({ words, token });
+    info.set(token, ((info.get(token) ?? 0) & ((1 << ROLE_BITS) - 1)) | ((v + VALENCE_OFFSET) << ROLE_BITS));
+  }
+  for (const list of phrases.values()) list.sort((a, b) => b.words.length - a.words.length);
 }
-for (const list of PHRASES.values()) list.sort((a, b) => b.words.length - a.words.length);
+/** Normalizer 3's and 4's idioms. */
+const PHRASES: PhraseTable = new Map();
+addPhrases(PHRASES, WORD_INFO_V3, phrasesAddedInNormalizer3());
 
 /**
  * Misspelled sentiment words live in the same table (normalizer 3): their entry is TYPO_FLAG | the
@@ -237,6 +245,10 @@ for (const w of HINGLISH_INTENSIFIERS_V4) {
   const prior = WORD_INFO_V4.get(w);
   WORD_INFO_V4.set(w, (prior === undefined || prior & TYPO_FLAG ? VALENCE_OFFSET << ROLE_BITS : prior) | Role.Intensifier);
 }
+/** Normalizer 5: version 4's table and idioms plus the idioms it adds. */
+const WORD_INFO_V5 = new Map(WORD_INFO_V4);
+const PHRASES_V5: PhraseTable = new Map([...PHRASES].map(([first, list]) => [first, [...list]]));
+addPhrases(PHRASES_V5, WORD_INFO_V5, phrasesAddedInNormalizer5());
 
 /** How many words after "used to" describe the past. */
 const PAST_WINDOW = 4;
@@ -268,20 +280,20 @@ const Word = {
 const TYPO_SHIFT = 13;
 const INFO_BITS = (1 << 7) - 1;
 
-/** The lookup table of one normalizer version: `info` is its WORD_INFO table (none for version 1). */
-function wordTable(info: ReadonlyMap<string, number> | null, phrases: boolean): WordTable {
-  const table = new WordTable((info?.size ?? 0) + (phrases ? PHRASES.size : 0) + NEGATORS.size + SCOPE_BREAKERS.size + POST_NEGATORS.size);
+/** The lookup table of one normalizer version: `info` is its WORD_INFO table (none for version 1), `phrases` its idioms. */
+function wordTable(info: ReadonlyMap<string, number> | null, phrases: PhraseTable | null): WordTable {
+  const table = new WordTable((info?.size ?? 0) + (phrases?.size ?? 0) + NEGATORS.size + SCOPE_BREAKERS.size + POST_NEGATORS.size);
   // forEach, not for-of: this runs once per process over ~60,000 entries, mostly before the JIT has
   // compiled it, and for-of allocates an entry array per word there.
   info?.forEach((v, word) => {
     if (v > INFO_BITS && !(v & TYPO_FLAG)) throw new Error(`word info of ${word} does not fit in ${INFO_BITS} bits`);
     table.or(word, v & TYPO_FLAG ? Word.Typo | ((v & ~TYPO_FLAG) << TYPO_SHIFT) : Word.Known | v);
   });
-  if (phrases) for (const first of PHRASES.keys()) table.or(first, Word.PhraseStart);
+  if (phrases) for (const first of phrases.keys()) table.or(first, Word.PhraseStart);
   for (const w of NEGATORS) if (w.length <= 8) table.or(w, Word.OpensNegation);
   for (const w of SCOPE_BREAKERS) if (w.length <= 8) table.or(w, Word.ClosesNegation);
   for (const w of POST_NEGATORS) table.or(w, Word.PostNegator);
-  if (info === WORD_INFO_V3 || info === WORD_INFO_V4) {
+  if (info === WORD_INFO_V3 || info === WORD_INFO_V4 || info === WORD_INFO_V5) {
     // markClauses reads a repaired word's own entry, so every repair target must have one.
     for (const word of TYPO_FIXES) if (!(table.get(word) & Word.Known)) throw new Error(`typo repair target ${word} has no word entry`);
   }
@@ -291,7 +303,14 @@ if (TYPO_FIXES.length >= 1 << (31 - TYPO_SHIFT)) throw new Error('too many typo 
 /** Built on first use: a runtime serves one model, so it builds only its normalizer's table (startup time). */
 const wordTables: Array<WordTable | undefined> = [];
 function wordTableFor(version: NormalizerVersion): WordTable {
-  return (wordTables[version] ??= version === 1 ? wordTable(null, false) : version === 2 ? wordTable(WORD_INFO, false) : wordTable(version === 3 ? WORD_INFO_V3 : WORD_INFO_V4, true));
+  return (wordTables[version] ??=
+    version === 1
+      ? wordTable(null, null)
+      : version === 2
+        ? wordTable(WORD_INFO, null)
+        : version === 5
+          ? wordTable(WORD_INFO_V5, PHRASES_V5)
+          : wordTable(version === 3 ? WORD_INFO_V3 : WORD_INFO_V4, PHRASES));
 }
 
 const ELONGATION_RE = /(\p{L})\1{2,}/gu;
@@ -404,7 +423,7 @@ export function normalize(raw: string, version: NormalizerVersion = NORMALIZER_V
     else if (m[11] !== undefined) push(m[11], TokenKind.Emoji);
   }
 
-  if (version >= 3) joinPhrases(tokens, kinds, infos, table);
+  if (version >= 3) joinPhrases(tokens, kinds, infos, table, version >= 5 ? PHRASES_V5 : PHRASES);
   const negated = negationScope(kinds, infos);
   if (version >= 2) hindiPostNegation(kinds, infos, negated);
   const valences = new Array<number>(tokens.length).fill(0);
@@ -478,10 +497,10 @@ function asciiWordEnd(text: string, at: number): number {
  * Idioms of several words become one word token, in place ("bro fell off" → bro, fell_off), so
  * their valence is read as a whole and "no crumbs" is no negation.
  */
-function joinPhrases(tokens: string[], kinds: TokenKind[], infos: number[], table: WordTable): void {
+function joinPhrases(tokens: string[], kinds: TokenKind[], infos: number[], table: WordTable, phrases: PhraseTable): void {
   let out = 0;
   for (let i = 0; i < tokens.length; i++) {
-    const candidates = infos[i]! & Word.PhraseStart ? PHRASES.get(tokens[i]!) : undefined;
+    const candidates = infos[i]! & Word.PhraseStart ? phrases.get(tokens[i]!) : undefined;
     let taken = 1;
     if (candidates) {
       for (const { words, token } of candidates) {

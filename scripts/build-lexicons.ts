@@ -11,13 +11,16 @@
  *   `phrases_normalizer_3`: its idioms of several words, which normalizer 3 reads as one token;
  *   `slang_normalizer_4`: its romanized Hindi added with normalizer 4. These are no typo-repair
  *   targets (Hinglish spellings vary too much for single-keystroke repair, so the file lists the
- *   common spellings instead) and do not enter `typo_exclusions`, which normalizer 3 reads as released.
+ *   common spellings instead) and do not enter `typo_exclusions`, which normalizer 3 reads as released;
+ *   `phrases_normalizer_5`: idioms normalizer 5 adds.
  * - `emoji`: for each emoji of the Emoji Sentiment Ranking v1.0 (Kralj Novak et al., PLoS ONE 2015,
  *   CC BY-SA 4.0; the data folder's emoji/emoji_sentiment_ranking_v1.0.csv) seen at least 5 times,
  *   the shares of negative, neutral and positive tweets it occurred in.
  * - `emoji_keywords`: for emoji the ranking lacks (most emoji are newer than 2015: 🤮 🥰 🤡 🫶), the
  *   mean AFINN valence of the words of their Unicode CLDR name and keywords (`emojibase-data`, MIT),
  *   when those words carry any: "face vomiting · barf · gross · sick · vomit" → negative.
+ * - `emoji_featurizer_6`: youtube-slang.json's valence classes for emoji whose comment use differs
+ *   from both (🔥 is praise under a video); featurizer 6 reads them in place of the two above.
  * - `typo_exclusions`: the single-keystroke variants of English sentiment words (core/typos.ts) that
  *   people write on purpose, so typo repair leaves them alone: every variant seen at least twice in
  *   the training and unlabeled comments of the data folder (checksummed), plus every word of any
@@ -104,6 +107,8 @@ const slangFile = JSON.parse(readFileSync(join(REPO_ROOT, 'core/data/youtube-sla
   words_normalizer_3: Record<string, number>;
   phrases_normalizer_3: Record<string, number>;
   hinglish_normalizer_4: Record<string, number>;
+  emoji_featurizer_6: Record<string, number>;
+  phrases_normalizer_5: Record<string, number>;
 };
 const slang = { ...slangFile.words, ...slangFile.hinglish };
 const slangNormalizer3 = slangFile.words_normalizer_3;
@@ -142,8 +147,10 @@ const out = {
   slang_normalizer_3: slangNormalizer3,
   phrases_normalizer_3: slangFile.phrases_normalizer_3,
   slang_normalizer_4: slangFile.hinglish_normalizer_4,
+  phrases_normalizer_5: slangFile.phrases_normalizer_5,
   emoji,
   emoji_keywords: emojiKeywords,
+  emoji_featurizer_6: slangFile.emoji_featurizer_6,
   typo_exclusions: [...typoExclusions].sort(),
 };
 writeFileSync(join(REPO_ROOT, 'core/data/lexicons.json'), JSON.stringify(out) + '\n');

