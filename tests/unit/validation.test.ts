@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { rng } from '../../training/softmax.js';
 import { applyWaivers, evaluateGates, type GateResult } from '../../training/stages/evaluate.js';
-import { calibrate, type ValidationSet } from '../../training/stages/train.js';
+import { calibrate, likelihoodRatioMin, type ValidationSet } from '../../training/stages/train.js';
 import { bootstrapInterval, expectedCalibrationError, fitTemperature, lowConfidenceThreshold, macroOfConfusion, objectiveValue, scoreSplit, softmaxRows } from '../../training/validation.js';
 
 describe('scores and objective', () => {
@@ -173,8 +173,10 @@ describe('calibration', () => {
     expect(Object.keys(calibration.by_lang!)).toEqual(['de', 'hi', 'it']);
     // 30 tweets cannot show that a temperature of their own explains them better: it stays 1.
     expect(calibration.by_lang!.it).toMatchObject({ n: 30, temperature: 1 });
-    expect(calibration.by_lang!.it!.likelihood_ratio).toBeLessThan(3.84);
-    expect(hi!.likelihood_ratio).toBeGreaterThan(3.84);
+    // Three languages tested: each must clear χ²(1) at 1 - 0.05/3, not at 95%.
+    expect(hi!.likelihood_ratio_min).toBeCloseTo(5.7311, 3);
+    expect(calibration.by_lang!.it!.likelihood_ratio).toBeLessThan(hi!.likelihood_ratio_min);
+    expect(hi!.likelihood_ratio).toBeGreaterThan(hi!.likelihood_ratio_min);
     expect(hi!.n).toBe(600);
     expect(hi!.temperature).toBeGreaterThan(4);
     expect(de!.temperature).toBeLessThan(1);
@@ -185,6 +187,13 @@ describe('calibration', () => {
     expect(pooledOnly.by_lang).toBeUndefined();
     // The low-confidence threshold is the pooled calibration's: Hindi's flattened rows do not move it for the others.
     expect(calibration.low_threshold).toBe(pooledOnly.low_threshold);
+  });
+
+  it('corrects the per-language test for the number of languages tested (Bonferroni)', () => {
+    // χ²(1) quantiles (scipy.stats.chi2.ppf): 0.95 → 3.8415, 1 - 0.05/7 → 7.2367.
+    expect(likelihoodRatioMin(1)).toBeCloseTo(3.8415, 4);
+    expect(likelihoodRatioMin(7)).toBeCloseTo(7.2367, 4);
+    expect(likelihoodRatioMin(7, 0.01)).toBeGreaterThan(likelihoodRatioMin(7));
   });
 
   it('puts the low-confidence threshold where predictions stop being right more often than wrong', () => {

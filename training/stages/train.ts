@@ -12,6 +12,7 @@
  * with T folded into the weights so the exported graph is unchanged. The test split is never read.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { FeaturizerConfig, SparseFeatures } from '../../core/featurize.js';
 import type { HyperParams, Params } from '../params.js';
@@ -44,7 +45,7 @@ export interface CalibrationResult {
    * Per language of the validation rows that carry one (UMSAB): a further temperature fitted on that
    * language alone, and its ECE after the pooled temperature (before) and after its own (after).
    */
-  by_lang?: Record<string, { n: number; temperature: number; ece_before: number; ece_after: number; likelihood_ratio: number }>;
+  by_lang?: Record<string, { n: number; temperature: number; ece_before: number; ece_after: number; likelihood_ratio: number; likelihood_ratio_min: number }>;
 }
 
 export interface ValidationSet {
@@ -115,19 +116,35 @@ function pooled(sets: readonly ValidationSet[]): { rows: SparseFeatures[]; gold:
   return { rows, gold, weights, langs };
 }
 
-/** χ² with one degree of freedom at 95%: a language's own temperature must explain its labels this much better. */
-const LIKELIHOOD_RATIO_MIN = 3.84;
+// jstat (MIT) ships no types: the one function used here, typed.
+const { jStat } = createRequire(import.meta.url)('jstat') as { jStat: { chisquare: { inv(p: number, dof: number): number } } };
+
+/** The family-wise error rate of the per-language temperature tests: at most one language in 20 releases keeps a temperature it does not need. */
+const LANGUAGE_TEST_ALPHA = 0.05;
+
+/**
+ * How much better a language's own temperature must explain its labels (likelihood ratio, χ² with
+ * one degree of freedom) when `tests` languages are tested: Bonferroni's 1 − α/tests quantile
+ * (7 languages: 7.24). At 3.84 for each (95% per test) one of seven languages would keep a
+ * temperature fitted on noise in 30% of releases.
+ */
+export function likelihoodRatioMin(tests: number, alpha: number = LANGUAGE_TEST_ALPHA): number {
+  return jStat.chisquare.inv(1 - alpha / Math.max(1, tests), 1);
+}
 
 /**
  * A temperature per language of the pooled rows (those that carry one), fitted on the logits already
  * divided by the pooled temperature: where the model is much less often right than it is sure
  * (romanized Hindi: 60% sure, 37% right), its texts' probabilities flatten; the labels stay.
  * A language keeps temperature 1 unless its own fits its validation labels significantly better
- * (likelihood-ratio test, one parameter): a few hundred tweets otherwise move it by ±15% on noise.
+ * (likelihood-ratio test, one parameter, corrected for the number of languages tested: see
+ * {@link likelihoodRatioMin}): a few hundred tweets otherwise move it by ±15% on noise.
  */
 function languageTemperatures(scaledLogits: Float64Array, gold: Uint8Array, langs: ReadonlyArray<string | undefined>, bins: number): NonNullable<CalibrationResult['by_lang']> {
   const out: NonNullable<CalibrationResult['by_lang']> = {};
-  for (const lang of [...new Set(langs.filter((l): l is string => l !== undefined))].sort()) {
+  const tested = [...new Set(langs.filter((l): l is string => l !== undefined))].sort();
+  const minRatio = likelihoodRatioMin(tested.length);
+  for (const lang of tested) {
     const idx = langs.flatMap((l, i) => (l === lang ? [i] : []));
     const logits = new Float64Array(idx.length * NUM_CLASSES);
     idx.forEach((r, j) => logits.set(scaledLogits.subarray(r * NUM_CLASSES, (r + 1) * NUM_CLASSES), j * NUM_CLASSES));
@@ -135,11 +152,12 @@ function languageTemperatures(scaledLogits: Float64Array, gold: Uint8Array, lang
     const w = new Float64Array(idx.length).fill(1);
     const fitted = fitTemperature(logits, g, w);
     const likelihoodRatio = 2 * idx.length * (nll(logits, g, w, 1) - nll(logits, g, w, fitted));
-    const temperature = likelihoodRatio >= LIKELIHOOD_RATIO_MIN ? fitted : 1;
+    const temperature = likelihoodRatio >= minRatio ? fitted : 1;
     out[lang] = {
       n: idx.length,
       temperature,
       likelihood_ratio: likelihoodRatio,
+      likelihood_ratio_min: minRatio,
       ece_before: expectedCalibrationError(softmaxRows(logits, 1), g, w, bins),
       ece_after: expectedCalibrationError(softmaxRows(logits, temperature), g, w, bins),
     };
