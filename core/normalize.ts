@@ -266,7 +266,7 @@ export const NEGATION_WINDOW = 3;
 const Word = {
   /** In WORD_INFO (or WORD_INFO_V3): bits 0-6 hold its roles and valence. */
   Known: 1 << 7,
-  /** First word of a normalizer-3 idiom (PHRASES). */
+  /** First word of an idiom the table's normalizer joins (PHRASES, PHRASES_V5). */
   PhraseStart: 1 << 8,
   /** A negator (NEGATORS) of at most 8 letters: negationScope reads only those. */
   OpensNegation: 1 << 9,
