@@ -25,8 +25,8 @@ import { WordTable } from './word-table.js';
  *   sentiment words in their common spellings ("achha", "acchi", "bakvas", "lajawab", "ghatia") and
  *   its intensifiers ("bhot", "ekdum", "kafi", "sabse", "itna"). A word version 3 took for a typo of
  *   an English word and the Hindi lexicon now knows is read as the Hindi word.
- * - 5: version 4 with one more comment idiom joined into one token: "haters gonna hate", whose
- *   words alone read as hate.
+ * - 5: version 4 with one more comment idiom joined into one token, "haters gonna hate", whose
+ *   words alone read as hate; "at all" dropped where it only emphasizes a negation ("not bad at all").
  */
 export const NORMALIZER_VERSION = 5;
 export type NormalizerVersion = 1 | 2 | 3 | 4 | 5;
@@ -200,6 +200,8 @@ for (const w of 'criminally genuinely deeply massively hugely absurdly unbelieva
 const HINGLISH_INTENSIFIERS_V4 = 'bhot bahot bhut bohat bohut ekdum ekdam kaafi kafi zyada jyada sabse itna itni itne'.split(' ');
 /** Idioms by first word, longest first: the word sequence and the one token it becomes ("fell_off"). */
 type PhraseTable = Map<string, Array<{ words: string[]; token: string }>>;
+/** The token of a word sequence the normalizer drops (see DROPPED_V5). */
+const DROPPED = '';
 /** Adds idioms to `phrases` and their tokens, with their valence, to `info`. */
 function addPhrases(phrases: PhraseTable, info: Map<string, number>, entries: Iterable<[string, number]>): void {
   for (const [phrase, v] of entries) {
@@ -249,6 +251,19 @@ for (const w of HINGLISH_INTENSIFIERS_V4) {
 const WORD_INFO_V5 = new Map(WORD_INFO_V4);
 const PHRASES_V5: PhraseTable = new Map([...PHRASES].map(([first, list]) => [first, [...list]]));
 addPhrases(PHRASES_V5, WORD_INFO_V5, phrasesAddedInNormalizer5());
+/**
+ * Word sequences normalizer 5 drops: "at all" only emphasizes the negation it follows ("doesn't work
+ * at all", "not bad at all") and has no sentiment of its own, but as words it learned the weight
+ * of the complaints it mostly ends, which turned "not bad at all" negative. Before a determiner
+ * ("look at all the views") it is a preposition and a quantifier, and stays.
+ */
+const DROPPED_V5 = ['at all'];
+const KEEPS_DROPPED = new Set('the these those this that my your his her their our its of them you us'.split(' '));
+for (const phrase of DROPPED_V5) {
+  const words = phrase.split(' ');
+  (PHRASES_V5.get(words[0]!) ?? PHRASES_V5.set(words[0]!, []).get(words[0]!)!).push({ words, token: DROPPED });
+}
+for (const list of PHRASES_V5.values()) list.sort((a, b) => b.words.length - a.words.length);
 
 /** How many words after "used to" describe the past. */
 const PAST_WINDOW = 4;
@@ -507,12 +522,18 @@ function joinPhrases(tokens: string[], kinds: TokenKind[], infos: number[], tabl
         let j = 1;
         while (j < words.length && i + j < tokens.length && kinds[i + j] === TokenKind.Word && tokens[i + j] === words[j]) j++;
         if (j === words.length) {
+          const next = i + j < tokens.length && kinds[i + j] === TokenKind.Word ? tokens[i + j]! : '';
+          if (token === DROPPED && KEEPS_DROPPED.has(next)) continue;
           tokens[i] = token;
-          infos[i] = table.get(token);
+          infos[i] = token === DROPPED ? 0 : table.get(token);
           taken = j;
           break;
         }
       }
+    }
+    if (tokens[i] === DROPPED) {
+      i += taken - 1;
+      continue;
     }
     tokens[out] = tokens[i]!;
     kinds[out] = kinds[i]!;

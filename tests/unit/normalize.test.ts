@@ -180,6 +180,17 @@ describe('normalize, version 5', () => {
     expect(normalize('i hate haters', 5).valences.filter((v) => v < 0)).toHaveLength(2);
   });
 
+  it('drops "at all", which only emphasizes a negation, unless a determiner follows', () => {
+    expect(tokens('not bad at all', 5)).toEqual(['not', 'bad_NEG']);
+    expect(tokens("doesn't work at all.", 5)).toEqual(['doesnt', 'work_NEG', '.']);
+    expect(tokens('Not at all what I expected', 5)).toEqual(['not', 'what_NEG', 'i_NEG', 'expected_NEG']);
+    // A preposition and a quantifier: "look at all the views" keeps its words.
+    expect(tokens('look at all the views', 5)).toEqual(['look', 'at', 'all', 'the', 'views']);
+    expect(tokens('that is all', 5)).toEqual(['that', 'is', 'all']);
+    // Older versions keep the words.
+    expect(tokens('not bad at all', 4)).toEqual(['not', 'bad_NEG', 'at_NEG', 'all_NEG']);
+  });
+
   it("keeps normalizer 3's idioms and tokenizes everything else as version 4 does", () => {
     expect(tokens('bro fell off', 5)).toEqual(['bro', 'fell_off']);
     for (const t of ['Such a whoelsome channel', 'bro fell off 😂', 'ekdum mast video, bhot accha nahi laga', 'Muy buena la canción @someone', 'no cap this is fire 🔥']) {
