@@ -111,8 +111,9 @@ async function main(): Promise<void> {
   }
 
   let modelLine = 'no model under models/ (run `npm run train`)';
+  let dir: string | undefined;
   try {
-    const dir = defaultModelDir();
+    dir = defaultModelDir();
     const result = await publishModel({
       dir,
       url: dev.url,
@@ -128,6 +129,9 @@ async function main(): Promise<void> {
     modelLine = `${result.version} on channel stable (${relative(REPO_ROOT, dir)})`;
   } catch (e) {
     say(`  publishing the committed model failed: ${e instanceof Error ? e.message : String(e)}`);
+    // Say what failed, not that there is no model: a local backend from an earlier start can hold
+    // another build of the same version (versions are immutable; delete .wrangler/state to start over).
+    if (dir) modelLine = `${relative(REPO_ROOT, dir)} not published (see above; a local backend from an earlier start: delete .wrangler/state)`;
   }
 
   let extensionLine: string;
