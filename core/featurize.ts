@@ -26,9 +26,11 @@ import { Mark, normalize, TokenKind, type NormalizedText, type NormalizerVersion
  * - 5: version 3 on normalizer 4 (romanized Hindi sentiment words and intensifiers).
  * - 6: version 3 on normalizer 5 (more comment idioms), with emoji valence classes from their use
  *   in comments where it differs from the Emoji Sentiment Ranking's tweets (🔥, 💯, 💀, 🤡; core/lexicon.ts).
+ * - 7: version 6 on normalizer 6 (idioms with a negation word that does not negate: "can't believe",
+ *   "can't stop watching", "doesn't work").
  */
-export const FEATURIZER_VERSION = 6;
-export type FeaturizerVersion = 2 | 3 | 4 | 5 | 6;
+export const FEATURIZER_VERSION = 7;
+export type FeaturizerVersion = 2 | 3 | 4 | 5 | 6 | 7;
 
 export interface FeaturizerConfig {
   /** Algorithm version (see {@link FEATURIZER_VERSION}); absent means 2, model 1.0.0's. */
@@ -59,9 +61,9 @@ export const DEFAULT_FEATURIZER_CONFIG: FeaturizerConfig = {
   max_chars: 1000,
 };
 
-/** The normalizer each featurizer version reads (versions 3 to 6 share the hashing). */
+/** The normalizer each featurizer version reads (versions 3 to 7 share the hashing). */
 function normalizerFor(version: FeaturizerVersion): NormalizerVersion {
-  return version === 2 ? 1 : version === 3 ? 2 : version === 4 ? 3 : version === 5 ? 4 : 5;
+  return version === 2 ? 1 : version === 3 ? 2 : version === 4 ? 3 : version === 5 ? 4 : version === 6 ? 5 : 6;
 }
 
 /** A sparse vector: ids in [0, buckets) with their values (see collectInto() for when an id repeats). */
@@ -167,7 +169,7 @@ function hashFeatures(text: string, config: FeaturizerConfig): number {
   return version === 2 ? hashNormalized(norm, config) : hashNormalizedV3(norm, config, version >= 6);
 }
 
-/** Version 3 (and 4 to 6, which differ in their normalizer; 6 also in its emoji classes): see {@link FEATURIZER_VERSION}. */
+/** Version 3 (and 4 to 7, which differ in their normalizer; 6 and 7 also in their emoji classes): see {@link FEATURIZER_VERSION}. */
 function hashNormalizedV3(norm: NormalizedText, config: FeaturizerConfig, emojiCommentUse: boolean): number {
   const mask = config.buckets - 1;
   const seed = config.seed | 0;

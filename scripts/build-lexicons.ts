@@ -13,6 +13,7 @@
  *   targets (Hinglish spellings vary too much for single-keystroke repair, so the file lists the
  *   common spellings instead) and do not enter `typo_exclusions`, which normalizer 3 reads as released;
  *   `phrases_normalizer_5`: idioms normalizer 5 adds.
+ *   `phrases_normalizer_6`: idioms normalizer 6 adds (negation words that do not negate).
  * - `emoji`: for each emoji of the Emoji Sentiment Ranking v1.0 (Kralj Novak et al., PLoS ONE 2015,
  *   CC BY-SA 4.0; the data folder's emoji/emoji_sentiment_ranking_v1.0.csv) seen at least 5 times,
  *   the shares of negative, neutral and positive tweets it occurred in.
@@ -109,6 +110,7 @@ const slangFile = JSON.parse(readFileSync(join(REPO_ROOT, 'core/data/youtube-sla
   hinglish_normalizer_4: Record<string, number>;
   emoji_featurizer_6: Record<string, number>;
   phrases_normalizer_5: Record<string, number>;
+  phrases_normalizer_6: Record<string, number>;
 };
 const slang = { ...slangFile.words, ...slangFile.hinglish };
 const slangNormalizer3 = slangFile.words_normalizer_3;
@@ -148,6 +150,7 @@ const out = {
   phrases_normalizer_3: slangFile.phrases_normalizer_3,
   slang_normalizer_4: slangFile.hinglish_normalizer_4,
   phrases_normalizer_5: slangFile.phrases_normalizer_5,
+  phrases_normalizer_6: slangFile.phrases_normalizer_6,
   emoji,
   emoji_keywords: emojiKeywords,
   emoji_featurizer_6: slangFile.emoji_featurizer_6,

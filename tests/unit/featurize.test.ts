@@ -15,7 +15,8 @@ const GOLDEN: Array<[string, number[]]> = [
 
 describe('featurizer', () => {
   it('names its version', () => {
-    expect(FEATURIZER_ID).toBe('ytsent-hashed-ngrams/v6+norm5');
+    expect(FEATURIZER_ID).toBe('ytsent-hashed-ngrams/v7+norm6');
+    expect(featurizerId({ version: 6 })).toBe('ytsent-hashed-ngrams/v6+norm5');
     expect(featurizerId({ version: 5 })).toBe('ytsent-hashed-ngrams/v5+norm4');
     expect(featurizerId({ version: 4 })).toBe('ytsent-hashed-ngrams/v4+norm3');
     expect(featurizerId({ version: 3 })).toBe('ytsent-hashed-ngrams/v3+norm2');
@@ -155,16 +156,12 @@ describe('featurizer version 5', () => {
 });
 
 describe('featurizer version 6', () => {
-  const V6 = DEFAULT_FEATURIZER_CONFIG;
+  const V6: FeaturizerConfig = { ...DEFAULT_FEATURIZER_CONFIG, version: 6 };
   const V5: FeaturizerConfig = { ...V6, version: 5 };
   const shared = (a: string, b: string, config: FeaturizerConfig): number => {
     const other = new Set(featurize(b, config).ids);
     return Array.from(featurize(a, config).ids).filter((id) => other.has(id)).length;
   };
-
-  it('is the default', () => {
-    expect(V6.version).toBe(6);
-  });
 
   it('gives emoji the valence class of their use in comments', () => {
     // 🔥: praise under a video (the ranking's 2015 tweets: 61% neutral, class +1). It now shares
@@ -186,6 +183,33 @@ describe('featurizer version 6', () => {
   it('equals version 5 on text without the re-classed emoji or the new idiom', () => {
     for (const t of ['not bad 😂', 'Such a whoelsome channel', 'bahut badhiya ❤️', 'Muy buena la canción 👍', 'that beat is bussin', 'i hate haters 😡']) {
       expect(featurize(t, V6), t).toEqual(featurize(t, V5));
+    }
+  });
+});
+
+describe('featurizer version 7', () => {
+  const V7 = DEFAULT_FEATURIZER_CONFIG;
+  const V6: FeaturizerConfig = { ...V7, version: 6 };
+  const shared = (a: string, b: string, config: FeaturizerConfig): number => {
+    const other = new Set(featurize(b, config).ids);
+    return Array.from(featurize(a, config).ids).filter((id) => other.has(id)).length;
+  };
+
+  it('is the default', () => {
+    expect(V7.version).toBe(7);
+  });
+
+  it('does not negate what follows a negation word that does not negate', () => {
+    // Version 6 read "good" after "can't" as a negated sentiment word, like "not good".
+    expect(shared("i can't believe how good this is", 'not good', V6)).toBeGreaterThan(shared("i can't believe how good this is", 'not good', V7));
+    expect(shared("i can't believe how good this is", 'so good', V7)).toBeGreaterThan(shared("i can't believe how good this is", 'so good', V6));
+    // "doesn't work" is one complaint token, which shares the negative class features of "useless".
+    expect(shared("doesn't work", 'useless', V7)).toBeGreaterThan(shared("doesn't work", 'useless', V6));
+  });
+
+  it('equals version 6 on text without the new idioms', () => {
+    for (const t of ['not good 😂', "I don't own a PS5", 'can not', 'bahut badhiya ❤️', 'haters gonna hate 🔥', "I don't work here"]) {
+      expect(featurize(t, V7), t).toEqual(featurize(t, V6));
     }
   });
 });

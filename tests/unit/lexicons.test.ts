@@ -20,6 +20,7 @@ describe('core/data lexicons', () => {
     expect(lexicons.phrases_normalizer_3).toEqual(slangFile.phrases_normalizer_3);
     expect(lexicons.slang_normalizer_4).toEqual(slangFile.hinglish_normalizer_4);
     expect(lexicons.phrases_normalizer_5).toEqual(slangFile.phrases_normalizer_5);
+    expect(lexicons.phrases_normalizer_6).toEqual(slangFile.phrases_normalizer_6);
     expect(lexicons.emoji_featurizer_6).toEqual(slangFile.emoji_featurizer_6);
   });
 

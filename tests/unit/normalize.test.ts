@@ -198,3 +198,42 @@ describe('normalize, version 5', () => {
     }
   });
 });
+
+describe('normalize, version 6', () => {
+  it('joins negation words that do not negate into one token, so what follows keeps its polarity', () => {
+    const n = normalize("I can't believe how good this is", 6);
+    expect(tokens("I can't believe how good this is", 6)).toEqual(['i', 'cant_believe', 'how', 'good', 'this', 'is']);
+    expect(n.valences[n.tokens.indexOf('cant_believe')]).toBe(0);
+    expect(n.valences[n.tokens.indexOf('good')]).toBeGreaterThan(0);
+    expect(tokens('no doubt the best channel', 6)).toEqual(['no_doubt', 'the', 'best', 'channel']);
+    // Version 5 negated "good" and "best".
+    expect(tokens("I can't believe how good this is", 5)).toContain('good_NEG');
+    expect(tokens('no doubt the best channel', 5)).toContain('best_NEG');
+  });
+
+  it('reads praise and complaints built on a negation as one idiom with a valence', () => {
+    for (const [text, token, sign] of [
+      ["can't stop watching", 'cant_stop_watching', 1],
+      ['Cannot get enough!!', 'cannot_get_enough', 1],
+      ['second to none', 'second_to_none', 1],
+      ['not too bad', 'not_too_bad', 1],
+      ["doesn't work at all", 'doesnt_work', -1],
+      ['this does not work', 'does_not_work', -1],
+      ['makes no sense', 'makes_no_sense', -1],
+      ["can't stand him", 'cant_stand', -1],
+    ] as const) {
+      const n = normalize(text, 6);
+      const i = n.tokens.indexOf(token);
+      expect(i, text).toBeGreaterThanOrEqual(0);
+      expect(Math.sign(n.valences[i]!), text).toBe(sign);
+      expect(n.negated.some(Boolean), text).toBe(false);
+    }
+  });
+
+  it('leaves a negation that does negate as version 5 reads it', () => {
+    // "don't work" is left out: "I don't work here" is a neutral fact.
+    for (const t of ["I don't work here", "I don't own a PS5", 'not good', "can't stop crying", 'this is not what I expected', 'look at all the views', 'haters gonna hate, this slaps']) {
+      expect(normalize(t, 6), t).toEqual(normalize(t, 5));
+    }
+  });
+});

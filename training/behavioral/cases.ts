@@ -361,6 +361,27 @@ mft(
   ['negated_neutral'],
 );
 
+// Negation words that do not negate what follows ("can't believe how good", "can't stop watching",
+// "no doubt the best"), and the complaints and litotes built on them ("doesn't work", "not too bad").
+mft('negation', [
+  ["I can't believe how good this is", POS],
+  ["I can't believe how bad this edit is", NEG],
+  ["Can't believe this only has 2k views, the quality is insane", NOT_NEG],
+  ["I literally can't stop watching this", POS],
+  ["Can't get enough of this song", POS],
+  ["Can't thank you enough for this tutorial", POS],
+  ['No doubt the best channel on YouTube', POS],
+  ["Couldn't agree more with this", NOT_NEG],
+  ['Second to none, as always', POS],
+  ['I cannot wait for part 2', POS],
+  ["Doesn't work for me", NEG],
+  ["Didn't work, I still get the same error", NEG],
+  ['This makes no sense', NEG],
+  ["Honestly can't stand this guy", NEG],
+  ['Not too bad for a beginner', NOT_NEG],
+  ['Not gonna lie, this is pretty good', POS],
+]);
+
 // ---------------------------------------------------------------------------------------------
 // contrast
 // ---------------------------------------------------------------------------------------------
