@@ -98,6 +98,12 @@ export const ParamsSchema = z.object({
       /** The output model averages the weights of this many best trials ("model soup"). */
       soup_top_k: z.number().int().positive(),
       /**
+       * The greedy soup is built this many times, each starting from one of the best trials in turn,
+       * and the soup with the highest objective is kept (1 = the single greedy pass from the best trial;
+       * a search with fewer trials starts from each of them).
+       */
+      soup_starts: z.number().int().positive().default(1),
+      /**
        * Selection objective: the mean of these validation metrics minus `shortfall_penalty` times the
        * summed shortfall of each below its floor, so no source can be given up for the average.
        */
