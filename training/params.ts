@@ -78,6 +78,11 @@ export const ParamsSchema = z.object({
     english_prior: z.number(),
     /** Exponent on inverse class frequency in the loss (1 = balanced). */
     class_balance: z.number().min(0).max(1),
+    /**
+     * The classifier is trained this many times, with seeds seed, seed + 1, …, and the weights are
+     * averaged: one seed's idiosyncratic weights decide many short comments (1 = a single run).
+     */
+    seeds: z.number().int().positive().default(1),
     /** Synthetic texts per unsupported Latin-script language (the "other" class). */
     other_per_language: z.number().int().positive(),
     /** Synthetic texts (function and sentiment words) per supported Latin-script language but en and hi. */

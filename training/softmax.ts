@@ -69,3 +69,14 @@ export function train(xs: readonly SparseFeatures[], ys: ArrayLike<number>, samp
   }
   return { weights, bias };
 }
+
+/** Element-wise mean of several linear models' weights and biases. */
+export function averageModels(models: readonly LinearModel[]): LinearModel {
+  const weights = new Float32Array(models[0]!.weights.length);
+  const bias = new Float32Array(models[0]!.bias.length);
+  for (const m of models) {
+    for (let j = 0; j < weights.length; j++) weights[j]! += m.weights[j]! / models.length;
+    for (let j = 0; j < bias.length; j++) bias[j]! += m.bias[j]! / models.length;
+  }
+  return { weights, bias };
+}

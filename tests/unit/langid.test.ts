@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { classifyLatin, decodeLangId, encodeLangId, languageName, scriptGuess, type LangIdModel } from '../../core/langid.js';
+import { averageModels } from '../../training/softmax.js';
+import { trainClassifier } from '../../training/stages/langid.js';
 import { createNodeScorer, MODELS_DIR } from '../../node-runtime/bundle.js';
 
 describe('script step', () => {
@@ -151,5 +153,24 @@ describe.skipIf(!existsSync(join(v2, 'manifest.json')))('model 2.0.0 languages',
     const refused = (await scorer.predict(texts)).filter((p) => !p.supported).length;
     expect(refused).toBeGreaterThanOrEqual(3);
     await scorer.release();
+  });
+});
+
+describe('training the Latin-script classifier (training/stages/langid.ts)', () => {
+  // Eight classes, a few rows each with two features: enough for seeds to give different weights.
+  const rows = Array.from({ length: 64 }, (_, i) => ({ ids: Int32Array.of(i % 16, 16 + (i % 5)), values: Float32Array.of(0.8, 0.6) }));
+  const labels = Uint8Array.from(rows, (_, i) => i % 8);
+  const weights = rows.map(() => 1);
+  const cfg = { buckets: 32, epochs: 2, learning_rate: 0.2, l2: 1e-7 };
+
+  it('averages the weights of langid.seeds runs with consecutive seeds', () => {
+    const one = trainClassifier(rows, labels, weights, { ...cfg, seeds: 1 }, 7);
+    const next = trainClassifier(rows, labels, weights, { ...cfg, seeds: 1 }, 8);
+    const both = trainClassifier(rows, labels, weights, { ...cfg, seeds: 2 }, 7);
+    expect(Array.from(one.weights)).not.toEqual(Array.from(next.weights));
+    expect(Array.from(both.weights)).toEqual(Array.from(averageModels([one, next]).weights));
+    expect(Array.from(both.bias)).toEqual(Array.from(averageModels([one, next]).bias));
+    // One seed is one run, as before the option existed.
+    expect(Array.from(one.weights)).toEqual(Array.from(trainClassifier(rows, labels, weights, { ...cfg, seeds: 1 }, 7).weights));
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { averageModels, greedySoup } from '../../training/stages/train.js';
-import type { LinearModel } from '../../training/softmax.js';
+import { averageModels, type LinearModel } from '../../training/softmax.js';
+import { greedySoup } from '../../training/stages/train.js';
 
 // Toy "models" whose two weights are their scores on two validation sources: the first has a floor
 // of 0.686 (as TweetEval val macro-recall has), the objective is the selection objective's shape.

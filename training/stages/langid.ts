@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { featurize, type FeaturizerConfig, type SparseFeatures } from '../../core/featurize.js';
 import { classifyLatin, OTHER_LANGUAGE, scriptGuess, SUPPORTED_LANGUAGES, type LangIdModel, type LanguageGuess } from '../../core/langid.js';
 import type { Params } from '../params.js';
-import { rng, train } from '../softmax.js';
+import { averageModels, rng, train, type LinearModel } from '../softmax.js';
 import { loadFeatures } from './featurize.js';
 import { readSplits, SELECT_SPLITS, type EvalSplit } from './preprocess.js';
 
@@ -206,14 +206,7 @@ export async function langidStage(dir: string, preprocessDir: string, featurizeD
   for (const k of labels) counts[k]!++;
   // Partly balanced: fully balanced classes would make the small ones (hi above all) swallow English.
   const weights = labels.map((k) => (rows.length / LATIN_LABELS.length / counts[k]!) ** cfg.class_balance);
-  const trained = train(fold(rows, cfg.buckets, cfg.max_features), Uint8Array.from(labels), weights, {
-    buckets: cfg.buckets,
-    classes: LATIN_LABELS.length,
-    epochs: cfg.epochs,
-    learningRate: cfg.learning_rate,
-    l2: cfg.l2,
-    seed,
-  });
+  const trained = trainClassifier(fold(rows, cfg.buckets, cfg.max_features), Uint8Array.from(labels), weights, cfg, seed);
   // The loss is (partly) class-balanced, so the classifier's prior over languages is near uniform;
   // live comments are mostly English. A log-odds prior on English, used only when choosing among
   // supported languages, moves short ambiguous English comments ("who is watching in 2026?") back to
@@ -235,6 +228,25 @@ export async function langidStage(dir: string, preprocessDir: string, featurizeD
     JSON.stringify({ labels: LATIN_LABELS, buckets: cfg.buckets, bias: Array.from(trained.bias), other_threshold: cfg.other_threshold, max_features: cfg.max_features, prior, report }, null, 2),
   );
   return { train_rows: rows.length, per_class: Object.fromEntries(LATIN_LABELS.map((l, k) => [l, counts[k]])), report };
+}
+
+/**
+ * The classifier's weights: the average of `cfg.seeds` runs with seeds seed, seed + 1, … (each sees
+ * the rows in another order). Short comments are decided by a few weights, and one run's
+ * idiosyncratic ones called English slang German or romanized Hindi ("banger", "sus", "dayum"),
+ * differently from seed to seed.
+ */
+export function trainClassifier(
+  rows: readonly SparseFeatures[],
+  labels: Uint8Array,
+  weights: readonly number[],
+  cfg: Pick<Params['langid'], 'buckets' | 'epochs' | 'learning_rate' | 'l2' | 'seeds'>,
+  seed: number,
+): LinearModel {
+  const runs = Array.from({ length: cfg.seeds }, (_, k) =>
+    train(rows, labels, weights, { buckets: cfg.buckets, classes: LATIN_LABELS.length, epochs: cfg.epochs, learningRate: cfg.learning_rate, l2: cfg.l2, seed: seed + k }),
+  );
+  return runs.length === 1 ? runs[0]! : averageModels(runs);
 }
 
 /** Validation texts with their expected language: English splits are "en", UMSAB rows carry theirs. */

@@ -20,7 +20,7 @@ import type { HyperParams, Params } from '../params.js';
 import { asShipped } from '../../model-export/quantize.js';
 import { progressBar } from '../progress.js';
 import { planTrials } from '../search.js';
-import { argmaxRows, NUM_CLASSES, predictLogits, predictProbs, train, type LinearModel } from '../softmax.js';
+import { argmaxRows, averageModels, NUM_CLASSES, predictLogits, predictProbs, train, type LinearModel } from '../softmax.js';
 import type { FeaturizedSplit } from '../sparse-io.js';
 import { expectedCalibrationError, fitTemperature, lowConfidenceThreshold, nll, objectiveValue, scoreSplit, softmaxRows, type SplitScores } from '../validation.js';
 import { loadFeatures } from './featurize.js';
@@ -315,17 +315,6 @@ export function greedySoup<S>(
     if (!best || value > best.value) best = { members, model, scores, value };
   }
   return { members: best!.members, model: best!.model, scores: best!.scores };
-}
-
-/** Element-wise mean of several linear models' weights and biases. */
-export function averageModels(models: readonly LinearModel[]): LinearModel {
-  const weights = new Float32Array(models[0]!.weights.length);
-  const bias = new Float32Array(models[0]!.bias.length);
-  for (const m of models) {
-    for (let j = 0; j < weights.length; j++) weights[j]! += m.weights[j]! / models.length;
-    for (let j = 0; j < bias.length; j++) bias[j]! += m.bias[j]! / models.length;
-  }
-  return { weights, bias };
 }
 
 export interface SoupResult {
