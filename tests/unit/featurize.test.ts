@@ -126,13 +126,15 @@ describe('featurizer version 4', () => {
   });
 });
 
+/** How many feature ids two texts share under a configuration. */
+const shared = (a: string, b: string, config: FeaturizerConfig): number => {
+  const other = new Set(featurize(b, config).ids);
+  return Array.from(featurize(a, config).ids).filter((id) => other.has(id)).length;
+};
+
 describe('featurizer version 5', () => {
   const V5: FeaturizerConfig = { ...DEFAULT_FEATURIZER_CONFIG, version: 5 };
   const V4: FeaturizerConfig = { ...V5, version: 4 };
-  const shared = (a: string, b: string, config: FeaturizerConfig): number => {
-    const other = new Set(featurize(b, config).ids);
-    return Array.from(featurize(a, config).ids).filter((id) => other.has(id)).length;
-  };
 
   it('reads the romanized Hindi added with it; version 4 does not', () => {
     // "lajawab" and "ghatiya"-like spellings get the lexicon class of their valence ...
@@ -158,10 +160,6 @@ describe('featurizer version 5', () => {
 describe('featurizer version 6', () => {
   const V6: FeaturizerConfig = { ...DEFAULT_FEATURIZER_CONFIG, version: 6 };
   const V5: FeaturizerConfig = { ...V6, version: 5 };
-  const shared = (a: string, b: string, config: FeaturizerConfig): number => {
-    const other = new Set(featurize(b, config).ids);
-    return Array.from(featurize(a, config).ids).filter((id) => other.has(id)).length;
-  };
 
   it('gives emoji the valence class of their use in comments', () => {
     // 🔥: praise under a video (the ranking's 2015 tweets: 61% neutral, class +1). It now shares
@@ -190,10 +188,6 @@ describe('featurizer version 6', () => {
 describe('featurizer version 7', () => {
   const V7 = DEFAULT_FEATURIZER_CONFIG;
   const V6: FeaturizerConfig = { ...V7, version: 6 };
-  const shared = (a: string, b: string, config: FeaturizerConfig): number => {
-    const other = new Set(featurize(b, config).ids);
-    return Array.from(featurize(a, config).ids).filter((id) => other.has(id)).length;
-  };
 
   it('is the default', () => {
     expect(V7.version).toBe(7);
