@@ -39,8 +39,9 @@ import { WordTable } from './word-table.js';
  * - 6: version 5 with idioms that contain a negation word but do not negate what follows, joined
  *   into one token: "can't believe" and "no doubt" (no valence of their own: "I can't believe how
  *   good this is" is praise), "can't stop watching", "can't get enough", "second to none" (praise),
- *   "not bad" (litotes, mild praise), "doesn't work", "makes no sense", "can't stand" (complaints; AFINN-165 scores its own multi-word
- *   entries "does not work", "not working" and "can't stand" so, which single-word lookup never read).
+ *   "not bad" (litotes, mild praise), "doesn't work", "makes no sense", "can't stand" (complaints;
+ *   AFINN-165 scores its own multi-word entries "does not work", "not working" and "can't stand"
+ *   so, which single-word lookup never read).
  */
 export const NORMALIZER_VERSION = 6;
 export type NormalizerVersion = 1 | 2 | 3 | 4 | 5 | 6;

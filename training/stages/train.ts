@@ -293,6 +293,9 @@ export function greedySoup<S>(
   starts: number,
 ): { members: number[]; model: LinearModel; scores: S } {
   const ranked = trialScores.map((s, i) => ({ i, value: objective(s) })).sort((a, b) => b.value - a.value);
+  // Starts often meet the same set of trials (A then B, B then A): each set is averaged and scored
+  // once, in the order it was first met (another order differs only in float rounding).
+  const seen = new Map<string, { model: LinearModel; scores: S; value: number }>();
   let best: { members: number[]; model: LinearModel; scores: S; value: number } | undefined;
   for (const start of ranked.slice(0, Math.max(1, starts))) {
     const members = [start.i];
@@ -302,14 +305,16 @@ export function greedySoup<S>(
     for (const { i } of ranked) {
       if (members.length >= topK) break;
       if (members.includes(i)) continue;
-      const candidate = averageModels([...members, i].map((m) => models[m]!));
-      const candidateScores = score(candidate);
-      const candidateValue = objective(candidateScores);
-      if (candidateValue >= value) {
+      const set = [...members, i].sort((a, b) => a - b).join(',');
+      let candidate = seen.get(set);
+      if (!candidate) {
+        const averaged = averageModels([...members, i].map((m) => models[m]!));
+        const candidateScores = score(averaged);
+        seen.set(set, (candidate = { model: averaged, scores: candidateScores, value: objective(candidateScores) }));
+      }
+      if (candidate.value >= value) {
         members.push(i);
-        model = candidate;
-        scores = candidateScores;
-        value = candidateValue;
+        ({ model, scores, value } = candidate);
       }
     }
     if (!best || value > best.value) best = { members, model, scores, value };
