@@ -31,6 +31,17 @@ describe('greedySoup', () => {
     expect(run(3).members).toEqual([0, 2, 1]);
   });
 
+  it('scores each set of trials once, however many starts reach it', () => {
+    let calls = 0;
+    const counted = (m: LinearModel) => {
+      calls++;
+      return score(m);
+    };
+    // Start 2 scores {2, 0} and {2, 1}; start 0 meets {0, 2} again and scores only {0, 2, 1}.
+    expect(greedySoup(trials, trials.map(score), counted, objective, 3, 2).members).toEqual([0, 2, 1]);
+    expect(calls).toBe(3);
+  });
+
   it('never takes more than topK members and never takes a trial twice', () => {
     expect(run(2, 2).members).toEqual([2]);
     const same = [model(0.7, 0.7), model(0.7, 0.7)];
