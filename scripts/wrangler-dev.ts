@@ -17,7 +17,7 @@
  * await dev.stop();
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -29,6 +29,8 @@ const WRANGLER_BIN = join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangle
 export interface WranglerDevOptions {
   /** Port to listen on (default: a free port). */
   port?: number;
+  /** Port of the DevTools inspector (default: a free port). */
+  inspectorPort?: number;
   /** Interface to listen on (default 127.0.0.1). */
   host?: string;
   /** Local state directory (default: a new temporary directory, deleted by `stop()`). */
@@ -59,17 +61,42 @@ export interface WranglerDev {
   stop(): Promise<void>;
 }
 
-/** A port that was free a moment ago (the OS picks it). */
+/** Ports below this are left alone (well-known and commonly configured services). */
+const PORT_FLOOR = 20000;
+
+/**
+ * The lowest port the kernel hands out on its own (Linux's `ip_local_port_range`; 32768 elsewhere).
+ * Every outgoing connection and every `listen(0)` takes a port from that range, so a port picked
+ * there and then given to wrangler can be taken by anything in the meantime: CI once failed with
+ * workerd's "Address already in use" on such a port.
+ */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > PORT_FLOOR + 1000) return low;
+  } catch {
+    // not Linux: the IANA dynamic range starts at 49152, the BSD and older Linux default at 32768
+  }
+  return 32768;
+}
+
+/**
+ * A port that is free now and that the kernel will not hand out to anyone else: picked at random
+ * below the ephemeral range and checked with a listen. Only another process picking ports the same
+ * way can take it before the caller binds it; startWranglerDev retries on that.
+ */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
+  const low = ephemeralLow();
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = PORT_FLOOR + Math.floor(Math.random() * (low - PORT_FLOOR));
+    try {
+      await checkPortFree(port, host);
+      return port;
+    } catch (e) {
+      if (!(e instanceof PortBusyError)) throw e;
+    }
+  }
+  throw new Error(`no free port found between ${PORT_FLOOR} and ${low} on ${host} in 50 tries`);
 }
 
 /** Something else already listens on the port asked for. */
@@ -136,12 +163,30 @@ export class MisconfiguredError extends Error {
   override name = 'MisconfiguredError';
 }
 
-/** Starts `wrangler dev` and resolves once GET /health answers 200. */
+/** wrangler dev exited because a port it was given was taken between our check and its bind. */
+class AddressInUseError extends Error {
+  override name = 'AddressInUseError';
+}
+
+/**
+ * Starts `wrangler dev` and resolves once GET /health answers 200. With no `port` given, a start
+ * that loses its ports to another process in the moment between picking and binding them is
+ * retried on fresh ports (twice at most). A port the caller gave is kept as it is.
+ */
 export async function startWranglerDev(options: WranglerDevOptions = {}): Promise<WranglerDev> {
   const host = options.host ?? '127.0.0.1';
-  if (options.port !== undefined) await checkPortFree(options.port, host);
-  const port = options.port ?? (await freePort(host));
-  const inspectorPort = await freePort(host);
+  for (let attempt = 1; ; attempt++) {
+    // Checked on every attempt: otherwise the readiness probe could take another server for ours.
+    if (options.port !== undefined) await checkPortFree(options.port, host);
+    try {
+      return await startOn(options, host, options.port ?? (await freePort(host)), options.inspectorPort ?? (await freePort(host)));
+    } catch (e) {
+      if (!(e instanceof AddressInUseError) || attempt >= 3) throw e;
+    }
+  }
+}
+
+async function startOn(options: WranglerDevOptions, host: string, port: number, inspectorPort: number): Promise<WranglerDev> {
   const ownsPersist = options.persistTo === undefined;
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), 'ytsent-wrangler-'));
   const args = [
@@ -220,7 +265,8 @@ export async function startWranglerDev(options: WranglerDevOptions = {}): Promis
   for (;;) {
     if (exited) {
       await stop();
-      throw new Error(`wrangler dev exited before it was ready:\n${lines.slice(-40).join('\n')}`);
+      const why = `wrangler dev exited before it was ready:\n${lines.slice(-40).join('\n')}`;
+      throw lines.some((l) => /Address already in use/i.test(l)) ? new AddressInUseError(why) : new Error(why);
     }
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });

@@ -3,12 +3,12 @@
  * starting anything (it used to report "ytsent is running" against whatever answered there).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkPortFree, PortBusyError, REPO_ROOT, startWranglerDev } from '../../scripts/wrangler-dev.js';
+import { checkPortFree, freePort, PortBusyError, REPO_ROOT, startWranglerDev } from '../../scripts/wrangler-dev.js';
 
 let server: Server;
 let busy: number;
@@ -68,6 +68,17 @@ describe('checkPortFree and startWranglerDev', () => {
     const port = (free.address() as { port: number }).port;
     await new Promise<void>((r) => free.close(() => r()));
     await expect(checkPortFree(port)).resolves.toBeUndefined();
+  });
+
+  it('freePort picks free ports below the range the kernel hands out itself, which nothing can take from under us', async () => {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+    for (const port of ports) {
+      expect(port).toBeGreaterThanOrEqual(20000);
+      expect(port).toBeLessThan(low);
+      await expect(checkPortFree(port)).resolves.toBeUndefined();
+    }
+    expect(new Set(ports).size).toBeGreaterThan(15);
   });
 
   it('startWranglerDev refuses a busy port at once instead of taking what answers there for the Worker', async () => {

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ import { addToAggregate, emptyAggregate } from '../../core/aggregates.js';
 import { AGGREGATE, HOUR_MS, hourFloor } from '../../core/wire.js';
 import type { DriftReport } from '../../worker/drift/aggregate.js';
 import { PublishError, publishModel } from '../../scripts/publish-model.js';
-import { groupAlive, startWranglerDev, type WranglerDev } from '../../scripts/wrangler-dev.js';
+import { freePort, groupAlive, startWranglerDev, type WranglerDev } from '../../scripts/wrangler-dev.js';
 import { SECRETS, alive, awayFromHourEnd, committedModel, descendants, itemsLikeReference, untilStored } from './helpers.js';
 
 let dev: WranglerDev;
@@ -201,5 +202,48 @@ describe('wrangler dev end to end', () => {
     // Its temporary state directory is gone too, and the port is free again.
     expect(existsSync(persist)).toBe(false);
     await expect(fetch(`${dev.url}/health`)).rejects.toThrow();
+  });
+});
+
+describe('a start that loses a port between picking and binding it', () => {
+  // CI once failed this way: workerd's "Address already in use" on a port that was free a moment
+  // before. Here the inspector's port is held by another server until wrangler has failed on it once.
+  it('is retried instead of failing', async () => {
+    const inspectorPort = await freePort();
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(inspectorPort, '127.0.0.1', r));
+    let refusals = 0;
+    const retried = await startWranglerDev({
+      inspectorPort,
+      vars: { ...SECRETS },
+      onLog: (line) => {
+        if (!/Address already in use/i.test(line)) return;
+        refusals++;
+        blocker.close();
+      },
+    });
+    try {
+      expect(refusals).toBeGreaterThan(0);
+      expect((await fetch(`${retried.url}/health`)).status).toBe(200);
+    } finally {
+      blocker.close();
+      await retried.stop();
+    }
+    expect(groupAlive(retried.pid)).toBe(false);
+  });
+
+  it('gives up with the reason after three tries when the port stays taken', async () => {
+    const inspectorPort = await freePort();
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(inspectorPort, '127.0.0.1', r));
+    let refusals = 0;
+    try {
+      await expect(startWranglerDev({ inspectorPort, vars: { ...SECRETS }, onLog: (line) => void (/Fatal uncaught.*Address already in use/i.test(line) && refusals++) })).rejects.toThrow(
+        /exited before it was ready[\s\S]*Address already in use/,
+      );
+    } finally {
+      await new Promise<void>((r) => blocker.close(() => r()));
+    }
+    expect(refusals).toBe(3);
   });
 });
