@@ -87,6 +87,19 @@ export const ParamsSchema = z.object({
     other_per_language: z.number().int().positive(),
     /** Synthetic texts (function and sentiment words) per supported Latin-script language but en and hi. */
     synthetic_per_supported: z.number().int().nonnegative().default(0),
+    /**
+     * Short spans (1 to `max_words` words) of each class's training texts, added as rows of that class
+     * (training/stages/langid.ts shortSpans): `per_language` for each, times `english_factor` for
+     * English and `other_factor` for "other". 0 = none.
+     */
+    short_spans: z
+      .object({
+        per_language: z.number().int().nonnegative(),
+        english_factor: z.number().int().positive(),
+        other_factor: z.number().int().positive(),
+        max_words: z.number().int().positive(),
+      })
+      .default({ per_language: 0, english_factor: 1, other_factor: 1, max_words: 4 }),
   }),
   calibration: z.object({
     /** Equal-width confidence bins of the expected calibration error. */

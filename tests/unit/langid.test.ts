@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { classifyLatin, decodeLangId, encodeLangId, languageName, scriptGuess, type LangIdModel } from '../../core/langid.js';
 import { averageModels } from '../../training/softmax.js';
-import { trainClassifier } from '../../training/stages/langid.js';
+import { shortSpans, trainClassifier } from '../../training/stages/langid.js';
 import { createNodeScorer, MODELS_DIR } from '../../node-runtime/bundle.js';
 
 describe('script step', () => {
@@ -172,5 +172,42 @@ describe('training the Latin-script classifier (training/stages/langid.ts)', () 
     expect(Array.from(both.bias)).toEqual(Array.from(averageModels([one, next]).bias));
     // One seed is one run, as before the option existed.
     expect(Array.from(one.weights)).toEqual(Array.from(trainClassifier(rows, labels, weights, { ...cfg, seeds: 1 }, 7).weights));
+  });
+});
+
+describe('short spans of training texts (training/stages/langid.ts shortSpans)', () => {
+  const texts = ['RT @user: merci beaucoup pour cette vidéo https://t.co/x', 'muito bom mesmo', '😂 !!', 'a'];
+
+  it('cuts 1 to max_words consecutive words of a text, without handles, links or RT', () => {
+    const spans = shortSpans(texts, 400, 3, 11);
+    // Two of the four texts never give a span: about half of the 400 tries do.
+    expect(spans.length).toBeGreaterThan(150);
+    expect(spans.length).toBeLessThan(250);
+    const sources = texts.map((t) =>
+      t
+        .split(/\s+/)
+        .filter((w) => !w.startsWith('@') && !w.startsWith('http') && w !== 'RT')
+        .join(' '),
+    );
+    for (const span of spans) {
+      const words = span.split(' ');
+      expect(words.length).toBeGreaterThanOrEqual(1);
+      expect(words.length).toBeLessThanOrEqual(3);
+      expect(
+        sources.some((s) => ` ${s} `.includes(` ${span} `)),
+        span,
+      ).toBe(true);
+      expect(span).not.toMatch(/@|http|RT/);
+    }
+    // Every length up to max_words occurs; spans of fewer than two letters ("a", "😂 !!") are dropped.
+    expect(new Set(spans.map((s) => s.split(' ').length))).toEqual(new Set([1, 2, 3]));
+    expect(spans).not.toContain('a');
+    expect(spans.some((s) => s.includes('😂'))).toBe(false);
+  });
+
+  it('is seeded: the same seed gives the same spans, another seed others', () => {
+    expect(shortSpans(texts, 50, 4, 3)).toEqual(shortSpans(texts, 50, 4, 3));
+    expect(shortSpans(texts, 50, 4, 3)).not.toEqual(shortSpans(texts, 50, 4, 4));
+    expect(shortSpans([], 50, 4, 3)).toEqual([]);
   });
 });

@@ -104,6 +104,28 @@ export function syntheticTexts(langs: readonly string[], perLanguage: number, se
   return out;
 }
 
+/**
+ * `n` short spans of the texts (seeded): each 1 to `maxWords` consecutive words of a random text, with
+ * @handles, links and "RT" left out (they say nothing about the language) and spans of fewer than two
+ * letters dropped. Comments are often this short ("merci beaucoup", "muito bom", "no cap"), while the
+ * labelled texts of every language but English are tweets of 15-25 words: without spans the classifier
+ * learned what a whole tweet looks like, and called most two-word French and Portuguese comments English.
+ */
+export function shortSpans(texts: readonly string[], n: number, maxWords: number, seed: number): string[] {
+  const random = rng(seed);
+  const out: string[] = [];
+  if (texts.length === 0) return out;
+  for (let i = 0; i < n; i++) {
+    const words = texts[Math.floor(random() * texts.length)]!.split(/\s+/).filter((w) => w && !w.startsWith('@') && !/^https?:/i.test(w) && w !== 'RT');
+    if (words.length === 0) continue;
+    const length = 1 + Math.floor(random() * Math.min(maxWords, words.length));
+    const at = Math.floor(random() * (words.length - length + 1));
+    const span = words.slice(at, at + length).join(' ');
+    if (/\p{L}[^\p{L}]*\p{L}/u.test(span)) out.push(span);
+  }
+  return out;
+}
+
 /** Rows as the classifier reads them: the first `maxFeatures` features, ids folded into the table. */
 export function fold(rows: readonly SparseFeatures[], buckets: number, maxFeatures: number): SparseFeatures[] {
   const mask = buckets - 1;
@@ -180,6 +202,8 @@ export async function langidStage(dir: string, preprocessDir: string, featurizeD
   const trainFeatures = loadFeatures(featurizeDir, 'train');
   const rows: SparseFeatures[] = [];
   const labels: number[] = [];
+  /** Each class's texts that short spans are cut from: its real training texts, and "other"'s synthetic ones. */
+  const spanSources = LATIN_LABELS.map((): string[] => []);
   splits.train.forEach((r, i) => {
     const k = LATIN_LABELS.indexOf(r.lang);
     // The YouTube comments file mixes in Spanish, Portuguese and French comments under one "English"
@@ -187,12 +211,26 @@ export async function langidStage(dir: string, preprocessDir: string, featurizeD
     if (k < 0 || r.source === 'youtube' || r.source === 'augmented' || scriptGuess(r.text) !== null) return;
     rows.push(trainFeatures.rows[i]!);
     labels.push(k);
+    if (r.source !== 'priors') spanSources[k]!.push(r.text);
   });
+  const OTHER = LATIN_LABELS.length - 1;
   const other = otherLanguageTexts(cfg.other_per_language, seed ^ 0x1a9);
   for (const t of other) {
     rows.push(featurize(t, featurizer));
-    labels.push(LATIN_LABELS.length - 1);
+    labels.push(OTHER);
   }
+  spanSources[OTHER] = other;
+  const spans = cfg.short_spans;
+  LATIN_LABELS.forEach((label, k) => {
+    // English spans are most: most comments are English, and spans of the other languages alone made
+    // short English slang look foreign ("ngl", "frfr"). "Other" gets more than a supported language so
+    // that short text in an unsupported language is still refused as often as before.
+    const n = spans.per_language * (label === 'en' ? spans.english_factor : k === OTHER ? spans.other_factor : 1);
+    for (const t of shortSpans(spanSources[k]!, n, spans.max_words, (seed ^ 0x59a) + k)) {
+      rows.push(featurize(t, featurizer));
+      labels.push(k);
+    }
+  });
   // The supported languages' only labeled rows are UMSAB tweets (about 1,800 each, much of it
   // politics): synthetic texts from each one's function and sentiment words teach the everyday words
   // of a comment ("merci beaucoup", "vraiment génial") that tweets rarely hold.
