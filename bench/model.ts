@@ -25,6 +25,7 @@ import { resolveDataDir } from '../training/pipeline.js';
 import { splitSentube, splitYoutube, type EvalSplit } from '../training/stages/preprocess.js';
 import { CAPABILITIES } from '../training/behavioral/cases.js';
 import type { Rate } from '../training/behavioral/runner.js';
+import { SHORT_COMMENTS, shortCommentReport, type ShortCommentReport } from '../training/behavioral/short-comments.js';
 import { listModelBundles, type BundleInfo } from '../tests/behavioral/scorers.js';
 import { runBehavioralBench, type BehavioralReport } from './behavioral.js';
 import { BASELINES, MULTILINGUAL_BASELINES } from './lexicon-baselines.js';
@@ -126,6 +127,8 @@ interface LangIdReport {
   english_as: Record<string, number>;
   /** The manifest's own figure (`languages.langid.accuracy`, measured by the training pipeline). */
   manifest_accuracy: number | null;
+  /** The 270 short comments of training/behavioral/short-comments.json. */
+  short_comments: ShortCommentReport;
 }
 
 interface LexiconTool {
@@ -252,7 +255,7 @@ const NO_LETTERS = /^[^\p{L}]*$/u;
  * "und" for a text with no letters (core/langid.ts: emoji carry sentiment in any language). Null for
  * a bundle without language identification (1.0.0: every text "und" and supported).
  */
-function langIdReport(manifest: NgramOnnxManifest, splits: Record<EvalSplit, Row[]>, predictions: Record<EvalSplit, Prediction[]>): LangIdReport | null {
+function langIdReport(manifest: NgramOnnxManifest, splits: Record<EvalSplit, Row[]>, predictions: Record<EvalSplit, Prediction[]>, shortComments: ShortCommentReport): LangIdReport | null {
   if (!manifest.languages) return null;
   type Test = (split: EvalSplit, row: Row, p: Prediction) => boolean;
   /** Share of the rows of `list` (pooled) that pass `test`. */
@@ -282,6 +285,7 @@ function langIdReport(manifest: NgramOnnxManifest, splits: Record<EvalSplit, Row
     unsupported_english: { ...Object.fromEntries(english.map((s) => [s, share([s], unsupported)])), english: share(english, unsupported) },
     english_as: Object.fromEntries([...englishAs].sort((a, b) => b[1] - a[1]).map(([lang, n]) => [lang, n / englishRows])),
     manifest_accuracy: manifest.languages.langid.accuracy ?? null,
+    short_comments: shortComments,
   };
 }
 
@@ -367,7 +371,7 @@ async function benchBundle(info: BundleInfo, splits: Record<EvalSplit, Row[]>): 
       version: manifest.version,
       dir: info.dir,
       labels: Object.fromEntries(SPLITS.map((s) => [s, predictions[s].map((p) => p.label)])) as Record<EvalSplit, Labels>,
-      langid: langIdReport(manifest, splits, predictions),
+      langid: langIdReport(manifest, splits, predictions, shortCommentReport(await scorer.predict(SHORT_COMMENTS.map((c) => c.text)))),
       calibration: manifest.confidence ?? null,
       confidence_by_lang: confidenceByLang(splits, predictions),
       speed,
@@ -562,6 +566,9 @@ function langIdSection(report: Report): string[] {
     ['language identified: English validation pooled', ...na((b) => b.langid?.accuracy.english)],
     ['language identified: all validation pooled', ...na((b) => b.langid?.accuracy.all)],
     ['langid accuracy in the manifest (training pipeline)', ...na((b) => b.langid?.manifest_accuracy ?? undefined)],
+    ...['en', 'de', 'es', 'fr', 'hi', 'it', 'pt'].map((l) => [`short comments identified: ${l} (30 of 1-5 words)`, ...na((b) => b.langid?.short_comments.by_lang[l])]),
+    ['short comments identified: supported languages pooled (210)', ...na((b) => b.langid?.short_comments.supported)],
+    ['short comments in 10 unsupported languages refused (60)', ...na((b) => b.langid?.short_comments.unsupported_refused)],
     ['English validation texts came out as', ...bundles.map((b) => (b.langid ? topShares(b.langid.english_as) : 'n/a'))],
     ...LANGID_SPLITS.filter((s) => s !== 'umsab_val').map((s) => [`unsupported: ${SPLIT_TITLES[s]}`, ...na((b) => b.langid?.unsupported_english[s])]),
     ['unsupported: English validation pooled', ...na((b) => b.langid?.unsupported_english.english)],
@@ -588,7 +595,18 @@ function langIdSection(report: Report): string[] {
     '(ECE on the pooled validation sets, 15 bins). n/a: the bundle has no language identification or calibration.',
     'Per language: the validation texts of that language (English: the four English splits pooled), scored as',
     'shipped (`predict()`, per-language temperatures included), grouped by their true language.',
+    '"short comments": the 270 comments of one to five words in training/behavioral/short-comments.json, right when',
+    "`lang` is the comment's language and `supported` is true (unsupported languages: when `supported` is false).",
+    ...newestShortCommentMisses(bundles),
   ];
+}
+
+/** The newest bundle's short-comment misses, so a change in them shows in the results' diff. */
+function newestShortCommentMisses(bundles: readonly BundleResult[]): string[] {
+  const newest = bundles.at(-1);
+  const report = newest?.langid?.short_comments;
+  if (!newest || !report) return [];
+  return ['', `Short comments ${newest.name} gets wrong (${report.misses.length}):`, '', ...report.misses.map((m) => `- ${m}`)];
 }
 
 function behaviouralSection(report: Report): string[] {
