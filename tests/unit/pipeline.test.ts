@@ -62,6 +62,13 @@ describe.skipIf(NO_DATA !== '')(`training pipeline (smoke configuration)${NO_DAT
     ]);
     expect(first.record.status).toBe('registered');
     expect(first.record.gates.every((g) => g.passed)).toBe(true);
+    // The language classifier learned short spans of every class's texts (params.smoke.yaml:
+    // 30 per language, English 3 times and "other" twice as many; a few spans without two letters drop out).
+    const spans = first.record.stages.find((s) => s.stage === 'langid')!.summary.short_span_rows as Record<string, number>;
+    expect(Object.keys(spans).sort()).toEqual(['de', 'en', 'es', 'fr', 'hi', 'it', 'other', 'pt']);
+    for (const lang of ['de', 'es', 'fr', 'hi', 'it', 'pt']) expect(spans[lang], lang).toBeGreaterThanOrEqual(20);
+    expect(spans.en).toBeGreaterThanOrEqual(70);
+    expect(spans.other).toBeGreaterThanOrEqual(50);
     const bundle = loadBundle(join(tmp, 'a', 'models', '0.0.0-smoke'));
     expect(bundle.manifest.version).toBe('0.0.0-smoke');
     expect(Object.keys(first.record.data_sha256).sort()).toEqual(Object.keys(DATASETS).sort());

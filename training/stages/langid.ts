@@ -221,15 +221,18 @@ export async function langidStage(dir: string, preprocessDir: string, featurizeD
   }
   spanSources[OTHER] = other;
   const spans = cfg.short_spans;
+  const spanRows: Record<string, number> = {};
   LATIN_LABELS.forEach((label, k) => {
     // English spans are most: most comments are English, and spans of the other languages alone made
     // short English slang look foreign ("ngl", "frfr"). "Other" gets more than a supported language so
     // that short text in an unsupported language is still refused as often as before.
     const n = spans.per_language * (label === 'en' ? spans.english_factor : k === OTHER ? spans.other_factor : 1);
-    for (const t of shortSpans(spanSources[k]!, n, spans.max_words, (seed ^ 0x59a) + k)) {
+    const cut = shortSpans(spanSources[k]!, n, spans.max_words, (seed ^ 0x59a) + k);
+    for (const t of cut) {
       rows.push(featurize(t, featurizer));
       labels.push(k);
     }
+    spanRows[label] = cut.length;
   });
   // The supported languages' only labeled rows are UMSAB tweets (about 1,800 each, much of it
   // politics): synthetic texts from each one's function and sentiment words teach the everyday words
@@ -265,7 +268,7 @@ export async function langidStage(dir: string, preprocessDir: string, featurizeD
     join(dir, LANGID_FILE),
     JSON.stringify({ labels: LATIN_LABELS, buckets: cfg.buckets, bias: Array.from(trained.bias), other_threshold: cfg.other_threshold, max_features: cfg.max_features, prior, report }, null, 2),
   );
-  return { train_rows: rows.length, per_class: Object.fromEntries(LATIN_LABELS.map((l, k) => [l, counts[k]])), report };
+  return { train_rows: rows.length, per_class: Object.fromEntries(LATIN_LABELS.map((l, k) => [l, counts[k]])), short_span_rows: spanRows, report };
 }
 
 /**
