@@ -7,6 +7,8 @@
  * 1. The writing system. Letters are counted per script; text written mostly in a script none of
  *    the supported languages uses (Cyrillic, CJK, Hangul, Thai, Devanagari, ...) is unsupported
  *    whatever its words, and Arabic script is Arabic unless it uses letters only Persian or Urdu have.
+ *    Latin-script text is unsupported too when enough of its letters are ones no supported language
+ *    writes (ş, ł, ě, ă, ơ, ...): Turkish, Polish, Czech, Romanian or Vietnamese.
  * 2. For Latin script, a linear classifier (softmax) over the *same* sparse features the sentiment
  *    model reads, folded into a small table (`id mod buckets`): en, de, es, fr, it, pt, hi
  *    (romanized Hindi-English) or "other" (any other Latin-script language). Reusing the featurizer's
@@ -125,9 +127,27 @@ const URDU_ONLY = /[\u06d2\u0679\u0688\u0691\u06ba\u06be]/;
 /** Ukrainian letters Russian lacks (і ї є ґ). */
 const UKRAINIAN = /[\u0456\u0457\u0454\u0491]/i;
 
+/**
+ * Every letter beyond a-z that English, German, French, Spanish, Italian and Portuguese write.
+ * Romanized Hindi is written in a-z.
+ */
+const SUPPORTED_LATIN = new Set('àáâãäæçèéêëìíîïñòóôõöùúûüÿœßÀÁÂÃÄÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜŸŒẞ');
+
+/**
+ * A Latin-script text is unsupported when at least this share of its Latin letters (outside
+ * @handles) are letters no supported language writes: ş ğ ı (Turkish), ł ą ę ś ż (Polish), ě ř ů
+ * (Czech), ă ș ț (Romanian), ơ ư đ and the tone marks of Vietnamese, ø å (Nordic)... Of 38,148
+ * unlabelled "English" YouTube comments it refuses 25: 18 Turkish, Polish, Czech, Croatian or
+ * Vietnamese ones, and 5 English replies that are mostly a name ("Petra Pavičić don't…"); a name in
+ * a longer comment ("Getsuga Tenshō", "Dvořák") stays under 5% (docs/MODEL.md, 2.3.2).
+ */
+const FOREIGN_LATIN_SHARE = 0.05;
+
 interface ScriptCount {
   counts: Int32Array;
   letters: number;
+  /** Latin letters outside SUPPORTED_LATIN and outside @handles. */
+  foreignLatin: number;
   /** Language of the dominant "other" block, when one was seen. */
   otherLang: string | null;
 }
@@ -158,6 +178,8 @@ function classify(cp: number): Script | -1 {
 function countScripts(text: string): ScriptCount {
   scratch.fill(0);
   let letters = 0;
+  let foreignLatin = 0;
+  let inHandle = false;
   let otherLang: string | null = null;
   for (let i = 0; i < text.length; i++) {
     let cp = text.charCodeAt(i);
@@ -166,7 +188,8 @@ function countScripts(text: string): ScriptCount {
       if ((cp | 0x20) >= 0x61 && (cp | 0x20) <= 0x7a) {
         scratch[Script.Latin]!++;
         letters++;
-      }
+      } else if (cp === 0x40) inHandle = true;
+      else if (cp === 0x20 || cp === 0x0a || cp === 0x09) inHandle = false;
       continue;
     }
     if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < text.length) {
@@ -177,11 +200,12 @@ function countScripts(text: string): ScriptCount {
     if (s < 0) continue;
     scratch[s]!++;
     letters++;
+    if (s === Script.Latin && !inHandle && !SUPPORTED_LATIN.has(String.fromCodePoint(cp))) foreignLatin++;
     if (s === Script.Other && otherLang === null) {
       for (const [lo, hi, lang] of BLOCKS) if (cp >= lo && cp <= hi) otherLang = lang;
     }
   }
-  return { counts: scratch, letters, otherLang };
+  return { counts: scratch, letters, foreignLatin, otherLang };
 }
 
 /**
@@ -193,12 +217,15 @@ function countScripts(text: string): ScriptCount {
 export function scriptGuess(text: string): LanguageGuess | null {
   // Most comments are plain ASCII: Latin letters or none, decided by two native regex scans.
   if (!NON_ASCII.test(text)) return ASCII_LETTER.test(text) ? null : { lang: 'und', supported: true };
-  const { counts, letters, otherLang } = countScripts(text);
+  const { counts, letters, foreignLatin, otherLang } = countScripts(text);
   if (letters === 0) return { lang: 'und', supported: true };
   let best: Script = Script.Latin;
   for (let s = 1; s < Script.Count; s++) if (counts[s]! > counts[best]!) best = s as Script;
-  // Latin wins ties and any text where it holds at least 40% of the letters (code-mixed comments).
-  if (best === Script.Latin || counts[Script.Latin]! >= 0.4 * letters) return null;
+  // Latin wins ties and any text where it holds at least 40% of the letters (code-mixed comments),
+  // unless its letters are of a Latin-script language none of the supported ones.
+  if (best === Script.Latin || counts[Script.Latin]! >= 0.4 * letters) {
+    return foreignLatin > 0 && foreignLatin >= FOREIGN_LATIN_SHARE * counts[Script.Latin]! ? { lang: 'und', supported: false } : null;
+  }
   switch (best) {
     case Script.Arabic:
       if (URDU_ONLY.test(text)) return { lang: 'ur', supported: false };

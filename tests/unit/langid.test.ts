@@ -46,6 +46,32 @@ describe('script step', () => {
     expect(scriptGuess('great video Спасибо')).toBeNull(); // Latin holds ≥ 40% of the letters
   });
 
+  it('refuses Latin-script text whose letters include enough that no supported language writes', () => {
+    for (const text of [
+      'bu şarkı bitmesin', // Turkish
+      'świetny materiał', // Polish
+      'nejlepší písnička', // Czech
+      'mulțumesc frumos', // Romanian
+      'cảm ơn bạn nhiều', // Vietnamese
+      'MUHTEŞEM !!!!!!!!',
+    ]) {
+      expect(scriptGuess(text), text).toEqual({ lang: 'und', supported: false });
+    }
+    // Every letter of the supported languages passes to the classifier, capitals and ligatures too.
+    for (const text of ['Schöne Grüße, danke für das Video', 'ÇA ÉTAIT GÉNIAL, cœur ❤️', 'qué buen vídeo, año ñoño', 'però è così', 'não acredito, que ótimo', 'Œuvre, Ÿ, ẞ']) {
+      expect(scriptGuess(text), text).toBeNull();
+    }
+  });
+
+  it('does not refuse an English comment for a name in it or an @handle', () => {
+    // Under 5% of the Latin letters: a name in a longer English comment.
+    expect(scriptGuess('Getsuga Tenshō, you mean the move from the anime? That scene was great')).toBeNull();
+    expect(scriptGuess('Dvořák would have loved this arrangement, beautiful work from everyone')).toBeNull();
+    // Letters of an @handle are not counted at all.
+    expect(scriptGuess('@Łukasz_Żółć thanks!')).toBeNull();
+    expect(scriptGuess('@ŞahinÖzdemir same here')).toBeNull();
+  });
+
   it('names languages for the UI', () => {
     expect(languageName('ru')).toBe('Russian');
     expect(languageName('und')).toBe('Unknown language');
