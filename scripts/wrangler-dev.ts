@@ -81,9 +81,10 @@ function ephemeralLow(): number {
 }
 
 /**
- * A port that is free now and that the kernel will not hand out to anyone else: picked at random
- * below the ephemeral range and checked with a listen. Only another process picking ports the same
- * way can take it before the caller binds it; startWranglerDev retries on that.
+ * A port that is free now and that the kernel does not hand out on its own: picked at random below
+ * the ephemeral range and checked with a listen. Only a process that binds ports by number (another
+ * test picking ports the same way) can take it before the caller binds it; startWranglerDev retries
+ * on that.
  */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   const low = ephemeralLow();
