@@ -371,7 +371,7 @@ async function benchBundle(info: BundleInfo, splits: Record<EvalSplit, Row[]>): 
       version: manifest.version,
       dir: info.dir,
       labels: Object.fromEntries(SPLITS.map((s) => [s, predictions[s].map((p) => p.label)])) as Record<EvalSplit, Labels>,
-      langid: langIdReport(manifest, splits, predictions, shortCommentReport(await scorer.predict(SHORT_COMMENTS.map((c) => c.text)))),
+      langid: manifest.languages ? langIdReport(manifest, splits, predictions, shortCommentReport(await scorer.predict(SHORT_COMMENTS.map((c) => c.text)))) : null,
       calibration: manifest.confidence ?? null,
       confidence_by_lang: confidenceByLang(splits, predictions),
       speed,
