@@ -28,9 +28,10 @@ import { Mark, normalize, TokenKind, type NormalizedText, type NormalizerVersion
  *   in comments where it differs from the Emoji Sentiment Ranking's tweets (🔥, 💯, 💀, 🤡; core/lexicon.ts).
  * - 7: version 6 on normalizer 6 (idioms with a negation word that does not negate: "can't believe",
  *   "can't stop watching", "doesn't work").
+ * - 8: version 7 on normalizer 7 (inflected forms of the translated lexicons' words: "guten", "buena").
  */
-export const FEATURIZER_VERSION = 7;
-export type FeaturizerVersion = 2 | 3 | 4 | 5 | 6 | 7;
+export const FEATURIZER_VERSION = 8;
+export type FeaturizerVersion = 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
 export interface FeaturizerConfig {
   /** Algorithm version (see {@link FEATURIZER_VERSION}); absent means 2, model 1.0.0's. */
@@ -61,9 +62,9 @@ export const DEFAULT_FEATURIZER_CONFIG: FeaturizerConfig = {
   max_chars: 1000,
 };
 
-/** The normalizer each featurizer version reads (versions 3 to 7 share the hashing). */
+/** The normalizer each featurizer version reads (versions 3 to 8 share the hashing). */
 function normalizerFor(version: FeaturizerVersion): NormalizerVersion {
-  return version === 2 ? 1 : version === 3 ? 2 : version === 4 ? 3 : version === 5 ? 4 : version === 6 ? 5 : 6;
+  return version === 2 ? 1 : version === 3 ? 2 : version === 4 ? 3 : version === 5 ? 4 : version === 6 ? 5 : version === 7 ? 6 : 7;
 }
 
 /** A sparse vector: ids in [0, buckets) with their values (see collectInto() for when an id repeats). */
@@ -169,7 +170,7 @@ function hashFeatures(text: string, config: FeaturizerConfig): number {
   return version === 2 ? hashNormalized(norm, config) : hashNormalizedV3(norm, config, version >= 6);
 }
 
-/** Version 3 (and 4 to 7, which differ in their normalizer; 6 and 7 also in their emoji classes): see {@link FEATURIZER_VERSION}. */
+/** Version 3 (and 4 to 8, which differ in their normalizer; 6 to 8 also in their emoji classes): see {@link FEATURIZER_VERSION}. */
 function hashNormalizedV3(norm: NormalizedText, config: FeaturizerConfig, emojiCommentUse: boolean): number {
   const mask = config.buckets - 1;
   const seed = config.seed | 0;

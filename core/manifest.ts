@@ -33,7 +33,7 @@ export function powerOfTwo(max: number) {
 
 export const FeaturizerConfigSchema = z.object({
   /** Featurizer algorithm (core/featurize.ts FEATURIZER_VERSION); absent means 2 (model 1.0.0). */
-  version: z.union([z.literal(2), z.literal(3), z.literal(4), z.literal(5), z.literal(6), z.literal(7)]).optional(),
+  version: z.union([z.literal(2), z.literal(3), z.literal(4), z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).optional(),
   buckets: powerOfTwo(1 << 24),
   seed: z.number().int(),
   word_ngrams: z.number().int().min(1).max(3),

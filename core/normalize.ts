@@ -15,6 +15,7 @@ import {
   slangAddedInNormalizer3,
   slangAddedInNormalizer4,
   TYPO_EXCLUSIONS,
+  wordsAddedInNormalizer7,
 } from './lexicon.js';
 import { buildTypoTable } from './typos.js';
 import { WordTable } from './word-table.js';
@@ -42,9 +43,12 @@ import { WordTable } from './word-table.js';
  *   "not bad" (litotes, mild praise), "doesn't work", "makes no sense", "can't stand" (complaints;
  *   AFINN-165 scores its own multi-word entries "does not work", "not working" and "can't stand"
  *   so, which single-word lookup never read).
+ * - 7: version 6 with the regular inflected forms of the translated lexicons' words (German
+ *   "guten", "schöne"; Spanish "buena", "buenos"; Italian "belli"; core/inflections.ts), which
+ *   carried no valence though their base form did.
  */
-export const NORMALIZER_VERSION = 6;
-export type NormalizerVersion = 1 | 2 | 3 | 4 | 5 | 6;
+export const NORMALIZER_VERSION = 7;
+export type NormalizerVersion = 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
 /**
  * Per-token marks (bit set) that let the featurizer represent how a sentiment word is used, so the
@@ -283,6 +287,18 @@ for (const list of PHRASES_V5.values()) list.sort((a, b) => b.words.length - a.w
 const WORD_INFO_V6 = new Map(WORD_INFO_V5);
 const PHRASES_V6: PhraseTable = new Map([...PHRASES_V5].map(([first, list]) => [first, [...list]]));
 addPhrases(PHRASES_V6, WORD_INFO_V6, phrasesAddedInNormalizer6());
+/**
+ * Normalizer 7: version 6's table and idioms plus inflected forms of the translated words. A form
+ * that version 6 repaired as a typo of an English word becomes a known word, as with normalizer 4's
+ * romanized Hindi; a form with a clause role keeps it (the build leaves stopwords out, so none has).
+ */
+const WORD_INFO_V7 = new Map(WORD_INFO_V6);
+for (const [w, v] of wordsAddedInNormalizer7()) {
+  const prior = WORD_INFO_V7.get(w);
+  if (prior !== undefined && !(prior & TYPO_FLAG) && prior >> ROLE_BITS !== VALENCE_OFFSET) continue;
+  const roles = prior === undefined || prior & TYPO_FLAG ? 0 : prior & ((1 << ROLE_BITS) - 1);
+  WORD_INFO_V7.set(w, roles | ((v + VALENCE_OFFSET) << ROLE_BITS));
+}
 
 /** How many words after "used to" describe the past. */
 const PAST_WINDOW = 4;
@@ -327,7 +343,7 @@ function wordTable(info: ReadonlyMap<string, number> | null, phrases: PhraseTabl
   for (const w of NEGATORS) if (w.length <= 8) table.or(w, Word.OpensNegation);
   for (const w of SCOPE_BREAKERS) if (w.length <= 8) table.or(w, Word.ClosesNegation);
   for (const w of POST_NEGATORS) table.or(w, Word.PostNegator);
-  if (info === WORD_INFO_V3 || info === WORD_INFO_V4 || info === WORD_INFO_V5 || info === WORD_INFO_V6) {
+  if (info === WORD_INFO_V3 || info === WORD_INFO_V4 || info === WORD_INFO_V5 || info === WORD_INFO_V6 || info === WORD_INFO_V7) {
     // markClauses reads a repaired word's own entry, so every repair target must have one.
     for (const word of TYPO_FIXES) if (!(table.get(word) & Word.Known)) throw new Error(`typo repair target ${word} has no word entry`);
   }
@@ -342,11 +358,13 @@ function wordTableFor(version: NormalizerVersion): WordTable {
       ? wordTable(null, null)
       : version === 2
         ? wordTable(WORD_INFO, null)
-        : version === 6
-          ? wordTable(WORD_INFO_V6, PHRASES_V6)
-          : version === 5
-            ? wordTable(WORD_INFO_V5, PHRASES_V5)
-            : wordTable(version === 3 ? WORD_INFO_V3 : WORD_INFO_V4, PHRASES));
+        : version === 7
+          ? wordTable(WORD_INFO_V7, PHRASES_V6)
+          : version === 6
+            ? wordTable(WORD_INFO_V6, PHRASES_V6)
+            : version === 5
+              ? wordTable(WORD_INFO_V5, PHRASES_V5)
+              : wordTable(version === 3 ? WORD_INFO_V3 : WORD_INFO_V4, PHRASES));
 }
 
 const ELONGATION_RE = /(\p{L})\1{2,}/gu;

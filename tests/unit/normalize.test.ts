@@ -237,3 +237,39 @@ describe('normalize, version 6', () => {
     }
   });
 });
+
+describe('normalize, version 7', () => {
+  const valenceOf = (text: string, word: string, version: NormalizerVersion): number => {
+    const n = normalize(text, version);
+    return n.valences[n.tokens.indexOf(word)]!;
+  };
+
+  it("gives inflected forms of the translated lexicons' words their base form's valence", () => {
+    for (const [text, form, base] of [
+      ['schöne grüße aus berlin', 'schöne', 'schön'],
+      ['einen guten tag', 'guten', 'gut'],
+      ['una buena canción', 'buena', 'bueno'],
+      ['os vídeos são lindos', 'lindos', 'lindo'],
+      ['canzoni bellissime', 'bellissime', 'bellissimo'],
+      ['une chanson heureuse', 'heureuse', 'heureux'],
+    ] as const) {
+      expect(valenceOf(text, form, 6), `${form}: no valence before`).toBe(0);
+      expect(valenceOf(text, form, 7), form).toBe(valenceOf(base, base, 7));
+    }
+  });
+
+  it('gives no English word or function word a foreign valence', () => {
+    // Forms the rules generate that are English words ("use", "done", "place") or function words
+    // of the supported languages ("nos" from es "no", "mais" from pt "mal") are left out by the build.
+    for (const w of ['use', 'done', 'place', 'note', 'sure', 'mine', 'nos', 'mais', 'schon', 'sur', 'perro']) {
+      expect(valenceOf(w, w, 7), w).toBe(valenceOf(w, w, 6));
+    }
+  });
+
+  it('reads a negated or intensified inflected form as it reads the base form', () => {
+    const n = normalize('nicht gute, aber sehr schöne lieder', 7);
+    expect(n.valences[n.tokens.indexOf('schöne')]).toBeGreaterThan(0);
+    expect(tokens('das ist keine gute idee', 7)).toContain('idee');
+    expect(normalize('muy buena', 7).marks.some(Boolean)).toBe(true);
+  });
+});
