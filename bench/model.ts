@@ -232,19 +232,62 @@ async function throughput(texts: readonly string[], work: (chunk: readonly strin
   const rates: number[] = [];
   let at = 0;
   for (let run = 0; run < RUNS; run++) {
-    let n = 0;
-    let seconds = 0;
-    const started = performance.now();
-    do {
-      const chunk = texts.slice(at, at + batch);
-      await work(chunk);
-      n += chunk.length;
-      at = at + batch >= texts.length ? 0 : at + batch;
-      seconds = (performance.now() - started) / 1000;
-    } while (seconds < MIN_SECONDS);
-    rates.push(n / seconds);
+    const r = await timedRun(texts, work, batch, at);
+    rates.push(r.rate);
+    at = r.at;
   }
   return median(rates);
+}
+
+/**
+ * Speed of every bundle through predict() (featurization and language identification included) at
+ * batch 1 and 64, and of its featurizer alone, measured round-robin: run k of every bundle before
+ * run k + 1 of any, so a slow spell of this shared machine lands on every bundle alike rather than
+ * on whichever was being timed (timed one after another, the same graph measured 26,728 and
+ * 18,223 comments/s in two runs an hour apart). Median of RUNS runs per bundle.
+ */
+async function bundleSpeeds(bundles: BundleResult[], texts: readonly string[]): Promise<void> {
+  const scorers = await Promise.all(bundles.map((b) => createNodeScorer(b.dir)));
+  try {
+    // predict() at batch 1, at batch 64, and the featurizer alone at batch 64.
+    const kinds = [
+      { batch: 1, work: (i: number) => (c: readonly string[]) => scorers[i]!.predict(c) },
+      { batch: 64, work: (i: number) => (c: readonly string[]) => scorers[i]!.predict(c) },
+      { batch: 64, work: (i: number) => (c: readonly string[]) => featurizeBatch(c, scorers[i]!.manifest.featurizer.config) },
+    ];
+    const rates = bundles.map(() => kinds.map(() => [] as number[]));
+    const at = bundles.map(() => kinds.map(() => 0));
+    for (let run = 0; run < RUNS; run++) {
+      for (let i = 0; i < bundles.length; i++) {
+        for (let j = 0; j < kinds.length; j++) {
+          const r = await timedRun(texts, kinds[j]!.work(i), kinds[j]!.batch, at[i]![j]!);
+          rates[i]![j]!.push(r.rate);
+          at[i]![j] = r.at;
+        }
+      }
+    }
+    bundles.forEach((b, i) => {
+      b.speed = { batch_1: median(rates[i]![0]!), batch_64: median(rates[i]![1]!) };
+      b.featurize_only_comments_per_s = median(rates[i]![2]!);
+    });
+  } finally {
+    await Promise.all(scorers.map((s) => s.release()));
+  }
+}
+
+/** One timed run of {@link throughput}: from text `at` on, until MIN_SECONDS have passed. */
+async function timedRun(texts: readonly string[], work: (chunk: readonly string[]) => unknown, batch: number, at: number): Promise<{ rate: number; at: number }> {
+  let n = 0;
+  let seconds = 0;
+  const started = performance.now();
+  do {
+    const chunk = texts.slice(at, at + batch);
+    await work(chunk);
+    n += chunk.length;
+    at = at + batch >= texts.length ? 0 : at + batch;
+    seconds = (performance.now() - started) / 1000;
+  } while (seconds < MIN_SECONDS);
+  return { rate: n / seconds, at };
 }
 
 /** Texts without letters (emoji, numbers, punctuation): language identification calls them "und". */
@@ -356,15 +399,6 @@ async function benchBundle(info: BundleInfo, splits: Record<EvalSplit, Row[]>): 
         splits[split].map((r) => r.text),
       );
     console.error(`quality: ${name} done`);
-    // Speed through predict(): featurization and language identification included.
-    const speedTexts = splits.youtube_val.map((r) => r.text);
-    const speed = {
-      batch_1: await throughput(speedTexts, (c) => scorer.predict(c), 1),
-      batch_64: await throughput(speedTexts, (c) => scorer.predict(c), 64),
-    };
-    const cfg = manifest.featurizer.config;
-    const featurizeOnly = await throughput(speedTexts, (c) => featurizeBatch(c, cfg), 64);
-    console.error(`speed: ${name} done`);
     const loads = await loadTimes(info.dir);
     return {
       name,
@@ -374,8 +408,9 @@ async function benchBundle(info: BundleInfo, splits: Record<EvalSplit, Row[]>): 
       langid: manifest.languages ? langIdReport(manifest, splits, predictions, shortCommentReport(await scorer.predict(SHORT_COMMENTS.map((c) => c.text)))) : null,
       calibration: manifest.confidence ?? null,
       confidence_by_lang: confidenceByLang(splits, predictions),
-      speed,
-      featurize_only_comments_per_s: featurizeOnly,
+      // Filled in by bundleSpeeds(), which times every bundle in turn.
+      speed: { batch_1: 0, batch_64: 0 },
+      featurize_only_comments_per_s: 0,
       load_ms_median: median(loads),
       load_ms_all: loads,
       size: bundleSize(info.dir, manifest),
@@ -642,7 +677,8 @@ function speedSection(report: Report): string[] {
     ),
     '',
     `On the YouTube val texts, median of ${RUNS} runs of ≥ ${MIN_SECONDS} s each. Bundles: \`scorer.predict()\`, featurization and`,
-    'language identification included. Lexicon tools have no batch mode: both columns time the same per-text loop (the',
+    'language identification included; the bundles are timed round-robin (run k of each before run k + 1 of any), so a',
+    'slow spell of the shared machine falls on all of them alike. Lexicon tools have no batch mode: both columns time the same per-text loop (the',
     'multilingual packages with lang "en"); a tool slower than one pass in the time measures the texts it got through.',
   ];
 }
@@ -733,12 +769,14 @@ async function main(): Promise<void> {
     }
     umsab[name] = labels.umsab_val ? umsabByLang(splits.umsab_val, labels.umsab_val) : {};
   };
+  const speedTexts = splits.youtube_val.map((r) => r.text);
+  await bundleSpeeds(bundles, speedTexts);
+  console.error('speed: every bundle done');
   for (const b of bundles) {
     addScores(b.name, b.labels);
     speed[b.name] = b.speed;
   }
   const lexicons = lexiconTools();
-  const speedTexts = splits.youtube_val.map((r) => r.text);
   for (const tool of lexicons) {
     addScores(tool.name, await lexiconLabels(tool, splits));
     speed[tool.name] = await lexiconSpeed(tool, speedTexts);
