@@ -9,9 +9,10 @@
  *
  * The rules below are the regular adjective and noun endings of each language (gender and number;
  * German's strong and weak endings), applied to every single-word entry. They overgenerate (a verb
- * gets adjective endings too), which costs nothing when the form never occurs; the build keeps a
- * form out when it is a stopword of any supported language or a word English comments use, so that
- * no English word acquires a foreign valence. Accents are kept: stripping them turned "schön" into
+ * gets adjective endings too), which costs nothing when the form never occurs; scripts/build-lexicons.ts
+ * keeps a form out when English comments use it, when it is another language's stopword (or its own
+ * language's, from a base under four letters), or when its base is a ±5 word, so that no English word
+ * or function word acquires a foreign valence. Accents are kept: stripping them turned "schön" into
  * "schon" (already) and "maïs" into "mais" (but).
  */
 

@@ -75,7 +75,7 @@ export function phrasesAddedInNormalizer6(): IterableIterator<[string, number]> 
   return phrasesNormalizer6.entries();
 }
 
-/** Inflected forms of the translated words, which normalizer 7 adds ("gute" → "guten", "bueno" → "buena"; core/inflections.ts). */
+/** Inflected forms of the translated words, which normalizer 7 adds ("gut" → "guten", "bueno" → "buena"; core/inflections.ts). */
 const wordsNormalizer7 = new Map<string, number>(Object.entries((lexicons as { words_normalizer_7?: Record<string, number> }).words_normalizer_7 ?? {}));
 
 /** The inflected forms normalizer 7 adds to normalizer 6's table, with their word's valence. */

@@ -14,10 +14,10 @@
  *   common spellings instead) and do not enter `typo_exclusions`, which normalizer 3 reads as released;
  *   `phrases_normalizer_5`: idioms normalizer 5 adds.
  *   `phrases_normalizer_6`: idioms normalizer 6 adds (negation words that do not negate).
- * - `words_normalizer_7`: regular inflected forms of `words` (core/inflections.ts: "gute", "buena",
- *   "belli"), which normalizer 7 adds; none that is an entry already, a stopword of another language
- *   (stopwords-iso), or a word seen at least twice in the English comment files (so no English word
- *   takes a foreign valence).
+ * - `words_normalizer_7`: regular inflected forms of `words` (core/inflections.ts: "guten", "buena",
+ *   "bellissime"), which normalizer 7 adds; none that is an entry already, a stopword of another language
+ *   (stopwords-iso) or of its own from a base under four letters, a form of a ±5 word, or a word seen
+ *   at least twice in the English comment files (so no English word takes a foreign valence).
  * - `emoji`: for each emoji of the Emoji Sentiment Ranking v1.0 (Kralj Novak et al., PLoS ONE 2015,
  *   CC BY-SA 4.0; the data folder's emoji/emoji_sentiment_ranking_v1.0.csv) seen at least 5 times,
  *   the shares of negative, neutral and positive tweets it occurred in.
@@ -164,7 +164,7 @@ for (const target of [...english, ...Object.keys(slang).map(key), ...Object.keys
 
 // Normalizer 7: regular inflected forms of the translated words (core/inflections.ts), except forms
 // that are already an entry, a stopword of another language, or a word English comments use (seen
-// twice or more in the English files above): "guten", "buena", "belli" join; no English word gets a valence.
+// twice or more in the English files above): "guten", "buena", "bellissime" join; no English word gets a valence.
 const MIN_STOPWORD_BASE = 4;
 const inflectionVotes = new Map<string, number[]>();
 for (const lang of LANGS) {
